@@ -1,0 +1,196 @@
+"""A content-addressed cache of model results, in SQLite in the user's cache directory.
+
+A result is keyed by everything that determines it: the task, the model, the LLVM version
+and the input text, plus the task's options. Repeat hovers are then instant, across restarts.
+
+The cache is an optimisation, never a reason to fail: a corrupt or unwritable file is
+replaced by an in-memory cache with a logged warning. Calls are short synchronous SQLite
+statements, cheap enough for the event loop; a lock makes them safe from worker threads too.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import sqlite3
+import threading
+import time
+from collections.abc import Mapping
+from pathlib import Path
+
+import platformdirs
+
+log = logging.getLogger(__name__)
+
+_SCHEMA_VERSION = 1
+_MEMORY = ":memory:"
+
+
+def default_path() -> Path:
+    """``results.sqlite3`` in the platform's user cache directory for irlens."""
+    return Path(platformdirs.user_cache_dir("irlens")) / "results.sqlite3"
+
+
+class ResultCache:
+    """Model results by content key. ``path=None`` uses :func:`default_path`.
+
+    ``max_entries`` bounds the file: when a write takes it past the bound, the oldest tenth
+    is dropped.
+    """
+
+    def __init__(self, path: Path | None = None, *, max_entries: int = 50_000) -> None:
+        self.max_entries = max_entries
+        self._lock = threading.Lock()
+        self._requested = path if path is not None else default_path()
+        self._puts_since_prune = 0
+        self._conn = self._open(self._requested)
+
+    @classmethod
+    def memory(cls) -> ResultCache:
+        """A cache that lives only as long as the object (for tests)."""
+        return cls(Path(_MEMORY))
+
+    @property
+    def path(self) -> Path | None:
+        """The file in use, or None when the cache is in memory."""
+        return None if self._in_memory else self._requested
+
+    @staticmethod
+    def key(
+        task: str,
+        model: str,
+        llvm_version: str,
+        input_text: str,
+        options: Mapping[str, object],
+    ) -> str:
+        """The sha256 of a canonical JSON form of everything that determines a result.
+
+        Options are serialised with sorted keys; values that are not JSON (a Path, a tuple's
+        items) are written as their ``str``.
+        """
+        canonical = json.dumps(
+            {
+                "v": _SCHEMA_VERSION,
+                "task": task,
+                "model": model,
+                "llvm": llvm_version,
+                "input": input_text,
+                "options": dict(options),
+            },
+            sort_keys=True,
+            separators=(",", ":"),
+            ensure_ascii=False,
+            default=str,
+        )
+        return hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()
+
+    def get(self, key: str) -> str | None:
+        """The stored value, or None."""
+        with self._lock:
+            try:
+                row = self._conn.execute(
+                    "SELECT value FROM results WHERE key = ?", (key,)
+                ).fetchone()
+            except sqlite3.Error as err:
+                self._fall_back(err)
+                return None
+        return row[0] if row is not None else None
+
+    def put(self, key: str, value: str) -> None:
+        """Store ``value`` under ``key``, replacing what was there."""
+        with self._lock:
+            try:
+                with self._conn:
+                    self._conn.execute(
+                        "INSERT OR REPLACE INTO results (key, value, created) VALUES (?, ?, ?)",
+                        (key, value, time.time()),
+                    )
+                self._puts_since_prune += 1
+                if self._puts_since_prune >= max(1, self.max_entries // 10):
+                    self._prune()
+            except sqlite3.Error as err:
+                self._fall_back(err)
+                with self._conn:
+                    self._conn.execute(
+                        "INSERT OR REPLACE INTO results (key, value, created) VALUES (?, ?, ?)",
+                        (key, value, time.time()),
+                    )
+
+    def __len__(self) -> int:
+        with self._lock:
+            try:
+                row = self._conn.execute("SELECT COUNT(*) FROM results").fetchone()
+            except sqlite3.Error as err:
+                self._fall_back(err)
+                return 0
+        return int(row[0])
+
+    def close(self) -> None:
+        """Close the database; the object must not be used afterwards."""
+        with self._lock:
+            self._conn.close()
+
+    # --- internals ----------------------------------------------------------------------
+
+    def _prune(self) -> None:
+        """Keep the newest ``max_entries`` rows (called with the lock held)."""
+        self._puts_since_prune = 0
+        with self._conn:
+            self._conn.execute(
+                "DELETE FROM results WHERE key IN ("
+                " SELECT key FROM results ORDER BY created DESC LIMIT -1 OFFSET ?)",
+                (self.max_entries,),
+            )
+
+    def _open(self, path: Path) -> sqlite3.Connection:
+        self._in_memory = str(path) == _MEMORY
+        if self._in_memory:
+            return self._connect(_MEMORY)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            conn = self._connect(str(path))
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            # Reading the table proves the file is a database and not a corrupt one.
+            conn.execute("SELECT COUNT(*) FROM results").fetchone()
+            return conn
+        except (OSError, sqlite3.Error) as err:
+            log.warning(
+                "result cache %s cannot be used (%s); keeping results in memory this session",
+                path,
+                err,
+            )
+            self._in_memory = True
+            return self._connect(_MEMORY)
+
+    @staticmethod
+    def _connect(target: str) -> sqlite3.Connection:
+        # check_same_thread=False: the lock serialises use, and features may run in threads.
+        conn = sqlite3.connect(target, timeout=2.0, check_same_thread=False)
+        try:
+            with conn:
+                conn.execute(
+                    "CREATE TABLE IF NOT EXISTS results ("
+                    " key TEXT PRIMARY KEY, value TEXT NOT NULL, created REAL NOT NULL)"
+                )
+        except sqlite3.Error:
+            conn.close()
+            raise
+        return conn
+
+    def _fall_back(self, err: sqlite3.Error) -> None:
+        """Swap a failing file for memory (called with the lock held)."""
+        if self._in_memory:
+            raise err
+        log.warning(
+            "result cache %s failed (%s); keeping results in memory this session",
+            self._requested,
+            err,
+        )
+        try:
+            self._conn.close()
+        except sqlite3.Error:
+            log.debug("closing the failed result cache failed too", exc_info=True)
+        self._in_memory = True
+        self._conn = self._connect(_MEMORY)
