@@ -1,0 +1,476 @@
+"""lit ``RUN:`` lines and the pass pipelines written in comments.
+
+A RUN line is a comment (``;``, ``//`` or ``#``) holding ``RUN:``; a trailing ``\\``
+joins it with the next RUN line's text, exactly as lit does, so :attr:`RunLine.command`
+is the command lit would run (before substituting ``%s``).
+
+Pipelines come in two spellings: the new pass manager's ``-passes=``/``-p`` string
+(kind ``"passes"``), and the legacy ``opt -instcombine -simplifycfg`` or ``opt -O2``
+flags (kind ``"legacy"``), which are translated to the equivalent pipeline string. Every
+pass occurrence remembers where it is written in the file, so a hover can find it.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from lsp_server.syntax.pipeline import PipelineNode, leaves, parse_pipeline
+from lsp_server.syntax.shell import Stage, Word, read_word, split_commands, tokenize
+from lsp_server.syntax.span import Pos, Span, split_lines
+
+_RUN = re.compile(r"\s*(?:;+|//+|#+)\s*RUN:")
+_COMMENT = re.compile(r"\s*(?:;|//|#)")
+_PASSES_IN_PROSE = re.compile(r"(?<![\w-])--?passes=")
+_OPT_IN_PROSE = re.compile(r"(?<![\w./%-])opt(?:-\d+)?(?=\s)")
+_OPT_TOOL = re.compile(r"opt(?:-\d+(?:\.\d+)*)?(?:\.exe)?")
+_FILECHECK_TOOL = re.compile(r"FileCheck(?:-\d+(?:\.\d+)*)?(?:\.exe)?")
+_OPT_LEVEL = re.compile(r"O([0-3sz])")
+
+# opt options that take their value as the next word (`-o %t`, `-mtriple x86_64`), so
+# that value is neither a pass nor a file.
+_VALUE_OPTIONS = frozenset(
+    {
+        "o",
+        "p",
+        "passes",
+        "mtriple",
+        "mcpu",
+        "mattr",
+        "march",
+        "aa-pipeline",
+        "data-layout",
+        "load",
+        "load-pass-plugin",
+        "pass-remarks-output",
+        "pass-remarks-filter",
+        "pass-remarks-format",
+        "x",
+    }
+)
+# Flag-only opt options that are not passes.
+_OPTIONS = frozenset(
+    {
+        "S",
+        "f",
+        "disable-output",
+        "debug-pass-manager",
+        "verify-each",
+        "stats",
+        "stats-json",
+        "time-passes",
+        "analyze",
+        "disable-verify",
+        "disable-inlining",
+        "disable-simplify-libcalls",
+        "thinlto-bc",
+        "module-summary",
+        "codegen-opt-level",
+        "version",
+        "help",
+        "h",
+        "earlycse-debug-hash",
+        "adce-remove-loops",
+    }
+)
+# Families of opt options (`-print-after-all`, `-debug-only=...`, `-verify-memoryssa`).
+_OPTION_PREFIXES = (
+    "print-",
+    "debug-",
+    "verify-",
+    "disable-",
+    "enable-",
+    "view-",
+    "time-",
+    "stats",
+    "force-",
+    "pass-remarks",
+    "opt-bisect",
+    "abort-on-",
+    "experimental-",
+    "try-experimental-",
+    "preserve-",
+    "use-",
+    "opaque-pointers",
+    "dot-",
+    "filter-",
+    "mtriple",
+    "mcpu",
+    "mattr",
+    "march",
+)
+# Legacy alias-analysis "passes" configure -aa-pipeline in the new pass manager; they
+# are not pipeline elements.
+_LEGACY_AA = frozenset(
+    {
+        "basicaa",
+        "basic-aa",
+        "tbaa",
+        "scoped-noalias",
+        "scoped-noalias-aa",
+        "globals-aa",
+        "scev-aa",
+        "cfl-anders-aa",
+        "cfl-steens-aa",
+        "objc-arc-aa",
+    }
+)
+# Legacy pass flags whose new-PM pass has another name.
+_LEGACY_RENAMES = {
+    "functionattrs": "function-attrs",
+    "loop-unswitch": "simple-loop-unswitch",
+    "scalarrepl": "sroa",
+    "scalarrepl-ssa": "sroa",
+}
+
+
+@dataclass(frozen=True)
+class PassRef:
+    """One pass occurrence: the leaf ``leaf_index`` of its pipeline, written at ``span``."""
+
+    name: str
+    params: str | None
+    span: Span
+    leaf_index: int
+
+
+@dataclass(frozen=True)
+class PipelineRef:
+    """A pipeline written in the file.
+
+    ``text`` is the new-PM pipeline string (for ``"legacy"`` the translation of the
+    flags); ``span`` covers where it is written; ``run_line`` is the index into
+    :func:`parse_run_lines`' result, or None for a plain comment.
+    """
+
+    text: str
+    kind: str
+    nodes: tuple[PipelineNode, ...]
+    passes: tuple[PassRef, ...]
+    span: Span
+    run_line: int | None
+    error: str | None
+
+
+@dataclass(frozen=True)
+class RunLine:
+    """One logical lit command, from ``first_line`` through ``last_line``."""
+
+    command: str
+    first_line: int
+    last_line: int
+    tool: str | None
+    pipelines: tuple[PipelineRef, ...]
+    negated: bool
+    reads_stdin_file: bool
+    prints_ir: bool
+    check_prefixes: tuple[str, ...]
+    filecheck: bool
+
+
+class _OffsetMap:
+    """Maps offsets in a joined command back to file positions."""
+
+    def __init__(self, segments: Sequence[tuple[int, int, int]]) -> None:
+        # (command offset, file line, file column) where each physical piece starts.
+        self.segments = list(segments)
+        self.keys = [segment[0] for segment in self.segments]
+
+    def pos(self, offset: int) -> Pos:
+        index = max(bisect.bisect_right(self.keys, offset) - 1, 0)
+        start, line, col = self.segments[index]
+        return Pos(line, col + offset - start)
+
+    def span(self, start: int, end: int) -> Span:
+        first = self.pos(start)
+        # The end is exclusive: map the last character and step past it, so a pass at
+        # the end of one physical line does not end on the next one.
+        last = self.pos(end - 1) if end > start else first
+        return Span(first, Pos(last.line, last.col + (1 if end > start else 0)))
+
+
+def _basename(word: str) -> str:
+    return word.rsplit("/", 1)[-1]
+
+
+def _is_opt(word: str) -> bool:
+    return _OPT_TOOL.fullmatch(_basename(word)) is not None
+
+
+def _is_filecheck(word: str) -> bool:
+    return _FILECHECK_TOOL.fullmatch(_basename(word)) is not None
+
+
+def _command_words(stage: Stage) -> tuple[list[Word], bool]:
+    """The stage's words after ``not`` (and its ``--crash``), and whether it was negated."""
+    words = stage.words
+    negated = False
+    index = 0
+    while index < len(words) and words[index].value == "not":
+        negated = not negated
+        index += 1
+        while index < len(words) and words[index].value == "--crash":
+            index += 1
+    return words[index:], negated
+
+
+def _passes_ref(
+    word: Word, value_start: int, offsets: _OffsetMap, run_line: int | None
+) -> PipelineRef:
+    """A ``"passes"`` pipeline from ``word.value[value_start:]``."""
+    text = word.value[value_start:]
+    nodes, error = parse_pipeline(text)
+    passes = []
+    for index, leaf in enumerate(leaves(nodes)):
+        start, end = word.span_of(value_start + leaf.start, value_start + leaf.end)
+        passes.append(PassRef(leaf.name, leaf.params, offsets.span(start, end), index))
+    start, end = word.span_of(value_start, len(word.value))
+    return PipelineRef(
+        text=text,
+        kind="passes",
+        nodes=nodes,
+        passes=tuple(passes),
+        span=offsets.span(start, end),
+        run_line=run_line,
+        error=error,
+    )
+
+
+def _pipeline_flag(words: list[Word], index: int, allow_p: bool) -> tuple[Word, int] | None:
+    """If ``words[index]`` starts a pipeline flag: the word holding it, and where it begins."""
+    value = words[index].value
+    if not value.startswith("-"):
+        return None
+    name, equals, _ = value.lstrip("-").partition("=")
+    if value.startswith("---") or name not in ("passes", "p") or (name == "p" and not allow_p):
+        return None
+    if equals:
+        return words[index], value.index("=") + 1
+    if index + 1 < len(words):
+        return words[index + 1], 0
+    return None
+
+
+def _is_option(name: str) -> bool:
+    return (
+        "=" in name
+        or name in _OPTIONS
+        or name in _VALUE_OPTIONS
+        or name in _LEGACY_AA
+        or name.startswith(_OPTION_PREFIXES)
+    )
+
+
+def _legacy_ref(words: list[Word], offsets: _OffsetMap, run_line: int | None) -> PipelineRef | None:
+    """The pipeline that legacy pass flags (``-instcombine``, ``-O2``) spell, if any."""
+    found: list[tuple[str, str | None, Word]] = []
+    skip_next = False
+    for word in words:
+        if skip_next:
+            skip_next = False
+            continue
+        value = word.value
+        if not value.startswith("-") or value in ("-", "--"):
+            continue
+        name = value.lstrip("-")
+        if name in _VALUE_OPTIONS:
+            skip_next = True
+            continue
+        level = _OPT_LEVEL.fullmatch(name)
+        if level is not None:
+            found.append(("default", f"O{level.group(1)}", word))
+        elif name and not _is_option(name):
+            found.append((_LEGACY_RENAMES.get(name, name), None, word))
+    if not found:
+        return None
+    text = ",".join(name if params is None else f"{name}<{params}>" for name, params, _ in found)
+    nodes, error = parse_pipeline(text)
+    passes = tuple(
+        PassRef(name, params, offsets.span(word.start, word.end), index)
+        for index, (name, params, word) in enumerate(found)
+    )
+    span = offsets.span(found[0][2].start, found[-1][2].end)
+    return PipelineRef(text, "legacy", nodes, passes, span, run_line, error)
+
+
+def _stage_pipelines(
+    words: list[Word], is_opt: bool, offsets: _OffsetMap, run_line: int | None
+) -> list[PipelineRef]:
+    """The pipelines one command passes: ``-passes``/``-p`` values, else legacy flags."""
+    refs: list[PipelineRef] = []
+    for index in range(len(words)):
+        flag = _pipeline_flag(words, index, allow_p=is_opt)
+        if flag is not None:
+            refs.append(_passes_ref(flag[0], flag[1], offsets, run_line))
+    if not refs and is_opt:
+        legacy = _legacy_ref(words[1:], offsets, run_line)
+        if legacy is not None:
+            refs.append(legacy)
+    return refs
+
+
+def _check_prefixes(words: list[Word]) -> list[str]:
+    prefixes: list[str] = []
+    for index, word in enumerate(words):
+        name, equals, value = word.value.lstrip("-").partition("=")
+        if not word.value.startswith("-") or name not in ("check-prefix", "check-prefixes"):
+            continue
+        if not equals:
+            value = words[index + 1].value if index + 1 < len(words) else ""
+        prefixes.extend(part for part in value.split(",") if part)
+    return prefixes
+
+
+def _run_line(command: str, first: int, last: int, offsets: _OffsetMap, run_index: int) -> RunLine:
+    sequences = split_commands(tokenize(command))
+    tool: str | None = None
+    negated = False
+    reads_stdin = False
+    prints_ir = False
+    filecheck = False
+    prefixes: list[str] = []
+    pipelines: list[PipelineRef] = []
+    first_stage = True
+    for sequence in sequences:
+        for stage in sequence:
+            words, stage_negated = _command_words(stage)
+            if not words:
+                continue
+            is_opt = _is_opt(words[0].value)
+            if first_stage:
+                first_stage = False
+                tool = _basename(words[0].value)
+                negated = stage_negated
+                values = {word.value for word in words[1:]}
+                prints_ir = bool(values & {"-S", "--S"}) and not bool(
+                    values & {"-disable-output", "--disable-output"}
+                )
+                reads_stdin = any(
+                    kind == "<" and target is not None and target.value == "%s"
+                    for kind, target in stage.redirects
+                )
+            if _is_filecheck(words[0].value):
+                filecheck = True
+                prefixes.extend(p for p in _check_prefixes(words[1:]) if p not in prefixes)
+                continue
+            pipelines.extend(_stage_pipelines(words, is_opt, offsets, run_index))
+    if filecheck and not prefixes:
+        prefixes = ["CHECK"]
+    return RunLine(
+        command=command,
+        first_line=first,
+        last_line=last,
+        tool=tool,
+        pipelines=tuple(pipelines),
+        negated=negated,
+        reads_stdin_file=reads_stdin,
+        prints_ir=prints_ir,
+        check_prefixes=tuple(prefixes),
+        filecheck=filecheck,
+    )
+
+
+def _collect_run_lines(lines: list[str]) -> list[tuple[str, int, int, _OffsetMap]]:
+    """Join physical RUN lines into logical commands, as lit does."""
+    commands: list[tuple[str, int, int, _OffsetMap]] = []
+    pending: str | None = None
+    first = 0
+    last = 0
+    segments: list[tuple[int, int, int]] = []
+
+    def finish() -> None:
+        if pending is None:
+            return
+        body = pending[:-1] if pending.endswith("\\") else pending
+        lead = len(body) - len(body.lstrip())
+        command = body.strip()
+        shifted = [(start - lead, line, col) for start, line, col in segments]
+        commands.append((command, first, last, _OffsetMap(shifted)))
+
+    for number, line in enumerate(lines):
+        if "RUN:" not in line:
+            continue
+        match = _RUN.match(line)
+        if match is None:
+            continue
+        piece = line[match.end() :].rstrip()
+        if pending is not None and pending.endswith("\\"):
+            pending = pending[:-1]
+            segments.append((len(pending), number, match.end()))
+            pending += piece
+            last = number
+            continue
+        finish()
+        pending = piece
+        first = last = number
+        segments = [(0, number, match.end())]
+    finish()
+    return commands
+
+
+def parse_run_lines(text: str) -> list[RunLine]:
+    """The logical RUN commands of a test file, in order. Never raises."""
+    lines = split_lines(text)
+    return [
+        _run_line(command, first, last, offsets, index)
+        for index, (command, first, last, offsets) in enumerate(_collect_run_lines(lines))
+    ]
+
+
+def _comment_pipelines(line: str, number: int) -> list[PipelineRef]:
+    """Pipelines written in a plain comment: ``-passes=...`` and ``opt ... -p ...``."""
+    offsets = _OffsetMap([(0, number, 0)])
+    refs: dict[int, PipelineRef] = {}
+    for match in _PASSES_IN_PROSE.finditer(line):
+        word = read_word(line, match.start())
+        if "=" in word.value:
+            ref = _passes_ref(word, word.value.index("=") + 1, offsets, None)
+            refs.setdefault(ref.span.start.col, ref)
+    for match in _OPT_IN_PROSE.finditer(line):
+        for stage in split_commands(tokenize(line, match.end()))[0][:1]:
+            words = stage.words
+            for index in range(len(words)):
+                flag = _pipeline_flag(words, index, allow_p=True)
+                if flag is not None:
+                    ref = _passes_ref(flag[0], flag[1], offsets, None)
+                    refs.setdefault(ref.span.start.col, ref)
+    return [refs[col] for col in sorted(refs)]
+
+
+def find_pipelines(text: str) -> list[PipelineRef]:
+    """Every pipeline in RUN lines and in other comments, in text order. Never raises."""
+    lines = split_lines(text)
+    commands = _collect_run_lines(lines)
+    run_line_numbers: set[int] = set()
+    found: list[PipelineRef] = []
+    for index, (command, first, last, offsets) in enumerate(commands):
+        run_line_numbers.update(range(first, last + 1))
+        found.extend(_run_line(command, first, last, offsets, index).pipelines)
+    for number, line in enumerate(lines):
+        if "passes" not in line and "opt" not in line:
+            continue
+        if number in run_line_numbers or _RUN.match(line) or not _COMMENT.match(line):
+            continue
+        found.extend(_comment_pipelines(line, number))
+    found.sort(key=lambda ref: (ref.span.start, ref.span.end))
+    return found
+
+
+def pass_at(text: str, line: int, col: int) -> tuple[PipelineRef, PassRef] | None:
+    """The pass written under the cursor, with its pipeline; the cursor may also sit
+    just after the pass (where a double click leaves it)."""
+    lines = split_lines(text)
+    if not 0 <= line < len(lines) or not _COMMENT.match(lines[line]):
+        return None
+    touching: tuple[PipelineRef, PassRef] | None = None
+    for pipeline in find_pipelines(text):
+        if not pipeline.span.contains_line(line):
+            continue
+        for ref in pipeline.passes:
+            if ref.span.contains(line, col):
+                return pipeline, ref
+            if touching is None and ref.span.end == Pos(line, col):
+                touching = (pipeline, ref)
+    return touching
