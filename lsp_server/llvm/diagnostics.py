@@ -1,0 +1,93 @@
+"""Error locations from llvm-as and llvm-mc, as plain values."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from lsp_server.llvm import mc
+from lsp_server.llvm.runner import run_tool
+from lsp_server.llvm.toolchain import Toolchain
+
+# "llvm-as-19: <stdin>:3:3: error: expected instruction opcode"
+_LOCATED = re.compile(
+    r"^(?:[^:\s]+: )?(?:<stdin>|-|[^:]*\.(?:ll|s|S)):(\d+):(\d+): (error|warning|note): (.*)$"
+)
+# Messages that usually mean the IR was written by a newer LLVM than the local one.
+_NEWER_LLVM = re.compile(
+    r"unknown attribute|invalid (?:field|record|value)|expected (?:type|'\w+'|attribute)|unknown token|"
+    r"use of undefined metadata|invalid DI",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class ToolDiagnostic:
+    """One message from a tool; line and col are 0-based."""
+
+    line: int
+    col: int
+    severity: str  # "error" | "warning"
+    message: str
+
+
+def parse_tool_messages(stderr: str) -> list[ToolDiagnostic]:
+    """The located messages in a tool's stderr; notes attach to the message before them."""
+    found: list[ToolDiagnostic] = []
+    for raw in stderr.splitlines():
+        m = _LOCATED.match(raw.strip())
+        if not m:
+            continue
+        line, col, severity, message = int(m[1]) - 1, int(m[2]) - 1, m[3], m[4]
+        if severity == "note":
+            if found:
+                prev = found[-1]
+                found[-1] = ToolDiagnostic(
+                    prev.line, prev.col, prev.severity, f"{prev.message} (note: {message})"
+                )
+            continue
+        found.append(ToolDiagnostic(max(line, 0), max(col, 0), severity, message))
+    return found
+
+
+async def check_ir(
+    toolchain: Toolchain, text: str, *, timeout: float | None = None
+) -> list[ToolDiagnostic]:
+    """Parse ``text`` with llvm-as; an empty list means it is valid IR."""
+    result = await run_tool(
+        [toolchain.path("llvm-as"), "-", "-o", "/dev/null"],
+        stdin=text,
+        timeout=timeout or toolchain.timeout,
+    )
+    if result.ok:
+        return []
+    found = parse_tool_messages(result.err)
+    version = toolchain.version_text
+    found = [
+        ToolDiagnostic(
+            d.line,
+            d.col,
+            d.severity,
+            d.message
+            + (
+                f" (this IR may come from a newer LLVM than the local {version})"
+                if _NEWER_LLVM.search(d.message)
+                else ""
+            ),
+        )
+        for d in found
+    ]
+    if not found:
+        found = [ToolDiagnostic(0, 0, "error", result.describe_failure())]
+    return found
+
+
+async def check_asm(
+    toolchain: Toolchain, text: str, triple: str, *, timeout: float | None = None
+) -> list[ToolDiagnostic]:
+    """Assemble ``text`` for ``triple`` with llvm-mc; every error and warning it reports."""
+    result = await mc.run_assembler(toolchain, text, triple, timeout=timeout)
+    found = parse_tool_messages(result.err)
+    if not result.ok and not any(d.severity == "error" for d in found):
+        found.append(ToolDiagnostic(0, 0, "error", result.describe_failure()))
+    return found

@@ -1,0 +1,70 @@
+"""Binary size, as the project defines it everywhere.
+
+"Binary size" is the Berkeley ``text + data`` that ``llvm-size`` prints for the object file
+``llc -filetype=obj`` makes of a module (llc's default -O2 code generation, the module's triple
+or the configured one). Berkeley ``text`` includes ``.rodata`` and ``.eh_frame``. LLM Compiler's
+prompts use the same number for the input compiled with ``llc -O0``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from lsp_server.llvm import llc, opt
+from lsp_server.llvm.errors import ToolError
+from lsp_server.llvm.runner import run_tool
+from lsp_server.llvm.toolchain import Toolchain
+
+
+@dataclass(frozen=True)
+class ObjectSize:
+    text: int
+    data: int
+    bss: int
+
+    @property
+    def binary_size(self) -> int:
+        return self.text + self.data
+
+
+async def object_size(toolchain: Toolchain, obj: bytes) -> ObjectSize:
+    """Berkeley sizes of an object file, from llvm-size."""
+    result = await run_tool(
+        [toolchain.path("llvm-size"), "--format=berkeley", "in.o"],
+        files={"in.o": obj},
+        timeout=toolchain.timeout,
+    )
+    if not result.ok:
+        raise ToolError.from_result("llvm-size could not read the object", result)
+    lines = result.out.strip().splitlines()
+    try:
+        text, data, bss = (int(v) for v in lines[1].split()[:3])
+    except (IndexError, ValueError) as err:
+        raise ToolError(f"unexpected llvm-size output: {result.out!r}", result) from err
+    return ObjectSize(text, data, bss)
+
+
+async def binary_size(
+    toolchain: Toolchain,
+    ir: str | bytes,
+    *,
+    triple: str | None = None,
+    opt_level: str | None = None,
+) -> int:
+    """``text + data`` of the module's object file (see the module docstring)."""
+    obj = await llc.compile_object(toolchain, ir, triple=triple, opt_level=opt_level)
+    return (await object_size(toolchain, obj)).binary_size
+
+
+async def prompt_binary_size(toolchain: Toolchain, ir: str, *, triple: str | None = None) -> int:
+    """The "binary size" LLM Compiler's emulation prompt states: ``llc -O0`` of the input."""
+    return await binary_size(toolchain, ir, triple=triple, opt_level="O0")
+
+
+async def size_after(
+    toolchain: Toolchain, ir: str | bytes, passes: str, *, triple: str | None = None
+) -> int:
+    """Binary size of ``ir`` after ``opt -passes=<passes>``: one opt run, one llc run."""
+    bitcode = await opt.run_pipeline_bitcode(toolchain, ir, passes)
+    chosen = triple or llc.module_triple(ir) or toolchain.default_triple or None
+    return await binary_size(toolchain, bitcode, triple=chosen)
