@@ -35,8 +35,8 @@ def default_path() -> Path:
 class ResultCache:
     """Model results by content key. ``path=None`` uses :func:`default_path`.
 
-    ``max_entries`` bounds the file: when a write takes it past the bound, the oldest tenth
-    is dropped.
+    ``max_entries`` bounds the file: every ``max_entries // 10`` writes, the entries beyond
+    the newest ``max_entries`` are dropped.
     """
 
     def __init__(self, path: Path | None = None, *, max_entries: int = 50_000) -> None:
@@ -134,12 +134,15 @@ class ResultCache:
     # --- internals ----------------------------------------------------------------------
 
     def _prune(self) -> None:
-        """Keep the newest ``max_entries`` rows (called with the lock held)."""
+        """Keep the newest ``max_entries`` rows (called with the lock held).
+
+        Rows are ordered by rowid, which REPLACE renews, so "newest" means last written.
+        """
         self._puts_since_prune = 0
         with self._conn:
             self._conn.execute(
-                "DELETE FROM results WHERE key IN ("
-                " SELECT key FROM results ORDER BY created DESC LIMIT -1 OFFSET ?)",
+                "DELETE FROM results WHERE rowid IN ("
+                " SELECT rowid FROM results ORDER BY rowid DESC LIMIT -1 OFFSET ?)",
                 (self.max_entries,),
             )
 

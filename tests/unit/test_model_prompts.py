@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -140,7 +142,7 @@ def test_disassemble_prompt_is_byte_exact() -> None:
     ],
     ids=["emulate-ir", "emulate-asm", "pass-list", "disassemble"],
 )
-def test_code_gets_exactly_one_final_newline(build) -> None:
+def test_code_gets_exactly_one_final_newline(build: Callable[[str], str]) -> None:
     with_newline = build("ret void\n")
     without = build("ret void")
     assert with_newline == without
