@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
+from testdata import CORPUS
 
 from lsp_server.llvm.toolchain import Toolchain, discover
-
-DATA = Path(__file__).parent / "data"
-CORPUS = DATA / "corpus"
-LLVM_TESTS = DATA / "llvm-tests"
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import CORPUS
+from testdata import CORPUS, EXAMPLES
 
 from lsp_server.llvm import diagnostics, extract, llc, mc, opt, passes, size
 from lsp_server.llvm.errors import ToolError
@@ -46,7 +46,7 @@ async def test_pipeline_failure_is_a_tool_error_with_opts_message(toolchain) -> 
 
 
 async def test_extract_keeps_one_function_self_contained(toolchain) -> None:
-    module = (CORPUS.parent.parent.parent / "lsp_server" / "examples" / "example.ll").read_text()
+    module = (EXAMPLES / "example.ll").read_text()
     only = await extract.extract_function(toolchain, module, "crc32")
     assert "define" in only and "@crc32" in only
     assert "define dso_local void @scale_samples" not in only

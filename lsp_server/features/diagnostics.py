@@ -1,0 +1,66 @@
+"""Diagnostics: llvm-as errors for IR, llvm-mc errors for assembly."""
+
+from __future__ import annotations
+
+from lsprotocol import types
+
+from lsp_server.features.positions import Lines
+from lsp_server.llvm import diagnostics as tool_diagnostics
+from lsp_server.llvm.toolchain import MissingToolError
+from lsp_server.services import Services
+from lsp_server.syntax.asm import guess_target
+
+SOURCE = "irlens"
+_SEVERITY = {
+    "error": types.DiagnosticSeverity.Error,
+    "warning": types.DiagnosticSeverity.Warning,
+}
+
+
+def document_kind(uri: str, language_id: str | None = None) -> str | None:
+    """ "ir", "asm" or None, from the file name first and the language id second."""
+    lowered = uri.lower()
+    if lowered.endswith(".ll"):
+        return "ir"
+    if lowered.endswith((".s", ".asm")):
+        return "asm"
+    if language_id in ("llvm", "llvm-ir", "llvm_ir", "ll"):
+        return "ir"
+    if language_id in ("asm", "gas", "assembly", "arm64", "x86_64-asm"):
+        return "asm"
+    return None
+
+
+async def diagnose(
+    text: str, kind: str, services: Services, encoding: str = "utf-16"
+) -> list[types.Diagnostic]:
+    """The problems in a document, as the local LLVM sees them.
+
+    Raises MissingToolError when the tool for this kind of file is not installed; the
+    caller tells the user once.
+    """
+    toolchain = services.toolchain
+    if kind == "ir":
+        found = await tool_diagnostics.check_ir(toolchain, text)
+        tool = f"llvm-as {toolchain.version_text}"
+    elif kind == "asm":
+        triple = guess_target(text).triple or services.triple
+        found = await tool_diagnostics.check_asm(toolchain, text, triple)
+        tool = f"llvm-mc {toolchain.version_text}, {triple}"
+    else:
+        return []
+    lines = Lines(text, encoding)
+    return [
+        types.Diagnostic(
+            range=lines.token_range(d.line, d.col),
+            message=d.message,
+            severity=_SEVERITY.get(d.severity, types.DiagnosticSeverity.Error),
+            source=f"{SOURCE} ({tool})",
+        )
+        for d in found
+    ]
+
+
+def missing_tool_message(kind: str, err: MissingToolError) -> str:
+    what = "IR" if kind == "ir" else "assembly"
+    return f"irlens: no diagnostics for {what} files. {err}"

@@ -1,0 +1,15 @@
+"""The pytest-lsp client fixture, parametrised over recorded VS Code and Neovim capabilities."""
+
+from __future__ import annotations
+
+import pytest_lsp
+from lsp_session import CLIENTS, SERVER, initialize_params
+from pytest_lsp import ClientServerConfig, LanguageClient
+
+
+@pytest_lsp.fixture(params=CLIENTS, config=ClientServerConfig(server_command=SERVER))
+async def client(request, lsp_client: LanguageClient):
+    """A session in LLVM-only mode (no model configured)."""
+    await lsp_client.initialize_session(initialize_params(request.param))
+    yield lsp_client
+    await lsp_client.shutdown_session()

@@ -1,0 +1,70 @@
+"""The architecture invariants in ARCHITECTURE.md, checked."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+from testdata import ROOT
+
+PACKAGE = ROOT / "lsp_server"
+
+
+def _imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text())
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module.split(".")[0])
+            if node.module.startswith("lsp_server."):
+                names.add(node.module)
+    return names
+
+
+def test_importing_the_server_loads_neither_torch_nor_transformers() -> None:
+    code = (
+        "import sys, lsp_server.server, lsp_server.cli; "
+        "lsp_server.cli.build_parser(); lsp_server.server.create_server(); "
+        "heavy = [m for m in ('torch', 'transformers') if m in sys.modules]; "
+        "print(','.join(heavy))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""
+
+
+def test_only_the_daemon_imports_torch_or_transformers() -> None:
+    offenders = [
+        str(path.relative_to(ROOT))
+        for path in PACKAGE.rglob("*.py")
+        if "daemon" not in path.relative_to(PACKAGE).parts
+        and _imports(path) & {"torch", "transformers"}
+    ]
+    assert offenders == []
+
+
+def test_syntax_and_llvm_know_nothing_of_lsp() -> None:
+    offenders = []
+    for folder in ("syntax", "llvm"):
+        for path in (PACKAGE / folder).rglob("*.py"):
+            if _imports(path) & {"lsprotocol", "pygls"}:
+                offenders.append(str(path.relative_to(ROOT)))
+    assert offenders == []
+
+
+def test_syntax_does_no_io() -> None:
+    banned = {"subprocess", "os", "pathlib", "socket", "asyncio", "shutil", "tempfile"}
+    offenders = []
+    for path in (PACKAGE / "syntax").rglob("*.py"):
+        found = _imports(path) & banned
+        tree = ast.parse(path.read_text())
+        calls_open = any(
+            isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == "open"
+            for n in ast.walk(tree)
+        )
+        if found or calls_open:
+            offenders.append(f"{path.name}: {sorted(found) or 'open()'}")
+    assert offenders == []
