@@ -26,6 +26,7 @@ _BLOCK_COMMENT = re.compile(r"/\*.*?\*/")
 # In x86 assembly `#` starts a comment anywhere; in aarch64 it marks an immediate
 # (`#16`, `#-32`, `#:lo12:sym`). Treat it as a comment unless it looks like one.
 _HASH_COMMENT = re.compile(r"#(?![-+:0-9(]|0x)")
+_BEGIN_MARKER = "-- Begin function "
 _END_MARKER = "-- End function"
 
 # Directives that introduce a function when they sit right before its label.
@@ -357,14 +358,10 @@ def parse_asm(text: str) -> AsmFile:
     names = _function_names(statements, label_lines)
     starts = sorted((line, name) for name, line in label_lines.items() if name in names)
     functions: list[AsmFunction] = []
-    # Each function's first line: walk back over the directives that introduce it.
     firsts: list[int] = []
     floor = 0
     for label_line, name in starts:
-        first = label_line
-        while first - 1 >= floor and _introduces(statements[first - 1], name):
-            first -= 1
-        firsts.append(first)
+        firsts.append(_function_start(lines, statements, name, label_line, floor))
         floor = label_line + 1
     for index, (label_line, name) in enumerate(starts):
         limit = firsts[index + 1] - 1 if index + 1 < len(starts) else len(lines) - 1
@@ -372,6 +369,37 @@ def parse_asm(text: str) -> AsmFile:
         span = Span(Pos(firsts[index], 0), Pos(last, len(lines[last])))
         functions.append(AsmFunction(name, span, label_line))
     return AsmFile(tuple(functions), tuple(labels), tuple(directives), target)
+
+
+def _function_start(
+    lines: list[str], statements: list[_Statement], name: str, label_line: int, floor: int
+) -> int:
+    """The first line of the function labelled at ``label_line``, at least ``floor``.
+
+    The directives right before the label that introduce it belong to it; so, in
+    ``llc`` output, does everything from its ``-- Begin function NAME`` comment, which
+    comes before the constant pool (``.LCPI0_0``) the function loads from, together
+    with the ``.section`` line that places that pool.
+    """
+    first = label_line
+    while first - 1 >= floor and _introduces(statements[first - 1], name):
+        first -= 1
+    marker = _BEGIN_MARKER + name
+    for number in range(first - 1, floor - 1, -1):
+        if lines[number].rstrip().endswith(marker):
+            first = number
+            while first - 1 >= floor and _is_section(statements[first - 1]):
+                first -= 1
+            break
+    return first
+
+
+def _is_section(statement: _Statement) -> bool:
+    return (
+        not statement.labels
+        and statement.directive is not None
+        and statement.directive[0] in (".section", ".text", ".data", ".rodata", ".bss")
+    )
 
 
 def _function_end(

@@ -75,15 +75,25 @@ class _Parser:
         self.top: list[_Builder] = []
         self.stack: list[list[_Builder]] = [self.top]
         self.open_adaptors: list[_Builder] = []
+        self.whitespace_error: str | None = None
 
     def skip_space(self) -> None:
+        """Step over whitespace, noting it: opt reads it as part of a pass name."""
         text = self.text
+        start = self.pos
         while self.pos < len(text) and text[self.pos].isspace():
             self.pos += 1
+        if self.pos > start and self.whitespace_error is None:
+            self.whitespace_error = (
+                f"whitespace at offset {start}: opt does not allow spaces in a pipeline"
+            )
 
     def parse(self) -> str | None:
         """Parse the whole text; return the first error, or None."""
         text = self.text
+        if not text:
+            # opt accepts an empty pipeline and runs nothing.
+            return None
         if not text.strip():
             return "empty pipeline"
         while True:
@@ -106,7 +116,7 @@ class _Parser:
         if self.open_adaptors:
             name = self.open_adaptors[-1].name
             return f"unbalanced '(': '{name}(' is not closed"
-        return None
+        return self.whitespace_error
 
     def element(self) -> str | None:
         """Parse ``name<params>`` and, for an adaptor, open its child list."""

@@ -23,8 +23,14 @@ from lsp_server.syntax.span import Pos, Span, split_lines
 
 _RUN = re.compile(r"\s*(?:;+|//+|#+)\s*RUN:")
 _COMMENT = re.compile(r"\s*(?:;|//|#)")
-_PASSES_IN_PROSE = re.compile(r"(?<![\w-])--?passes=")
 _OPT_IN_PROSE = re.compile(r"(?<![\w./%-])opt(?:-\d+)?(?=\s)")
+# Pipeline flags in prose: `-passes=` anywhere; `-p=`, or `-p`/`-passes` and a quoted
+# value, only after the word `opt`.
+_PROSE_FLAG = re.compile(
+    r"(?<![\w-])--?passes="
+    r"|(?<![\w-])(?P<p>--?p=)"
+    r"|(?<![\w-])--?(?:p|passes)(?P<separate>\s+)(?=['\"])"
+)
 _OPT_TOOL = re.compile(r"opt(?:-\d+(?:\.\d+)*)?(?:\.exe)?")
 _FILECHECK_TOOL = re.compile(r"FileCheck(?:-\d+(?:\.\d+)*)?(?:\.exe)?")
 _OPT_LEVEL = re.compile(r"O([0-3sz])")
@@ -372,23 +378,42 @@ def _run_line(command: str, first: int, last: int, offsets: _OffsetMap, run_inde
     )
 
 
-def _collect_run_lines(lines: list[str]) -> list[tuple[str, int, int, _OffsetMap]]:
-    """Join physical RUN lines into logical commands, as lit does."""
-    commands: list[tuple[str, int, int, _OffsetMap]] = []
-    pending: str | None = None
-    first = 0
-    last = 0
-    segments: list[tuple[int, int, int]] = []
+class _Joiner:
+    """Accumulates the physical pieces of one logical RUN command."""
 
-    def finish() -> None:
-        if pending is None:
-            return
-        body = pending[:-1] if pending.endswith("\\") else pending
+    def __init__(self, piece: str, number: int, col: int) -> None:
+        # Pieces are kept in a list: joining thousands of continued lines by repeated
+        # string concatenation would copy the command each time.
+        self.pieces = [piece]
+        self.length = len(piece)
+        self.first = self.last = number
+        self.segments = [(0, number, col)]
+
+    def continues(self) -> bool:
+        return self.pieces[-1].endswith("\\")
+
+    def append(self, piece: str, number: int, col: int) -> None:
+        self.pieces[-1] = self.pieces[-1][:-1]
+        self.length -= 1
+        self.segments.append((self.length, number, col))
+        self.pieces.append(piece)
+        self.length += len(piece)
+        self.last = number
+
+    def finish(self) -> tuple[str, int, int, _OffsetMap]:
+        body = "".join(self.pieces)
+        if body.endswith("\\"):
+            body = body[:-1]
         lead = len(body) - len(body.lstrip())
-        command = body.strip()
-        shifted = [(start - lead, line, col) for start, line, col in segments]
-        commands.append((command, first, last, _OffsetMap(shifted)))
+        shifted = [(start - lead, line, col) for start, line, col in self.segments]
+        return body.strip(), self.first, self.last, _OffsetMap(shifted)
 
+
+def _collect_run_lines(lines: list[str]) -> list[tuple[str, int, int, _OffsetMap]]:
+    """Join physical RUN lines into logical commands, as lit does: a trailing ``\\``
+    is dropped and the next RUN line's text appended as it is."""
+    commands: list[tuple[str, int, int, _OffsetMap]] = []
+    pending: _Joiner | None = None
     for number, line in enumerate(lines):
         if "RUN:" not in line:
             continue
@@ -396,17 +421,14 @@ def _collect_run_lines(lines: list[str]) -> list[tuple[str, int, int, _OffsetMap
         if match is None:
             continue
         piece = line[match.end() :].rstrip()
-        if pending is not None and pending.endswith("\\"):
-            pending = pending[:-1]
-            segments.append((len(pending), number, match.end()))
-            pending += piece
-            last = number
+        if pending is not None and pending.continues():
+            pending.append(piece, number, match.end())
             continue
-        finish()
-        pending = piece
-        first = last = number
-        segments = [(0, number, match.end())]
-    finish()
+        if pending is not None:
+            commands.append(pending.finish())
+        pending = _Joiner(piece, number, match.end())
+    if pending is not None:
+        commands.append(pending.finish())
     return commands
 
 
@@ -419,24 +441,50 @@ def parse_run_lines(text: str) -> list[RunLine]:
     ]
 
 
+def _trim_prose(word: Word) -> Word:
+    """Drop the punctuation a sentence adds after a flag (``-passes=gvn,dse.``, ``(see
+    -passes=sroa)``); a pipeline never ends in it."""
+    value = word.value
+    end = len(value)
+    while end > 0:
+        last = value[end - 1]
+        if last in ".,;:!?" or (
+            last == ")" and value.count("(", 0, end) < value.count(")", 0, end)
+        ):
+            end -= 1
+        else:
+            break
+    return Word(value[:end], word.offsets[:end], word.start, word.end)
+
+
 def _comment_pipelines(line: str, number: int) -> list[PipelineRef]:
-    """Pipelines written in a plain comment: ``-passes=...`` and ``opt ... -p ...``."""
+    """Pipelines written in a plain comment: ``-passes=...`` anywhere, and ``-p=...``,
+    ``-p '...'`` or ``-passes '...'`` after the word ``opt``."""
     offsets = _OffsetMap([(0, number, 0)])
-    refs: dict[int, PipelineRef] = {}
-    for match in _PASSES_IN_PROSE.finditer(line):
-        word = read_word(line, match.start())
-        if "=" in word.value:
-            ref = _passes_ref(word, word.value.index("=") + 1, offsets, None)
-            refs.setdefault(ref.span.start.col, ref)
-    for match in _OPT_IN_PROSE.finditer(line):
-        for stage in split_commands(tokenize(line, match.end()))[0][:1]:
-            words = stage.words
-            for index in range(len(words)):
-                flag = _pipeline_flag(words, index, allow_p=True)
-                if flag is not None:
-                    ref = _passes_ref(flag[0], flag[1], offsets, None)
-                    refs.setdefault(ref.span.start.col, ref)
-    return [refs[col] for col in sorted(refs)]
+    refs: list[PipelineRef] = []
+    opt = _OPT_IN_PROSE.search(line)
+    after_opt = len(line) if opt is None else opt.end()
+    consumed = 0
+    for match in _PROSE_FLAG.finditer(line):
+        # A flag inside the quoted value of the previous one is text, not a flag; this
+        # also keeps a line of a thousand unclosed quotes linear.
+        if match.start() < consumed:
+            continue
+        separate = match.group("separate")
+        if separate is None and match.group("p") is None:
+            word = read_word(line, match.start())
+        elif match.start() < after_opt:
+            continue
+        elif separate is not None:
+            # In prose a separate value counts only when quoted: "opt and -p but ..."
+            # is English.
+            word = read_word(line, match.end())
+        else:
+            word = read_word(line, match.start())
+        consumed = word.end
+        value_start = 0 if separate is not None else word.value.find("=") + 1
+        refs.append(_passes_ref(_trim_prose(word), value_start, offsets, None))
+    return refs
 
 
 def find_pipelines(text: str) -> list[PipelineRef]:

@@ -65,12 +65,11 @@ def _read_word(text: str, pos: int) -> tuple[Word, int]:
         if char.isspace() or char in _OPERATOR_CHARS:
             break
         if char == "'":
-            close = text.find("'", pos + 1)
+            close = text.find("'", pos + 1, length)
             if close < 0:
                 close = length
-            for index in range(pos + 1, close):
-                chars.append(text[index])
-                offsets.append(index)
+            chars.append(text[pos + 1 : close])
+            offsets.extend(range(pos + 1, close))
             pos = close + 1
         elif char == '"':
             pos += 1
