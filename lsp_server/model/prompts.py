@@ -13,6 +13,7 @@ sense gives ``None`` fields and ``complete=False`` rather than an exception.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 # The reference templates with their placeholders, kept for documentation and for the test
@@ -200,8 +201,11 @@ def parse_disassembly(answer: str, *, finish_reason: str | None = None) -> tuple
 # A pass or pass-manager name: "instcombine", "loop-mssa", "mem2reg", "print", "default".
 _NAME_RE = re.compile(r"[A-Za-z][A-Za-z0-9_.\-]*\Z")
 _QUOTES = "'\"`"
-# -p/-passes/--passes followed by an unquoted pipeline.
-_FLAG_RE = re.compile(r"(?:^|\s)(?:--?passes\s*=?|-p(?:\s*=|\s))\s*(?P<list>[^\s'\"`]+)")
+# opt's -p/-passes/--passes flag and its argument, quoted (to the end of the line, where the
+# closing quote is looked for) or not.
+_FLAG_RE = re.compile(
+    r"(?:^|[\s`(])(?:--?passes\s*=?\s*|-p(?:\s*=\s*|\s+))(?P<arg>['\"`][^\n]*|[^\s'\"`]+)"
+)
 _LEGACY_FLAG_RE = re.compile(r"-{1,2}([A-Za-z][A-Za-z0-9_.\-]*)\Z")
 _OPT_LEVEL_RE = re.compile(r"O[0-3sz]\Z")
 
@@ -299,32 +303,34 @@ def _candidate(text: str, closed: bool) -> PassListAnswer | None:
     return PassListAnswer(pipeline=text, passes=tuple(leaves), complete=closed and balanced)
 
 
-def _quoted_candidates(head: str) -> list[tuple[str, bool]]:
+def _quoted_candidates(head: str) -> Iterator[tuple[str, bool]]:
     """Every quoted span of ``head`` in order, with whether its closing quote was there.
 
     Each quote character is tried as an opening quote in turn, so an apostrophe in prose
-    ("don't use 'instcombine'") does not hide the pipeline after it.
+    ("don't use 'instcombine'") does not hide the pipeline after it. Quotes pair within a
+    line; an open quote on the last line means generation was cut off. Linear in the text:
+    the spans of one quote character never overlap more than their neighbours'.
     """
-    spans = []
-    for i, ch in enumerate(head):
-        if ch not in _QUOTES:
-            continue
-        end = head.find(ch, i + 1)
-        line_end = head.find("\n", i + 1)
-        if end >= 0 and (line_end < 0 or end < line_end):
-            spans.append((head[i + 1 : end], True))
-        elif line_end < 0:
-            # The answer ends inside the quotes: generation was cut off.
-            spans.append((head[i + 1 :], False))
-    return spans
+    lines = head.split("\n")
+    for number, line in enumerate(lines):
+        last = number == len(lines) - 1
+        for i, ch in enumerate(line):
+            if ch not in _QUOTES:
+                continue
+            end = line.find(ch, i + 1)
+            if end >= 0:
+                yield line[i + 1 : end], True
+            elif last:
+                yield line[i + 1 :], False
 
 
 def parse_pass_list(answer: str, *, finish_reason: str | None = None) -> PassListAnswer:
     """Parse the pipeline a pass-list answer starts with.
 
-    Accepted, first match wins: a quoted pipeline (``opt -p '...'``, ``-passes="..."``,
-    ``'module(...)'``, backticks); an unquoted ``-p``/``-passes=`` argument; a bare pipeline
-    (``instcombine,simplifycfg``) or legacy flag list (``-instcombine -Oz``) as the first line.
+    Accepted, first match wins: the argument of a ``-p``/``-passes=`` flag, quoted or not
+    (``opt -p '...'``, ``-passes="..."``, ``-passes=a,b``); any quoted pipeline (``'module(...)'``,
+    backticks); a bare pipeline (``instcombine,simplifycfg``) or legacy flag list
+    (``-instcombine -Oz``) as the first line.
     Text after the pipeline (the predicted counts and IR) is ignored.
 
     ``complete`` is false when the closing quote or a bracket is missing. An unquoted list has
@@ -333,15 +339,20 @@ def parse_pass_list(answer: str, *, finish_reason: str | None = None) -> PassLis
     """
     text = answer.lstrip()
     head = text.split(_OPEN, 1)[0]
-    for span, closed in _quoted_candidates(head):
-        found = _candidate(span, closed)
+    unquoted_closed = finish_reason != "length"
+    # An explicit flag wins over other quoted text: "-passes=sroa, it's 'great'" means sroa.
+    for flag in _FLAG_RE.finditer(head):
+        arg = flag.group("arg")
+        if arg[0] in _QUOTES:
+            end = arg.find(arg[0], 1)
+            found = _candidate(arg[1:end], True) if end > 0 else _candidate(arg[1:], False)
+        else:
+            runs_to_the_end = flag.end("arg") == len(text)
+            found = _candidate(arg, unquoted_closed or not runs_to_the_end)
         if found is not None:
             return found
-    unquoted_closed = finish_reason != "length"
-    flag = _FLAG_RE.search(head)
-    if flag is not None:
-        end_of_answer = flag.end("list") == len(text)
-        found = _candidate(flag.group("list"), unquoted_closed or not end_of_answer)
+    for span, closed in _quoted_candidates(head):
+        found = _candidate(span, closed)
         if found is not None:
             return found
     first_line = head.split("\n", 1)[0]

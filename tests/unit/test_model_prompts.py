@@ -349,6 +349,13 @@ def test_pass_list_shapes(answer: str, pipeline: str, passes: tuple[str, ...]) -
     )
 
 
+def test_the_flag_argument_wins_over_other_quoted_text() -> None:
+    parsed = parse_pass_list("Use -passes=sroa,gvn because it's 'great' and \"fast\"")
+    assert parsed == PassListAnswer(pipeline="sroa,gvn", passes=("sroa", "gvn"), complete=True)
+    parsed = parse_pass_list("I'd say 'instcombine' but run -p 'mem2reg'")
+    assert parsed.pipeline == "mem2reg"
+
+
 def test_pass_list_truncated_inside_the_quotes() -> None:
     parsed = parse_pass_list(
         " -p 'module(default<Oz>),function(instcombine,simpl", finish_reason="length"
