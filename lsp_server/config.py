@@ -273,8 +273,22 @@ def vscode_configuration() -> dict[str, Any]:
     return {"title": "irlens", "properties": properties}
 
 
+def markdown() -> str:
+    """The README's configuration section: one heading per key."""
+    out = []
+    for spec in schema():
+        out.append(f"### `{spec.key}`\n")
+        bounds = ""
+        if spec.minimum is not None or spec.maximum is not None:
+            bounds = f", from {spec.minimum} to {spec.maximum}"
+        out.append(f"{spec.description} ({spec.type}, default `{json.dumps(spec.default)}`{bounds})\n")
+    return "\n".join(out)
+
+
 if __name__ == "__main__":
     if sys.argv[1:] == ["--vscode"]:
         sys.stdout.write(json.dumps(vscode_configuration(), indent=2) + "\n")
+    elif sys.argv[1:] == ["--markdown"]:
+        sys.stdout.write(markdown())
     else:
         sys.stdout.write(json.dumps(to_dict(Settings()), indent=2) + "\n")

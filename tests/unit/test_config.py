@@ -80,3 +80,11 @@ def test_schema_covers_every_leaf_with_a_description() -> None:
     assert all(s.description for s in specs)
     vscode = config.vscode_configuration()["properties"]
     assert set(vscode) >= {f"irlens.{k}" for k in keys}
+
+
+def test_readme_configuration_section_is_generated_from_the_settings() -> None:
+    from testdata import ROOT
+
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("<!-- settings:begin -->\n", 1)[1].split("<!-- settings:end -->", 1)[0]
+    assert section == config.markdown(), "run: python -m lsp_server.config --markdown"
