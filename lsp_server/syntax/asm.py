@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from lsp_server.syntax.span import Pos, Span, split_lines
 
@@ -153,8 +154,7 @@ def _unquote(symbol: str) -> str:
     return symbol[1:-1] if len(symbol) >= 2 and symbol[0] == '"' and symbol[-1] == '"' else symbol
 
 
-@dataclass(frozen=True)
-class _Statement:
+class _Statement(NamedTuple):
     """A line's content, comments removed: its labels, then a directive or instruction."""
 
     labels: tuple[str, ...]
@@ -205,16 +205,20 @@ class _Evidence:
         return "; ".join(f"{kind} {', '.join(items)}" for kind, items in self.seen.items() if items)
 
 
-def _target_score(lines: list[str]) -> tuple[_Evidence, _Evidence, bool]:
+_EMPTY = _Statement((), None, None)
+
+
+def _neutral_statements(lines: list[str]) -> list[_Statement]:
+    """Statements read with the comment rules that hold for every architecture."""
+    return [_statement(_strip_comment(line, None)) if line.strip() else _EMPTY for line in lines]
+
+
+def _target_score(statements: list[_Statement]) -> tuple[_Evidence, _Evidence, bool]:
     """Weigh the evidence for x86_64 and aarch64; also whether the file looks like Mach-O."""
     x86 = _Evidence()
     a64 = _Evidence()
     macho = False
-    for raw in lines[:_SAMPLE_LINES]:
-        code = _strip_comment(raw, None)
-        if not code.strip():
-            continue
-        statement = _statement(code)
+    for statement in statements[:_SAMPLE_LINES]:
         if statement.directive is not None:
             name, args = statement.directive
             lowered = args.lower()
@@ -257,8 +261,8 @@ def _target_score(lines: list[str]) -> tuple[_Evidence, _Evidence, bool]:
     return x86, a64, macho
 
 
-def _guess(lines: list[str]) -> TargetGuess:
-    x86, a64, macho = _target_score(lines)
+def _guess(statements: list[_Statement]) -> TargetGuess:
+    x86, a64, macho = _target_score(statements)
     if x86.score == 0 and a64.score == 0:
         return TargetGuess(
             None, None, "no architecture-specific directives, mnemonics or registers"
@@ -277,7 +281,7 @@ def _guess(lines: list[str]) -> TargetGuess:
 def guess_target(text: str) -> TargetGuess:
     """Guess the architecture of an assembly text from its directives, mnemonics and
     registers (``ret`` alone says nothing). Never raises."""
-    return _guess(split_lines(text))
+    return _guess(_neutral_statements(split_lines(text)[:_SAMPLE_LINES]))
 
 
 def _function_names(statements: list[_Statement], label_lines: dict[str, int]) -> set[str]:
@@ -344,8 +348,13 @@ def _introduces(statement: _Statement, name: str) -> bool:
 def parse_asm(text: str) -> AsmFile:
     """Outline an assembly text. Never raises; anything unrecognised is ignored."""
     lines = split_lines(text)
-    target = _guess(lines)
-    statements = [_statement(_strip_comment(line, target.arch)) for line in lines]
+    statements = _neutral_statements(lines)
+    target = _guess(statements)
+    # Only lines with a comment character can read differently once the architecture
+    # (and so its comment syntax) is known.
+    for number, line in enumerate(lines):
+        if "#" in line or ";" in line:
+            statements[number] = _statement(_strip_comment(line, target.arch))
     labels: list[AsmLabel] = []
     directives: list[AsmDirective] = []
     label_lines: dict[str, int] = {}
@@ -356,7 +365,12 @@ def parse_asm(text: str) -> AsmFile:
         if statement.directive is not None:
             directives.append(AsmDirective(statement.directive[0], statement.directive[1], number))
     names = _function_names(statements, label_lines)
-    starts = sorted((line, name) for name, line in label_lines.items() if name in names)
+    # One function per line: `a: b:` declares two names for the same code.
+    by_line: dict[int, str] = {}
+    for name, line in sorted(label_lines.items(), key=lambda item: item[1]):
+        if name in names:
+            by_line.setdefault(line, name)
+    starts = sorted(by_line.items())
     functions: list[AsmFunction] = []
     firsts: list[int] = []
     floor = 0
@@ -422,7 +436,7 @@ def _function_end(
     last = max(size_line, endproc_line, marker_line)
     if last >= 0:
         return last
-    last = limit
+    last = max(limit, label_line)
     while last > label_line and not lines[last].strip():
         last -= 1
     return last

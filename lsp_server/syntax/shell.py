@@ -9,12 +9,15 @@ file.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 _OPERATOR_CHARS = "|&;<>"
 # Redirections whose target is the next word.
 _NEEDS_TARGET = frozenset({"<", ">", ">>", "&>", ">&", "<<"})
 _SEPARATORS = frozenset({";", "&&", "||", "&"})
+# A run of characters that need no quote handling.
+_PLAIN = re.compile(r"[^\s|&;<>'\"\\]+")
 
 
 @dataclass
@@ -85,9 +88,11 @@ def _read_word(text: str, pos: int) -> tuple[Word, int]:
             offsets.append(pos + 1)
             pos += 2
         else:
-            chars.append(char)
-            offsets.append(pos)
-            pos += 1
+            plain = _PLAIN.match(text, pos)
+            end = plain.end() if plain is not None else pos + 1
+            chars.append(text[pos:end])
+            offsets.extend(range(pos, end))
+            pos = end
     pos = min(pos, length)
     return Word("".join(chars), offsets, start, pos), pos
 

@@ -179,3 +179,13 @@ def test_not_assembly(text: str) -> None:
 )
 def test_assembly(text: str) -> None:
     assert looks_like_asm(text)
+
+
+def test_two_labels_on_one_line_are_one_function() -> None:
+    # Found by the fuzz test: `a: b:` used to give `b` a span ending before it began.
+    outline = parse_asm("a: b:\n  ret\nc:\n  pushq %rbp\n")
+    assert [(f.name, f.span.start.line, f.span.end.line) for f in outline.functions] == [
+        ("a", 0, 1),
+        ("c", 2, 3),
+    ]
+    assert [label.name for label in outline.labels] == ["a", "b", "c"]
