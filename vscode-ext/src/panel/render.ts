@@ -1,0 +1,339 @@
+/**
+ * The panel's HTML for a state (pure: a string, unit-tested in node and rendered in Chromium).
+ *
+ * Every value from the server, the document or the model is escaped. Clicks are handled by one
+ * delegated listener in the webview script, through `data-action` attributes, because the
+ * Content-Security-Policy forbids inline handlers.
+ */
+
+import type { LiftPayload, PipelineStep, PreviewPayload, Size, SuggestPayload, Suggestion } from '../protocol';
+import { statusParts } from '../status';
+import { type DiffLine, diffLines, parseUnifiedDiff, trimContext } from './diff';
+import { escapeHtml, renderMarkdown } from './markdown';
+import type { PanelState } from './state';
+
+export const BUILT_WITH = 'Built with LLM Compiler';
+
+const e = escapeHtml;
+
+function renderDiff(lines: DiffLine[]): string {
+  if (lines.length === 0) {
+    return '<p class="muted">No lines.</p>';
+  }
+  const body = lines
+    .map((line) => {
+      const mark = line.kind === 'add' ? '+' : line.kind === 'del' ? '-' : ' ';
+      return `<span class="line ${line.kind}">${e(mark + line.text)}</span>`;
+    })
+    .join('');
+  return `<pre class="code diff">${body}</pre>`;
+}
+
+function formatNumber(value: number | null | undefined): string {
+  return typeof value === 'number' && Number.isFinite(value) ? String(value) : '–';
+}
+
+function delta(before: number | null | undefined, after: number | null | undefined): string {
+  if (typeof before !== 'number' || typeof after !== 'number') {
+    return '';
+  }
+  const change = after - before;
+  if (change === 0) {
+    return '<span class="delta same">±0</span>';
+  }
+  const percent = before !== 0 ? ` (${change > 0 ? '+' : ''}${((100 * change) / before).toFixed(1)}%)` : '';
+  return `<span class="delta ${change < 0 ? 'better' : 'worse'}">${change > 0 ? '+' : ''}${change}${percent}</span>`;
+}
+
+function sizesTable(before: Size | null | undefined, after: Size | null | undefined): string {
+  if (!before && !after) {
+    return '';
+  }
+  const row = (label: string, key: keyof Size) =>
+    `<tr><th>${label}</th><td>${formatNumber(before?.[key])}</td><td>${formatNumber(after?.[key])}</td>` +
+    `<td>${delta(before?.[key], after?.[key])}</td></tr>`;
+  return (
+    '<table class="sizes"><thead><tr><th></th><th>before</th><th>after</th><th></th></tr></thead><tbody>' +
+    row('instructions', 'instructions') +
+    row('binary size (bytes)', 'bytes') +
+    '</tbody></table>'
+  );
+}
+
+const VERDICTS: Record<string, { label: string; tone: string }> = {
+  exact: { label: 'exact match', tone: 'good' },
+  match: { label: 'exact match', tone: 'good' },
+  differs: { label: 'differs from opt', tone: 'warn' },
+  pending: { label: 'prediction pending…', tone: 'muted' },
+  failed: { label: 'prediction failed', tone: 'bad' },
+  unverified: { label: 'unverified', tone: 'warn' },
+};
+
+function renderPrediction(preview: PreviewPayload): string {
+  const prediction = preview.prediction;
+  if (!prediction) {
+    return '';
+  }
+  const verdict = VERDICTS[prediction.verdict ?? ''] ?? { label: prediction.verdict ?? 'prediction', tone: 'muted' };
+  const details: string[] = [];
+  if (prediction.verdict === 'differs' && typeof prediction.differingLines === 'number') {
+    details.push(`differs in ${prediction.differingLines} line${prediction.differingLines === 1 ? '' : 's'}`);
+  }
+  if (typeof prediction.sizeError === 'number') {
+    details.push(`size prediction off by ${prediction.sizeError} bytes`);
+  }
+  if (prediction.predictedSize) {
+    details.push(
+      `predicted ${formatNumber(prediction.predictedSize.instructions)} instructions, ` +
+        `${formatNumber(prediction.predictedSize.bytes)} bytes`,
+    );
+  }
+  if (prediction.message) {
+    details.push(prediction.message);
+  }
+  const first = prediction.firstDifference
+    ? `<p class="muted">First difference:</p><pre class="code">${e(prediction.firstDifference)}</pre>`
+    : '';
+  const model = prediction.model ? ` <span class="muted">(${e(prediction.model)})</span>` : '';
+  return (
+    `<div class="prediction"><h3>Model prediction vs opt${model}</h3>` +
+    `<p><span class="badge ${verdict.tone}" data-verdict="${e(prediction.verdict ?? '')}">${e(verdict.label)}</span> ` +
+    `${e(details.join('; '))}</p>${first}</div>`
+  );
+}
+
+function renderPreview(state: PanelState): string {
+  const preview = state.preview;
+  if (!preview) {
+    return (
+      '<section id="preview"><h2>Preview</h2><p class="muted">Hover a pass in a <code>RUN:</code> line, ' +
+      'or a <code>define</code> line, to see what it does to the function here.</p></section>'
+    );
+  }
+  const what = preview.pass ?? preview.pipeline ?? 'pipeline';
+  const on = preview.function ? ` on <code>@${e(preview.function)}</code>` : '';
+  const llvm = preview.llvmVersion ? ` <span class="muted">· LLVM ${e(preview.llvmVersion)}</span>` : '';
+  const parts = [`<section id="preview"><h2>Preview: <code>${e(what)}</code>${on}${llvm}</h2>`];
+  if (preview.message) {
+    parts.push(`<p class="message">${e(preview.message)}</p>`);
+  }
+  parts.push(sizesTable(preview.sizeBefore, preview.sizeAfter));
+  let lines: DiffLine[] | undefined;
+  if (preview.diff) {
+    lines = parseUnifiedDiff(preview.diff);
+  } else if (preview.before !== undefined && preview.after !== undefined) {
+    lines = trimContext(diffLines(preview.before, preview.after));
+  }
+  if (preview.changed === false) {
+    parts.push('<p class="nochange">No change: this pass leaves the function as it is.</p>');
+  } else if (lines) {
+    parts.push(renderDiff(lines));
+  } else if (preview.markdown) {
+    parts.push(`<div class="markdown">${renderMarkdown(preview.markdown)}</div>`);
+  }
+  parts.push(renderPrediction(preview));
+  parts.push('</section>');
+  return parts.join('');
+}
+
+function stepName(step: PipelineStep, index: number): string {
+  return step.pass ?? step.name ?? `step ${index + 1}`;
+}
+
+function stepIr(step: PipelineStep | undefined): string | undefined {
+  return step?.ir ?? step?.after;
+}
+
+function renderSteps(state: PanelState): string {
+  const steps = state.steps;
+  const parts = ['<section id="steps"><h2>Pipeline steps'];
+  if (steps?.pipeline) {
+    parts.push(`: <code>${e(steps.pipeline)}</code>`);
+  }
+  if (steps?.function) {
+    parts.push(` <span class="muted">on @${e(steps.function)}</span>`);
+  }
+  parts.push('</h2>');
+  if (state.stepsLoading) {
+    parts.push('<p class="muted">Running opt…</p>');
+  }
+  if (!steps) {
+    parts.push('<p class="muted">The passes of the hovered pipeline appear here, the ones that changed the IR highlighted.</p></section>');
+    return parts.join('');
+  }
+  if (steps.error || steps.message) {
+    parts.push(`<p class="message">${e(steps.error ?? steps.message ?? '')}</p>`);
+  }
+  const list = steps.steps ?? [];
+  const changedCount = list.filter((step) => step.changed).length;
+  if (list.length) {
+    parts.push(`<p class="muted">${list.length} passes, ${changedCount} changed the IR. Click one to see the IR after it.</p>`);
+  }
+  parts.push('<ol class="steps">');
+  list.forEach((step, index) => {
+    const classes = ['step', step.changed ? 'changed' : 'unchanged', index === state.selectedStep ? 'selected' : '']
+      .filter(Boolean)
+      .join(' ');
+    parts.push(
+      `<li><button class="${classes}" data-action="select-step" data-index="${index}" ` +
+        `aria-pressed="${index === state.selectedStep}" title="${step.changed ? 'changed the IR' : 'no change'}">` +
+        `${e(stepName(step, index))}</button></li>`,
+    );
+  });
+  parts.push('</ol>');
+  const selected = state.selectedStep !== undefined ? list[state.selectedStep] : undefined;
+  if (selected && state.selectedStep !== undefined) {
+    const after = stepIr(selected) ?? '';
+    const previous =
+      state.selectedStep > 0 ? stepIr(list[state.selectedStep - 1]) : (steps.input ?? steps.before);
+    parts.push(`<div class="step-detail"><h3>After <code>${e(stepName(selected, state.selectedStep))}</code></h3>`);
+    if (selected.diff) {
+      parts.push(renderDiff(parseUnifiedDiff(selected.diff)));
+    } else if (previous !== undefined && selected.changed !== false) {
+      parts.push(renderDiff(trimContext(diffLines(previous, after))));
+    } else if (selected.changed === false) {
+      parts.push('<p class="nochange">No change.</p>');
+    }
+    parts.push(`<details><summary>IR after this pass</summary><pre class="code ir">${e(after)}</pre></details></div>`);
+  }
+  parts.push('</section>');
+  return parts.join('');
+}
+
+function suggestionBytes(suggestion: Suggestion): number | null | undefined {
+  return suggestion.bytes ?? suggestion.size;
+}
+
+function renderSuggest(state: PanelState): string {
+  const suggest: SuggestPayload | undefined = state.suggest;
+  const running = state.suggestRunning ? ' <span class="muted">searching…</span>' : '';
+  const parts = [
+    `<section id="suggest"><h2>Suggested passes${running}</h2>`,
+    '<p><button class="action" data-action="run" data-command="suggestPasses">Suggest passes for size</button></p>',
+  ];
+  if (!suggest) {
+    parts.push('<p class="muted">Pass lists proven smaller than <code>-Oz</code> by your local opt and llc.</p></section>');
+    return parts.join('');
+  }
+  if (suggest.message) {
+    parts.push(`<p class="message">${e(suggest.message)}</p>`);
+  }
+  const oz = suggest.ozBytes ?? suggest.oz;
+  const candidates = [...(suggest.candidates ?? suggest.suggestions ?? [])];
+  if (suggest.best && !candidates.some((c) => c.pipeline === suggest.best?.pipeline)) {
+    candidates.unshift(suggest.best);
+  }
+  candidates.sort((a, b) => (suggestionBytes(a) ?? Infinity) - (suggestionBytes(b) ?? Infinity));
+  const meta = [
+    typeof oz === 'number' ? `-Oz: ${oz} bytes` : '',
+    typeof suggest.compilations === 'number' ? `${suggest.compilations} compilations` : '',
+  ].filter(Boolean);
+  if (meta.length) {
+    parts.push(`<p class="muted">${e(meta.join(' · '))}</p>`);
+  }
+  if (candidates.length) {
+    parts.push('<table class="suggestions"><thead><tr><th>pipeline</th><th>bytes</th><th>vs -Oz</th><th></th></tr></thead><tbody>');
+    candidates.forEach((candidate, index) => {
+      const bytes = suggestionBytes(candidate);
+      const versus =
+        typeof candidate.vsOz === 'number'
+          ? `${candidate.vsOz > 0 ? '+' : ''}${candidate.vsOz.toFixed(1)}%`
+          : typeof bytes === 'number' && typeof oz === 'number' && oz > 0
+            ? `${bytes - oz > 0 ? '+' : ''}${((100 * (bytes - oz)) / oz).toFixed(1)}%`
+            : '–';
+      const verified = candidate.verified === false ? 'unverified' : candidate.verified ? 'verified' : '';
+      parts.push(
+        `<tr class="${index === 0 ? 'best' : ''}"><td><code>${e(candidate.pipeline ?? candidate.passes ?? candidate.label ?? '')}</code></td>` +
+          `<td>${formatNumber(bytes)}</td><td>${e(versus)}</td><td>${e(verified)}</td></tr>`,
+      );
+    });
+    parts.push('</tbody></table>');
+  }
+  parts.push('</section>');
+  return parts.join('');
+}
+
+const LIFT_TONES: Record<string, string> = { exact: 'good', similar: 'warn', failed: 'bad' };
+
+function renderLift(state: PanelState): string {
+  const lift: LiftPayload | undefined = state.lift;
+  const isAsm = state.context?.languageId === 'asm' || /\.s$/i.test(state.context?.uri ?? '');
+  if (!lift && !isAsm && !state.liftRunning) {
+    return '';
+  }
+  const running = state.liftRunning ? ' <span class="muted">lifting…</span>' : '';
+  const parts = [`<section id="lift"><h2>Lift to IR${running}</h2>`];
+  if (isAsm) {
+    parts.push('<p><button class="action" data-action="run" data-command="liftToIR">Lift this file to LLVM IR</button></p>');
+  }
+  if (lift) {
+    if (lift.error || lift.message) {
+      parts.push(`<p class="message">${e(lift.error ?? lift.message ?? '')}</p>`);
+    }
+    const meta = [lift.triple ? `target ${lift.triple}` : '', lift.model ? `model ${lift.model}` : ''].filter(Boolean);
+    if (meta.length) {
+      parts.push(`<p class="muted">${e(meta.join(' · '))}</p>`);
+    }
+    const functions = lift.functions ?? [];
+    if (functions.length) {
+      parts.push('<table class="lift"><thead><tr><th>function</th><th>round trip</th><th>detail</th></tr></thead><tbody>');
+      for (const fn of functions) {
+        const status = fn.status ?? fn.verdict ?? '';
+        const score = fn.score ?? fn.similarity;
+        const detail = [
+          typeof score === 'number' ? `similarity ${score.toFixed(2)}` : '',
+          fn.optLevel ? `at ${fn.optLevel}` : '',
+          fn.reason ?? fn.message ?? '',
+        ]
+          .filter(Boolean)
+          .join(', ');
+        parts.push(
+          `<tr><td><code>${e(fn.name ?? fn.function ?? '?')}</code></td>` +
+            `<td><span class="badge ${LIFT_TONES[status] ?? 'muted'}">${e(status || '?')}</span></td><td>${e(detail)}</td></tr>`,
+        );
+      }
+      parts.push('</tbody></table>');
+    }
+    const output = lift.outputUri ?? lift.output;
+    if (output) {
+      parts.push(`<p><button class="link" data-action="open" data-uri="${e(output)}">Open ${e(output.split('/').pop() ?? output)}</button></p>`);
+    }
+  }
+  parts.push('</section>');
+  return parts.join('');
+}
+
+function renderHeader(state: PanelState): string {
+  const parts = ['<header>'];
+  if (state.status) {
+    const { model, llvm, severity } = statusParts(state.status);
+    parts.push(`<span class="status ${severity}" id="status">${e(model)} · ${e(llvm)}</span>`);
+  } else {
+    parts.push('<span class="status muted" id="status">starting irlens…</span>');
+  }
+  if (state.context) {
+    const file = state.context.fileName ?? state.context.uri.split('/').pop() ?? state.context.uri;
+    const fn = state.context.function ? ` · @${state.context.function}` : '';
+    parts.push(`<span class="context" id="context">${e(file + fn)}</span>`);
+  }
+  parts.push('</header>');
+  if (state.error) {
+    parts.push(
+      `<div class="error" role="alert">${e(state.error)} ` +
+        '<button class="link" data-action="dismiss" title="Dismiss">dismiss</button></div>',
+    );
+  }
+  return parts.join('');
+}
+
+/** The panel body for a state. */
+export function renderPanel(state: PanelState): string {
+  return [
+    renderHeader(state),
+    renderPreview(state),
+    renderSteps(state),
+    renderSuggest(state),
+    renderLift(state),
+    `<footer>${BUILT_WITH}. Every model answer is checked against your local LLVM.</footer>`,
+  ].join('\n');
+}

@@ -1,0 +1,40 @@
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { test } from 'node:test';
+import { EXTENSION_COMMANDS, SERVER_COMMANDS } from '../../src/protocol';
+import { EXTENSION_ROOT } from '../paths';
+
+const pkg = JSON.parse(readFileSync(path.join(EXTENSION_ROOT, 'package.json'), 'utf8'));
+
+test('every contributed command is one the extension or the server handles, and back', () => {
+  const contributed = (pkg.contributes.commands as { command: string }[]).map((c) => c.command).sort();
+  const handled = [...new Set([...Object.values(EXTENSION_COMMANDS), ...Object.values(SERVER_COMMANDS)])].sort();
+  assert.deepEqual(contributed, handled);
+});
+
+test('languages, grammars and the panel view are declared with files that exist', () => {
+  const ids = (pkg.contributes.languages as { id: string }[]).map((l) => l.id);
+  assert.deepEqual(ids, ['llvm', 'asm']);
+  for (const grammar of pkg.contributes.grammars as { path: string }[]) {
+    assert.ok(existsSync(path.join(EXTENSION_ROOT, grammar.path)), grammar.path);
+  }
+  for (const language of pkg.contributes.languages as { configuration: string }[]) {
+    assert.ok(existsSync(path.join(EXTENSION_ROOT, language.configuration)), language.configuration);
+  }
+  assert.equal(pkg.contributes.views.irlens[0].id, 'irlens.panel');
+  assert.equal(pkg.contributes.views.irlens[0].type, 'webview');
+});
+
+test('the marketplace page says Built with LLM Compiler, and the package can be published', () => {
+  assert.match(readFileSync(path.join(EXTENSION_ROOT, 'README.md'), 'utf8'), /Built with LLM Compiler/);
+  assert.ok(existsSync(path.join(EXTENSION_ROOT, 'LICENSE')));
+  assert.ok(pkg.repository?.url);
+  assert.match(pkg.description, /Built with LLM Compiler/);
+});
+
+test('the trace setting is the one vscode-languageclient reads for the client id', () => {
+  assert.ok(pkg.contributes.configuration.properties['irlens.trace.server']);
+  assert.ok(pkg.contributes.configuration.properties['irlens.server.command']);
+  assert.ok(pkg.contributes.configuration.properties['irlens.server.python']);
+});

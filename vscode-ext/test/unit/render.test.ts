@@ -1,0 +1,118 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { contentSecurityPolicy, makeNonce, panelShell } from '../../src/panel/html';
+import { renderMarkdown } from '../../src/panel/markdown';
+import { BUILT_WITH, renderPanel } from '../../src/panel/render';
+
+test('the empty panel explains itself and credits LLM Compiler', () => {
+  const html = renderPanel({});
+  assert.match(html, /Hover a pass/);
+  assert.ok(html.includes(BUILT_WITH));
+  assert.equal(BUILT_WITH, 'Built with LLM Compiler');
+});
+
+test('IR and model text are escaped, never markup', () => {
+  const html = renderPanel({
+    preview: { pass: '<img src=x onerror=alert(1)>', before: 'a\n', after: '<script>alert(1)</script>\n' },
+    error: '<b>boom</b>',
+  });
+  assert.ok(!html.includes('<script>'));
+  assert.ok(!html.includes('<img'));
+  assert.ok(!html.includes('<b>boom'));
+  assert.ok(html.includes('&lt;script&gt;alert(1)&lt;/script&gt;'));
+});
+
+test('a preview shows the diff, sizes with deltas and the verdict', () => {
+  const html = renderPanel({
+    preview: {
+      pass: 'sroa',
+      function: 'crc32',
+      llvmVersion: '19.1.7',
+      diff: '@@ -1,2 +1,1 @@\n-  %3 = alloca ptr\n   ret void\n',
+      sizeBefore: { instructions: 40, bytes: 120 },
+      sizeAfter: { instructions: 30, bytes: 100 },
+      prediction: { verdict: 'differs', differingLines: 3, sizeError: 4, firstDifference: '-  %4 = add' },
+    },
+  });
+  assert.match(html, /<span class="line del">-  %3 = alloca ptr<\/span>/);
+  assert.match(html, /-10 \(-25\.0%\)/);
+  assert.match(html, /data-verdict="differs"/);
+  assert.match(html, /differs in 3 lines; size prediction off by 4 bytes/);
+});
+
+test('no change is said plainly', () => {
+  assert.match(renderPanel({ preview: { pass: 'gvn', changed: false } }), /No change/);
+});
+
+test('steps: changed ones are marked, the selected one shows its IR and diff', () => {
+  const html = renderPanel({
+    steps: {
+      pipeline: 'sroa,gvn',
+      input: 'x\n',
+      steps: [
+        { pass: 'sroa', changed: true, ir: 'y\n' },
+        { pass: 'gvn', changed: false, ir: 'y\n' },
+      ],
+    },
+    selectedStep: 0,
+  });
+  assert.match(html, /class="step changed selected" data-action="select-step" data-index="0"/);
+  assert.match(html, /class="step unchanged" data-action="select-step" data-index="1"/);
+  assert.match(html, /1 changed the IR/);
+  assert.match(html, /<span class="line del">-x<\/span><span class="line add">\+y<\/span>/);
+});
+
+test('suggestions are sorted by size with their gain over -Oz', () => {
+  const html = renderPanel({
+    suggest: {
+      ozBytes: 200,
+      candidates: [
+        { pipeline: 'b', bytes: 198, verified: true },
+        { pipeline: 'a', bytes: 190, verified: true },
+      ],
+    },
+  });
+  assert.ok(html.indexOf('<code>a</code>') < html.indexOf('<code>b</code>'));
+  assert.match(html, /-5\.0%/);
+  assert.match(html, /-Oz: 200 bytes/);
+});
+
+test('lift reports list each function with its round trip', () => {
+  const html = renderPanel({
+    context: { uri: 'file:///x.s', languageId: 'asm' },
+    lift: {
+      triple: 'x86_64-unknown-linux-gnu',
+      outputUri: 'file:///x.lifted.ll',
+      functions: [
+        { name: 'f', status: 'exact' },
+        { name: 'g', status: 'similar', score: 0.91, optLevel: '-O2' },
+        { name: 'h', status: 'failed', reason: 'does not parse' },
+      ],
+    },
+  });
+  assert.match(html, /badge good">exact/);
+  assert.match(html, /similarity 0\.91, at -O2/);
+  assert.match(html, /badge bad">failed/);
+  assert.match(html, /data-action="open" data-uri="file:\/\/\/x\.lifted\.ll"/);
+  assert.match(html, /Lift this file/);
+});
+
+test('hover markdown renders with diff fences coloured', () => {
+  const html = renderMarkdown('**sroa** on `@f`\n\n```diff\n- a\n+ b\n```\n\n- one\n- two');
+  assert.match(html, /<strong>sroa<\/strong> on <code>@f<\/code>/);
+  assert.match(html, /line del">- a/);
+  assert.match(html, /<ul><li>one<\/li><li>two<\/li><\/ul>/);
+});
+
+test('the shell allows only its own nonce script and its stylesheet', () => {
+  const nonce = makeNonce();
+  assert.match(nonce, /^[A-Za-z0-9]{32}$/);
+  const csp = contentSecurityPolicy({ cspSource: 'https://x.vscode-cdn.net', nonce });
+  assert.match(csp, /default-src 'none'/);
+  assert.match(csp, new RegExp(`script-src 'nonce-${nonce}'`));
+  assert.ok(!csp.includes('unsafe-inline'));
+  assert.ok(!csp.includes('unsafe-eval'));
+  const html = panelShell({ cspSource: 'https://x', nonce, scriptUri: 'https://x/webview.js', styleUri: 'https://x/panel.css' });
+  assert.match(html, new RegExp(`<script nonce="${nonce}" src="https://x/webview.js">`));
+  assert.equal((html.match(/<script/g) ?? []).length, 1);
+});
