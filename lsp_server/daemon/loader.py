@@ -1,0 +1,131 @@
+"""Loading a checkpoint with transformers: a local directory or a hub id the user can read.
+
+Gated hub ids (every LLM Compiler checkpoint) are fetched with the user's own token,
+which the Hugging Face libraries find by themselves (``huggingface-cli login`` or the
+``HF_TOKEN`` variable); this module never handles it.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import torch  # noqa: TID251 -- the daemon is the one place torch belongs.
+from transformers import AutoModelForCausalLM, AutoTokenizer  # noqa: TID251 -- as above.
+
+logger = logging.getLogger(__name__)
+
+DTYPES = {"bfloat16": torch.bfloat16, "float16": torch.float16, "float32": torch.float32}
+#: Used when a config names no context length; every Llama config does.
+FALLBACK_CONTEXT = 2048
+
+
+@dataclass
+class LoadedModel:
+    """A model ready to generate, with the facts the server reports about it."""
+
+    model: Any
+    tokenizer: Any
+    device: torch.device
+    dtype: torch.dtype
+    context_limit: int
+    eos_ids: frozenset[int]
+    pad_id: int
+
+    def encode(self, prompts: list[str]) -> list[list[int]]:
+        """Token ids of each prompt exactly as given; the tokenizer adds BOS itself."""
+        ids: list[list[int]] = self.tokenizer(prompts, add_special_tokens=True)["input_ids"]
+        return ids
+
+    def decode(self, ids: Any) -> str:
+        """Text of ``ids`` without special tokens and without any whitespace clean-up."""
+        text: str = self.tokenizer.decode(
+            list(ids), skip_special_tokens=True, clean_up_tokenization_spaces=False
+        )
+        return text
+
+
+def resolve_device(name: str) -> torch.device:
+    """``auto`` is the GPU when there is one."""
+    if name == "auto":
+        name = "cuda" if torch.cuda.is_available() else "cpu"
+    if name == "cuda" and not torch.cuda.is_available():
+        raise RuntimeError("--device cuda was asked for, but torch sees no CUDA device")
+    return torch.device(name)
+
+
+def resolve_dtype(name: str, device: torch.device) -> torch.dtype:
+    """``auto``: bfloat16 on GPUs that have it (float16 on older ones), float32 on the CPU."""
+    if name != "auto":
+        return DTYPES[name]
+    if device.type == "cuda":
+        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+    return torch.float32
+
+
+def _eos_ids(model: Any, tokenizer: Any) -> frozenset[int]:
+    ids: set[int] = set()
+    configured = getattr(model.generation_config, "eos_token_id", None)
+    if isinstance(configured, int):
+        ids.add(configured)
+    elif isinstance(configured, list):
+        ids.update(i for i in configured if isinstance(i, int))
+    if isinstance(tokenizer.eos_token_id, int):
+        ids.add(tokenizer.eos_token_id)
+    return frozenset(ids)
+
+
+def load_model(
+    model_id: str,
+    *,
+    revision: str | None = None,
+    dtype: str = "auto",
+    device: str = "auto",
+    compile: bool = False,
+) -> LoadedModel:
+    """Load tokenizer and weights, logging each stage; raise on any failure."""
+    start = time.perf_counter()
+    target = resolve_device(device)
+    torch_dtype = resolve_dtype(dtype, target)
+    logger.info("loading tokenizer of %s (revision %s)", model_id, revision or "default")
+    tokenizer = AutoTokenizer.from_pretrained(model_id, revision=revision)
+    logger.info(
+        "loading weights of %s as %s onto %s (a 7B model is about 13.5 GB in 16-bit)",
+        model_id,
+        str(torch_dtype).removeprefix("torch."),
+        target,
+    )
+    model: Any = AutoModelForCausalLM.from_pretrained(
+        model_id,
+        revision=revision,
+        dtype=torch_dtype,
+        # SDPA picks flash or memory-efficient kernels on GPUs and works on CPUs.
+        attn_implementation="sdpa",
+    )
+    # Moved after loading: device_map would need the accelerate package.
+    model.to(target)
+    model.eval()
+    parameters = sum(p.numel() for p in model.parameters())
+    size_gb = sum(p.numel() * p.element_size() for p in model.parameters()) / 1e9
+    limit = getattr(model.config, "max_position_embeddings", None)
+    if not isinstance(limit, int) or limit <= 0:
+        logger.warning("config has no max_position_embeddings; assuming %d", FALLBACK_CONTEXT)
+        limit = FALLBACK_CONTEXT
+    if compile:
+        logger.info("compiling the forward pass with torch.compile (first requests are slow)")
+        model.forward = torch.compile(model.forward, dynamic=True)
+    eos = _eos_ids(model, tokenizer)
+    pad = tokenizer.pad_token_id
+    if not isinstance(pad, int):
+        pad = min(eos) if eos else 0
+    logger.info(
+        "loaded %s: %.2fB parameters, %.1f GB, context %d tokens, in %.1f s",
+        model_id,
+        parameters / 1e9,
+        size_gb,
+        limit,
+        time.perf_counter() - start,
+    )
+    return LoadedModel(model, tokenizer, target, torch_dtype, limit, eos, pad)

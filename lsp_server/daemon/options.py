@@ -1,0 +1,256 @@
+"""``irlens daemon``: its command-line options, and ``run()``, which starts it.
+
+This module imports neither torch, transformers nor aiohttp, so the CLI can describe
+the daemon (``irlens daemon --help``) without the ``model`` extra installed; ``run()``
+imports the heavy modules only when the daemon really starts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import ipaddress
+import logging
+import os
+from dataclasses import dataclass
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8787
+API_KEY_ENV = "IRLENS_API_KEY"
+
+
+@dataclass(frozen=True)
+class DaemonSettings:
+    """Everything the daemon needs to start, resolved from the command line."""
+
+    model: str
+    revision: str | None = None
+    dtype: str = "auto"
+    device: str = "auto"
+    host: str = DEFAULT_HOST
+    port: int = DEFAULT_PORT
+    api_key: str | None = None
+    served_model_name: str | None = None
+    max_batch_size: int = 32
+    batch_window_ms: float = 5.0
+    max_queue: int = 256
+    max_prefill_tokens: int = 16384
+    compile: bool = False
+    prompt_lookup: bool = False
+    draft_tokens: int = 8
+
+    @property
+    def model_name(self) -> str:
+        """The id clients ask for and ``/v1/models`` lists."""
+        return self.served_model_name or self.model
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _non_negative_float(text: str) -> float:
+    value = float(text)
+    if not value >= 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {text}")
+    return value
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the daemon's options to ``parser`` (``irlens daemon`` or ``python -m ...``)."""
+    model = parser.add_argument_group("model")
+    model.add_argument(
+        "--model",
+        required=True,
+        help=(
+            "the checkpoint to serve: a local directory saved with save_pretrained, or a "
+            "Hugging Face hub id such as facebook/llm-compiler-7b-ftd. The LLM Compiler "
+            "checkpoints are gated: accept Meta's license on the model page, then give your "
+            "own token with `huggingface-cli login` or the HF_TOKEN environment variable "
+            "(irlens never ships or re-hosts weights)"
+        ),
+    )
+    model.add_argument(
+        "--revision", default=None, help="hub branch, tag or commit to load (default: main)"
+    )
+    model.add_argument(
+        "--dtype",
+        choices=["auto", "bfloat16", "float16", "float32"],
+        default="auto",
+        help="weight precision; auto is bfloat16 on GPUs that support it, else float16, "
+        "and float32 on the CPU (default: auto)",
+    )
+    model.add_argument(
+        "--device",
+        choices=["auto", "cuda", "cpu"],
+        default="auto",
+        help="where to run; auto is the GPU when torch sees one (default: auto)",
+    )
+    model.add_argument(
+        "--served-model-name",
+        default=None,
+        help="the model id clients send and /v1/models lists (default: the --model value)",
+    )
+
+    server = parser.add_argument_group("server")
+    server.add_argument(
+        "--host",
+        default=DEFAULT_HOST,
+        help=f"address to bind (default: {DEFAULT_HOST}); any address that is not loopback "
+        "needs --api-key",
+    )
+    server.add_argument(
+        "--port",
+        type=int,
+        default=DEFAULT_PORT,
+        help=f"TCP port; 0 picks a free one (default: {DEFAULT_PORT})",
+    )
+    server.add_argument(
+        "--api-key",
+        default=None,
+        help=f"require `Authorization: Bearer KEY` on every endpoint but /health; also read "
+        f"from the {API_KEY_ENV} environment variable (safer: it stays out of `ps`)",
+    )
+    server.add_argument(
+        "--log-level",
+        choices=["debug", "info", "warning", "error"],
+        default="info",
+        help="logging verbosity, to stderr (default: info)",
+    )
+
+    batching = parser.add_argument_group("batching")
+    batching.add_argument(
+        "--max-batch-size",
+        type=_positive_int,
+        default=DaemonSettings.max_batch_size,
+        help="most sequences generated together; also the largest n a request may ask for "
+        f"(default: {DaemonSettings.max_batch_size})",
+    )
+    batching.add_argument(
+        "--batch-window-ms",
+        type=_non_negative_float,
+        default=DaemonSettings.batch_window_ms,
+        help="when idle, how long to wait after a request for others to batch with it "
+        f"(default: {DaemonSettings.batch_window_ms:g})",
+    )
+    batching.add_argument(
+        "--max-queue",
+        type=_positive_int,
+        default=DaemonSettings.max_queue,
+        help="most prompts waiting for a place in the batch; more get HTTP 429 "
+        f"(default: {DaemonSettings.max_queue})",
+    )
+    batching.add_argument(
+        "--max-prefill-tokens",
+        type=_positive_int,
+        default=DaemonSettings.max_prefill_tokens,
+        help="most (padded) prompt tokens prefilled in one forward pass, which bounds its "
+        f"memory (default: {DaemonSettings.max_prefill_tokens})",
+    )
+
+    speed = parser.add_argument_group("speed")
+    speed.add_argument(
+        "--compile",
+        action=argparse.BooleanOptionalAction,
+        default=False,
+        help="wrap the forward pass in torch.compile (dynamic shapes); the first requests "
+        "are slow while it compiles (default: off)",
+    )
+    speed.add_argument(
+        "--prompt-lookup",
+        action=argparse.BooleanOptionalAction,
+        default=False,
+        help="prompt-lookup (n-gram) speculative decoding for a lone greedy request: "
+        "drafts tokens by copying from the prompt and checks them in one pass; helps "
+        "answers that copy their input, such as emulation and lifting (default: off)",
+    )
+    speed.add_argument(
+        "--draft-tokens",
+        type=_positive_int,
+        default=DaemonSettings.draft_tokens,
+        help=f"most tokens drafted per prompt-lookup step (default: {DaemonSettings.draft_tokens})",
+    )
+
+
+def is_loopback(host: str) -> bool:
+    """True for addresses only this machine can reach (``localhost``, 127.0.0.0/8, ::1)."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        # A hostname may resolve to anything; only a literal loopback address is trusted.
+        return False
+
+
+def bind_problem(host: str, api_key: str | None) -> str | None:
+    """Why the daemon must not start with this host and key, or None."""
+    if is_loopback(host) or api_key:
+        return None
+    return (
+        f"refusing to bind {host!r} without an API key: any machine that can reach it "
+        f"could use the model. Pass --api-key (or set {API_KEY_ENV}), or bind {DEFAULT_HOST}."
+    )
+
+
+def settings_from_args(args: argparse.Namespace) -> DaemonSettings:
+    """Resolve parsed options (and the API-key variable) into settings."""
+    return DaemonSettings(
+        model=args.model,
+        revision=args.revision,
+        dtype=args.dtype,
+        device=args.device,
+        host=args.host,
+        port=args.port,
+        api_key=args.api_key or os.environ.get(API_KEY_ENV) or None,
+        served_model_name=args.served_model_name,
+        max_batch_size=args.max_batch_size,
+        batch_window_ms=args.batch_window_ms,
+        max_queue=args.max_queue,
+        max_prefill_tokens=args.max_prefill_tokens,
+        compile=args.compile,
+        prompt_lookup=args.prompt_lookup,
+        draft_tokens=args.draft_tokens,
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    """Start the daemon and serve until SIGINT or SIGTERM; return an exit status."""
+    if not logging.getLogger().handlers:
+        logging.basicConfig(
+            level=args.log_level.upper(),
+            format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        )
+    settings = settings_from_args(args)
+    problem = bind_problem(settings.host, settings.api_key)
+    if problem:
+        logger.error("%s", problem)
+        return 2
+    try:
+        from lsp_server.daemon.server import serve
+    except ImportError as exc:
+        logger.error(
+            "the daemon needs the model extra (torch, transformers, aiohttp): "
+            "pip install 'irlens[model]' (%s)",
+            exc,
+        )
+        return 1
+    try:
+        asyncio.run(serve(settings))
+    except KeyboardInterrupt:
+        return 0
+    except Exception as exc:
+        logger.error("the daemon stopped: %s", exc, exc_info=logger.isEnabledFor(logging.DEBUG))
+        if "gated" in str(exc).lower() or "401" in str(exc) or "403" in str(exc):
+            logger.error(
+                "%s is gated: accept its license on the Hugging Face model page, then run "
+                "`huggingface-cli login` or set HF_TOKEN to your own token",
+                settings.model,
+            )
+        return 1
+    return 0

@@ -1,0 +1,25 @@
+"""Prompt-lookup drafts: the continuation of the most recent earlier copy of the tail."""
+
+from __future__ import annotations
+
+from lsp_server.daemon.lookup import find_draft
+
+
+def test_the_most_recent_match_of_the_longest_ngram_wins() -> None:
+    ids = [1, 2, 3, 9, 9, 1, 2, 3, 7, 8, 5, 1, 2, 3]
+    assert find_draft(ids, num_tokens=2) == [7, 8]
+
+
+def test_a_shorter_ngram_is_tried_when_the_longer_has_no_match() -> None:
+    assert find_draft([4, 5, 6, 0, 6], max_ngram=3, num_tokens=3) == [0, 6]
+
+
+def test_no_match_no_draft() -> None:
+    assert find_draft([1, 2, 3, 4]) == []
+    assert find_draft([]) == []
+    assert find_draft([1, 1], num_tokens=0) == []
+
+
+def test_the_draft_is_at_most_num_tokens_long() -> None:
+    ids = list(range(50)) + [0, 1, 2]
+    assert find_draft(ids, num_tokens=4) == [3, 4, 5, 6]
