@@ -21,5 +21,5 @@ def test_no_match_no_draft() -> None:
 
 
 def test_the_draft_is_at_most_num_tokens_long() -> None:
-    ids = list(range(50)) + [0, 1, 2]
+    ids = [*range(50), 0, 1, 2]
     assert find_draft(ids, num_tokens=4) == [3, 4, 5, 6]
