@@ -1,0 +1,231 @@
+"""Lift to IR as LSP values: command arguments, the new document's URI and edit,
+code actions and the diagnostics of functions that did not round-trip.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Any
+from urllib.parse import unquote, urlsplit, urlunsplit
+
+from lsprotocol import types
+
+from lsp_server.features.lift_report import FAILED, SIMILAR, LiftResult
+from lsp_server.features.positions import Lines
+from lsp_server.syntax.asm import parse_asm
+
+LIFT_COMMAND = "irlens.liftToIR"
+CODE_ACTION_KIND = "refactor.rewrite.irlens.liftToIR"
+DIAGNOSTIC_SOURCE = "irlens lift"
+_ASM_SUFFIXES = (".s", ".S", ".asm")
+
+
+class ArgumentError(ValueError):
+    """The command's arguments are not usable; ``str(err)`` says what was expected."""
+
+
+@dataclass(frozen=True)
+class LiftRequest:
+    """What ``irlens.liftToIR`` was asked: a document, and optionally part of it."""
+
+    uri: str
+    function: str | None = None
+    lines: tuple[int, int] | None = None
+    triple: str | None = None
+
+
+_USAGE = (
+    "irlens.liftToIR takes a document URI, optionally followed by a range or a function "
+    'name, or one object {"uri": ..., "range"?: ..., "function"?: ..., "triple"?: ...}'
+)
+
+
+def _lines_of(value: Any) -> tuple[int, int]:
+    try:
+        return int(value["start"]["line"]), int(value["end"]["line"])
+    except (KeyError, TypeError, ValueError) as err:
+        raise ArgumentError(f"not a range: {value!r}; {_USAGE}") from err
+
+
+def _optional_str(value: Any, what: str) -> str | None:
+    if value is None or isinstance(value, str):
+        return value or None
+    raise ArgumentError(f"{what} must be a string, got {value!r}")
+
+
+def parse_arguments(args: Sequence[Any]) -> LiftRequest:
+    """The request in ``workspace/executeCommand``'s arguments (see ``_USAGE``)."""
+    if not args:
+        raise ArgumentError(_USAGE)
+    first = args[0]
+    if isinstance(first, dict):
+        uri = first.get("uri")
+        if not isinstance(uri, str) or not uri:
+            raise ArgumentError(_USAGE)
+        lines = _lines_of(first["range"]) if first.get("range") is not None else None
+        return LiftRequest(
+            uri,
+            function=_optional_str(first.get("function"), "function"),
+            lines=lines,
+            triple=_optional_str(first.get("triple"), "triple"),
+        )
+    if not isinstance(first, str) or not first:
+        raise ArgumentError(_USAGE)
+    if len(args) == 1:
+        return LiftRequest(first)
+    second = args[1]
+    if isinstance(second, str):
+        return LiftRequest(first, function=second or None)
+    if isinstance(second, dict):
+        return LiftRequest(first, lines=_lines_of(second))
+    raise ArgumentError(_USAGE)
+
+
+def source_name(uri: str) -> str:
+    """The file name a URI ends with, for the header and messages."""
+    return PurePosixPath(unquote(urlsplit(uri).path)).name or uri
+
+
+def file_path(uri: str) -> Path | None:
+    """The local path of a ``file:`` URI, else None."""
+    parts = urlsplit(uri)
+    return Path(unquote(parts.path)) if parts.scheme == "file" else None
+
+
+def lifted_uri(source_uri: str, taken: Callable[[str], bool]) -> str:
+    """``<name>.lifted.ll`` beside the source; ``<name>.lifted.2.ll`` (3, ...) when taken."""
+    parts = urlsplit(source_uri)
+    path = PurePosixPath(parts.path)
+    stem = path.name
+    for suffix in _ASM_SUFFIXES:
+        if stem.endswith(suffix) and len(stem) > len(suffix):
+            stem = stem[: -len(suffix)]
+            break
+    number = 1
+    while True:
+        name = f"{stem}.lifted.ll" if number == 1 else f"{stem}.lifted.{number}.ll"
+        candidate = urlunsplit(parts._replace(path=str(path.with_name(name))))
+        if not taken(candidate):
+            return candidate
+        number += 1
+
+
+def can_create_files(capabilities: types.ClientCapabilities | None) -> bool:
+    """Whether the client applies a workspace edit that creates a file."""
+    edit = (
+        capabilities.workspace.workspace_edit if capabilities and capabilities.workspace else None
+    )
+    if edit is None or not edit.document_changes:
+        return False
+    return types.ResourceOperationKind.Create in (edit.resource_operations or [])
+
+
+def creation_edit(uri: str, text: str) -> types.WorkspaceEdit:
+    """Create ``uri`` (failing if it exists: never overwrite) and insert ``text``."""
+    return types.WorkspaceEdit(
+        document_changes=[
+            types.CreateFile(
+                uri=uri,
+                options=types.CreateFileOptions(overwrite=False, ignore_if_exists=False),
+            ),
+            types.TextDocumentEdit(
+                text_document=types.OptionalVersionedTextDocumentIdentifier(uri=uri, version=None),
+                edits=[
+                    types.TextEdit(
+                        range=types.Range(
+                            start=types.Position(line=0, character=0),
+                            end=types.Position(line=0, character=0),
+                        ),
+                        new_text=text,
+                    )
+                ],
+            ),
+        ]
+    )
+
+
+def code_actions(
+    uri: str,
+    text: str,
+    selection: types.Range,
+    *,
+    has_model: bool,
+    disabled_support: bool,
+) -> list[types.CodeAction]:
+    """ "Lift <function> to LLVM IR" at a function, and "Lift this file to LLVM IR".
+
+    Without a model the actions are offered disabled with the reason where the client
+    shows such actions, and left out where it does not.
+    """
+    if not has_model and not disabled_support:
+        return []
+    disabled = (
+        None
+        if has_model
+        else types.CodeActionDisabled(
+            reason="lifting needs an LLM Compiler -ftd model: set irlens.model.url"
+        )
+    )
+    actions = []
+    first, last = selection.start.line, selection.end.line
+    for fn in parse_asm(text).functions:
+        if fn.span.start.line <= last and fn.span.end.line >= first:
+            arguments: list[Any] = [{"uri": uri, "function": fn.name}]
+            actions.append(
+                types.CodeAction(
+                    title=f"Lift {fn.name} to LLVM IR",
+                    kind=CODE_ACTION_KIND,
+                    disabled=disabled,
+                    command=types.Command(
+                        title=f"Lift {fn.name} to LLVM IR",
+                        command=LIFT_COMMAND,
+                        arguments=arguments,
+                    ),
+                )
+            )
+            break
+    actions.append(
+        types.CodeAction(
+            title="Lift this file to LLVM IR",
+            kind=CODE_ACTION_KIND,
+            disabled=disabled,
+            command=types.Command(
+                title="Lift this file to LLVM IR", command=LIFT_COMMAND, arguments=[{"uri": uri}]
+            ),
+        )
+    )
+    return actions
+
+
+def lift_diagnostics(
+    result: LiftResult, text: str, encoding: str = "utf-16"
+) -> list[types.Diagnostic]:
+    """A warning at each function that failed the round trip, and a note at the first
+    differing line of each that was only similar."""
+    lines = Lines(text, encoding)
+    found = []
+    for fn in result.functions:
+        if fn.status == FAILED:
+            line, severity = fn.label_line, types.DiagnosticSeverity.Warning
+            message = f"{fn.name} was not lifted to checked IR: {fn.detail}"
+        elif fn.status == SIMILAR:
+            line = fn.difference_line if fn.difference_line is not None else fn.label_line
+            severity = types.DiagnosticSeverity.Information
+            message = (
+                f"{fn.name}: the lifted IR compiles back to similar assembly, not the same "
+                f"(BLEU {fn.score:.3f}, llc -{fn.opt_level}); {fn.detail}"
+            )
+        else:
+            continue
+        length = len(lines.line(line))
+        found.append(
+            types.Diagnostic(
+                range=types.Range(start=lines.position(line, 0), end=lines.position(line, length)),
+                message=message,
+                severity=severity,
+                source=DIAGNOSTIC_SOURCE,
+            )
+        )
+    return found
