@@ -17,6 +17,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from lsp_server.syntax.legacy import legacy_passes
 from lsp_server.syntax.pipeline import PipelineNode, leaves, parse_pipeline
 from lsp_server.syntax.shell import Stage, Word, read_word, split_commands, tokenize
 from lsp_server.syntax.span import Pos, Span, split_lines
@@ -33,103 +34,6 @@ _PROSE_FLAG = re.compile(
 )
 _OPT_TOOL = re.compile(r"opt(?:-\d+(?:\.\d+)*)?(?:\.exe)?")
 _FILECHECK_TOOL = re.compile(r"FileCheck(?:-\d+(?:\.\d+)*)?(?:\.exe)?")
-_OPT_LEVEL = re.compile(r"O([0-3sz])")
-
-# opt options that take their value as the next word (`-o %t`, `-mtriple x86_64`), so
-# that value is neither a pass nor a file.
-_VALUE_OPTIONS = frozenset(
-    {
-        "o",
-        "p",
-        "passes",
-        "mtriple",
-        "mcpu",
-        "mattr",
-        "march",
-        "aa-pipeline",
-        "data-layout",
-        "load",
-        "load-pass-plugin",
-        "pass-remarks-output",
-        "pass-remarks-filter",
-        "pass-remarks-format",
-        "x",
-    }
-)
-# Flag-only opt options that are not passes.
-_OPTIONS = frozenset(
-    {
-        "S",
-        "f",
-        "disable-output",
-        "debug-pass-manager",
-        "verify-each",
-        "stats",
-        "stats-json",
-        "time-passes",
-        "analyze",
-        "disable-verify",
-        "disable-inlining",
-        "disable-simplify-libcalls",
-        "thinlto-bc",
-        "module-summary",
-        "codegen-opt-level",
-        "version",
-        "help",
-        "h",
-        "earlycse-debug-hash",
-        "adce-remove-loops",
-    }
-)
-# Families of opt options (`-print-after-all`, `-debug-only=...`, `-verify-memoryssa`).
-_OPTION_PREFIXES = (
-    "print-",
-    "debug-",
-    "verify-",
-    "disable-",
-    "enable-",
-    "view-",
-    "time-",
-    "stats",
-    "force-",
-    "pass-remarks",
-    "opt-bisect",
-    "abort-on-",
-    "experimental-",
-    "try-experimental-",
-    "preserve-",
-    "use-",
-    "opaque-pointers",
-    "dot-",
-    "filter-",
-    "mtriple",
-    "mcpu",
-    "mattr",
-    "march",
-)
-# Legacy alias-analysis "passes" configure -aa-pipeline in the new pass manager; they
-# are not pipeline elements.
-_LEGACY_AA = frozenset(
-    {
-        "basicaa",
-        "basic-aa",
-        "tbaa",
-        "scoped-noalias",
-        "scoped-noalias-aa",
-        "globals-aa",
-        "scev-aa",
-        "cfl-anders-aa",
-        "cfl-steens-aa",
-        "objc-arc-aa",
-    }
-)
-# Legacy pass flags whose new-PM pass has another name.
-_LEGACY_RENAMES = {
-    "functionattrs": "function-attrs",
-    "loop-unswitch": "simple-loop-unswitch",
-    "scalarrepl": "sroa",
-    "scalarrepl-ssa": "sroa",
-}
 
 
 @dataclass(frozen=True)
@@ -259,36 +163,9 @@ def _pipeline_flag(words: list[Word], index: int, allow_p: bool) -> tuple[Word, 
     return None
 
 
-def _is_option(name: str) -> bool:
-    return (
-        "=" in name
-        or name in _OPTIONS
-        or name in _VALUE_OPTIONS
-        or name in _LEGACY_AA
-        or name.startswith(_OPTION_PREFIXES)
-    )
-
-
 def _legacy_ref(words: list[Word], offsets: _OffsetMap, run_line: int | None) -> PipelineRef | None:
     """The pipeline that legacy pass flags (``-instcombine``, ``-O2``) spell, if any."""
-    found: list[tuple[str, str | None, Word]] = []
-    skip_next = False
-    for word in words:
-        if skip_next:
-            skip_next = False
-            continue
-        value = word.value
-        if not value.startswith("-") or value in ("-", "--"):
-            continue
-        name = value.lstrip("-")
-        if name in _VALUE_OPTIONS:
-            skip_next = True
-            continue
-        level = _OPT_LEVEL.fullmatch(name)
-        if level is not None:
-            found.append(("default", f"O{level.group(1)}", word))
-        elif name and not _is_option(name):
-            found.append((_LEGACY_RENAMES.get(name, name), None, word))
+    found = legacy_passes(words)
     if not found:
         return None
     text = ",".join(name if params is None else f"{name}<{params}>" for name, params, _ in found)
