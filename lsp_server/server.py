@@ -235,28 +235,26 @@ def _register_documents(server: IrlensServer) -> None:
 
 
 def _register_navigation(server: IrlensServer) -> None:
+    # Outlining a huge file takes seconds of CPU: it runs in a thread so that the event loop
+    # keeps serving other requests meanwhile.
     @server.feature(types.TEXT_DOCUMENT_DOCUMENT_SYMBOL)
-    def document_symbol(
+    async def document_symbol(
         ls: IrlensServer, params: types.DocumentSymbolParams
     ) -> list[types.DocumentSymbol]:
         document = ls.workspace.get_text_document(params.text_document.uri)
         kind = diagnostics.document_kind(document.uri, document.language_id)
         if kind is None:
             return []
-        try:
-            return symbols.document_symbols(document.source, kind, ls.encoding)
-        except Exception:
-            log.exception("irlens document symbols failed")
-            return []
+        work = asyncio.to_thread(symbols.document_symbols, document.source, kind, ls.encoding)
+        return await ls.guarded("document symbols", work, [])
 
     @server.feature(types.TEXT_DOCUMENT_DEFINITION)
-    def definition(ls: IrlensServer, params: types.DefinitionParams) -> types.Location | None:
+    async def definition(ls: IrlensServer, params: types.DefinitionParams) -> types.Location | None:
         document = ls.workspace.get_text_document(params.text_document.uri)
-        try:
-            return symbols.definition(document.source, document.uri, params.position, ls.encoding)
-        except Exception:
-            log.exception("irlens definition failed")
-            return None
+        work = asyncio.to_thread(
+            symbols.definition, document.source, document.uri, params.position, ls.encoding
+        )
+        return await ls.guarded("definition", work, None)
 
 
 def _register_commands(server: IrlensServer) -> None:

@@ -21,6 +21,23 @@ _NEWER_LLVM = re.compile(
 )
 
 
+_WRITER = re.compile(r"(?:clang|LLVM) version (\d+)\.")
+
+
+def _newer_llvm_hint(text: str, message: str, toolchain: Toolchain) -> str:
+    """A note for an error in IR that a newer LLVM probably wrote, or "" when nothing says so."""
+    local = toolchain.major
+    m = _WRITER.search(text[-20000:]) or _WRITER.search(text[:20000])
+    if m and local and int(m[1]) > local:
+        return (
+            f" (this IR was written by LLVM {m[1]}; the local LLVM {toolchain.version_text} "
+            "cannot read some newer syntax: upgrade it or set llvm.binDir)"
+        )
+    if _NEWER_LLVM.search(message):
+        return f" (this IR may come from a newer LLVM than the local {toolchain.version_text})"
+    return ""
+
+
 @dataclass(frozen=True)
 class ToolDiagnostic:
     """One message from a tool; line and col are 0-based."""
@@ -62,18 +79,9 @@ async def check_ir(
     if result.ok:
         return []
     found = parse_tool_messages(result.err)
-    version = toolchain.version_text
     found = [
         ToolDiagnostic(
-            d.line,
-            d.col,
-            d.severity,
-            d.message
-            + (
-                f" (this IR may come from a newer LLVM than the local {version})"
-                if _NEWER_LLVM.search(d.message)
-                else ""
-            ),
+            d.line, d.col, d.severity, d.message + _newer_llvm_hint(text, d.message, toolchain)
         )
         for d in found
     ]

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from lsp_session import change_document, next_diagnostics, open_document
 from lsprotocol import types
+
+from lsp_session import change_document, next_diagnostics, open_document
 from testdata import CORPUS, EXAMPLES
 
 EXAMPLE = EXAMPLES / "example.ll"

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from testdata import CORPUS, EXAMPLES
 
 from lsp_server.llvm import diagnostics, extract, llc, mc, opt, passes, size
 from lsp_server.llvm.errors import ToolError
+from testdata import CORPUS, EXAMPLES
 
 SAMPLE = ["dev-brotli-0001", "dev-lz4-0080", "dev-mmh3-0112"]
 
@@ -111,3 +111,14 @@ async def test_registry_and_pipeline_validation(toolchain) -> None:
     assert "instcombine" in names["instcombin"]
     assert "globalopt" in names["globalopts"]
     assert "did you mean instcombine" in bad.message
+
+
+async def test_ir_from_a_newer_llvm_says_so(toolchain) -> None:
+    newer = (
+        "define void @f(ptr captures(none) %p) {\n  ret void\n}\n"
+        f'!llvm.ident = !{{!0}}\n!0 = !{{!"clang version {toolchain.major + 2}.1.0"}}\n'
+    )
+    found = await diagnostics.check_ir(toolchain, newer)
+    assert len(found) == 1
+    assert f"written by LLVM {toolchain.major + 2}" in found[0].message
+    assert "upgrade it or set llvm.binDir" in found[0].message

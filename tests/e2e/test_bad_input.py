@@ -1,0 +1,82 @@
+"""Bad input keeps the server serving: a 50 MB module, no LLVM at all."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import pytest_lsp
+from lsprotocol import types
+from pytest_lsp import ClientServerConfig, LanguageClient
+
+from lsp_session import initialize_params, next_diagnostics, open_document
+
+
+def _huge_module(megabytes: int = 50) -> str:
+    function = (
+        "define i32 @f{n}(i32 %a, i32 %b) {{\n"
+        "entry:\n  %s = add i32 %a, %b\n  %m = mul i32 %s, {n}\n  %x = xor i32 %m, %a\n"
+        "  %c = icmp sgt i32 %x, 0\n  br i1 %c, label %yes, label %no\n"
+        "yes:\n  ret i32 %x\nno:\n  %neg = sub i32 0, %x\n  ret i32 %neg\n}}\n\n"
+    )
+    parts, size, n = [], 0, 0
+    while size < megabytes * 1_000_000:
+        chunk = function.format(n=n)
+        parts.append(chunk)
+        size += len(chunk)
+        n += 1
+    return "".join(parts)
+
+
+@pytest_lsp.fixture(
+    config=ClientServerConfig(
+        server_command=[sys.executable, "-m", "lsp_server", "serve", "--no-cache"]
+    )
+)
+async def vscode_client(lsp_client: LanguageClient):
+    await lsp_client.initialize_session(initialize_params("visual-studio-code"))
+    yield lsp_client
+    await lsp_client.shutdown_session()
+
+
+async def test_a_50_mb_module_gets_checked_and_outlined(vscode_client) -> None:
+    client = vscode_client
+    text = _huge_module()
+    text += "define void @broken() {\n  ret i32 0\n}\n"
+    uri = "file:///tmp/irlens-test/huge.ll"
+    open_document(client, uri, text)
+    found = await next_diagnostics(client, uri)
+    assert len(found) == 1
+    assert "value doesn't match function result type" in found[0].message
+    symbols = await client.text_document_document_symbol_async(
+        types.DocumentSymbolParams(text_document=types.TextDocumentIdentifier(uri=uri))
+    )
+    assert len(symbols) > 100_000
+    assert symbols[-1].name == "@broken"
+
+
+@pytest_lsp.fixture(
+    config=ClientServerConfig(
+        server_command=[sys.executable, "-m", "lsp_server", "serve", "--no-cache"],
+        server_env={**os.environ, "PATH": "/nonexistent"},
+    )
+)
+async def no_llvm_client(lsp_client: LanguageClient):
+    await lsp_client.initialize_session(initialize_params("visual-studio-code"))
+    yield lsp_client
+    await lsp_client.shutdown_session()
+
+
+async def test_no_llvm_at_all_is_told_once_and_symbols_still_work(no_llvm_client) -> None:
+    client = no_llvm_client
+    uri = "file:///tmp/irlens-test/plain.ll"
+    text = "define void @f() {\n  ret void\n}\n"
+    open_document(client, uri, text)
+    while not any("llvm-as" in m.message for m in client.messages):
+        await client.wait_for_notification(types.WINDOW_SHOW_MESSAGE)
+    told = [m.message for m in client.messages if "llvm-as" in m.message]
+    assert "apt install llvm" in told[0]
+    symbols = await client.text_document_document_symbol_async(
+        types.DocumentSymbolParams(text_document=types.TextDocumentIdentifier(uri=uri))
+    )
+    assert [s.name for s in symbols] == ["@f"]
