@@ -11,11 +11,9 @@ import re
 
 from lsprotocol import types
 
-from lsp_server.syntax.span import Span
+from lsp_server.syntax.span import Span, split_lines
 
 _TOKEN_END = re.compile(r"[^\s,()\[\]{}<>]*")
-# LSP's line terminators; str.splitlines() also splits on form feeds and others.
-_NEWLINE = re.compile(r"\r\n|\r|\n")
 
 
 def _units(ch: str, encoding: str) -> int:
@@ -30,7 +28,8 @@ class Lines:
     """A document's lines with conversions for one position encoding."""
 
     def __init__(self, text: str, encoding: str = "utf-16") -> None:
-        self.lines = _NEWLINE.split(text)
+        # The syntax package's line breaks (LSP's: \\r\\n, \\r, \\n), so spans line up.
+        self.lines = split_lines(text)
         self.encoding = str(encoding)
 
     def line(self, n: int) -> str:
