@@ -1,0 +1,231 @@
+/**
+ * The panel's real HTML and script (out/webview.js, media/panel.css) in headless Chromium.
+ *
+ * The page is served from a fake origin that stands in for the webview's resource origin, under
+ * the same Content-Security-Policy the extension sets. A shim plays the VS Code side: it provides
+ * acquireVsCodeApi, keeps setState in sessionStorage (as VS Code keeps it while the view is
+ * hidden), and sends every posted message through the extension's reducer. Screenshots go to
+ * test-results/; with IRLENS_UPDATE_SCREENSHOT=1 the dark one is copied to
+ * docs/images/vscode-panel.png for the README.
+ */
+
+import assert from 'node:assert/strict';
+import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { after, before, test } from 'node:test';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { makeNonce, panelShell } from '../../src/panel/html';
+import { type PanelState, parsePanelMessage, reduce } from '../../src/panel/state';
+import { EXTENSION_ROOT, REPO_ROOT } from '../paths';
+
+const ORIGIN = 'https://irlens-panel.test';
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const RESULTS = path.join(EXTENSION_ROOT, 'test-results');
+const FIXTURE: PanelState = JSON.parse(readFileSync(path.join(EXTENSION_ROOT, 'test', 'panel', 'panel-state.json'), 'utf8'));
+
+/** The variables VS Code's Dark Modern theme sets on a webview's <html>, for the ones the panel uses. */
+const DARK_THEME: Record<string, string> = {
+  '--vscode-font-family': 'system-ui, "Ubuntu", "Droid Sans", sans-serif',
+  '--vscode-font-size': '13px',
+  '--vscode-editor-font-family': '"DejaVu Sans Mono", monospace',
+  '--vscode-editor-font-size': '12px',
+  '--vscode-foreground': '#cccccc',
+  '--vscode-descriptionForeground': '#9d9d9d',
+  '--vscode-disabledForeground': '#6e7681',
+  '--vscode-sideBar-background': '#181818',
+  '--vscode-editor-background': '#1f1f1f',
+  '--vscode-textCodeBlock-background': '#2b2b2b',
+  '--vscode-diffEditor-insertedLineBackground': 'rgba(155, 185, 85, 0.2)',
+  '--vscode-diffEditor-removedLineBackground': 'rgba(255, 0, 0, 0.2)',
+  '--vscode-diffEditor-insertedTextBackground': 'rgba(156, 204, 44, 0.2)',
+  '--vscode-badge-background': '#616161',
+  '--vscode-badge-foreground': '#f8f8f8',
+  '--vscode-testing-iconPassed': '#73c991',
+  '--vscode-editorWarning-foreground': '#cca700',
+  '--vscode-editorError-foreground': '#f85149',
+  '--vscode-errorForeground': '#f85149',
+  '--vscode-focusBorder': '#0078d4',
+  '--vscode-button-background': '#0078d4',
+  '--vscode-button-foreground': '#ffffff',
+  '--vscode-button-hoverBackground': '#026ec1',
+  '--vscode-textLink-foreground': '#4daafc',
+  '--vscode-panel-border': '#2b2b2b',
+  '--vscode-widget-border': '#313131',
+  '--vscode-textBlockQuote-border': '#616161',
+};
+
+const SHIM = `
+  window.__posted = [];
+  window.acquireVsCodeApi = () => ({
+    postMessage: (message) => { window.__posted.push(message); window.__toExtension(message); },
+    getState: () => { const saved = sessionStorage.getItem('state'); return saved ? JSON.parse(saved) : undefined; },
+    setState: (state) => sessionStorage.setItem('state', JSON.stringify(state)),
+  });
+`;
+
+let browser: Browser;
+let page: Page;
+let state: PanelState = {};
+const violations: string[] = [];
+
+async function postState(next: PanelState): Promise<void> {
+  state = next;
+  await page.evaluate((s) => window.postMessage({ type: 'state', state: s }, '*'), next as unknown as Record<string, unknown>);
+}
+
+async function applyTheme(theme: Record<string, string>): Promise<void> {
+  // VS Code sets the theme as a style attribute on <html>; CSSOM writes are what it does too.
+  await page.evaluate((vars) => {
+    for (const [name, value] of Object.entries(vars)) {
+      document.documentElement.style.setProperty(name, value);
+    }
+  }, theme);
+}
+
+before(async () => {
+  assert.ok(existsSync(CHROMIUM), `Chromium not found at ${CHROMIUM} (apt-get install chromium)`);
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--no-first-run',
+    ],
+  });
+  page = await browser.newPage({ viewport: { width: 460, height: 1180 }, deviceScaleFactor: 1 });
+  page.on('console', (message) => {
+    if (/Content Security Policy|Refused to/i.test(message.text())) {
+      violations.push(message.text());
+    }
+  });
+  page.on('pageerror', (error) => violations.push(`page error: ${error.message}`));
+  await page.exposeFunction('__toExtension', async (data: unknown) => {
+    const message = parsePanelMessage(data);
+    if (message?.type === 'selectStep') {
+      await postState(reduce(state, { type: 'selectStep', index: message.index }));
+    }
+  });
+  await page.addInitScript(SHIM);
+  const nonce = makeNonce();
+  await page.route(`${ORIGIN}/**`, async (route) => {
+    const url = new URL(route.request().url());
+    const files: Record<string, [string, string]> = {
+      '/out/webview.js': [path.join(EXTENSION_ROOT, 'out', 'webview.js'), 'text/javascript'],
+      '/media/panel.css': [path.join(EXTENSION_ROOT, 'media', 'panel.css'), 'text/css'],
+    };
+    if (url.pathname === '/index.html') {
+      const html = panelShell({
+        cspSource: ORIGIN,
+        nonce,
+        scriptUri: `${ORIGIN}/out/webview.js`,
+        styleUri: `${ORIGIN}/media/panel.css`,
+      });
+      await route.fulfill({ status: 200, contentType: 'text/html', body: html });
+    } else if (files[url.pathname]) {
+      const [file, contentType] = files[url.pathname];
+      await route.fulfill({ status: 200, contentType, body: readFileSync(file) });
+    } else {
+      await route.fulfill({ status: 404, body: '' });
+    }
+  });
+  await page.goto(`${ORIGIN}/index.html`);
+  await applyTheme(DARK_THEME);
+  mkdirSync(RESULTS, { recursive: true });
+});
+
+after(async () => {
+  await browser?.close();
+});
+
+test('the panel loads under its CSP and says it is ready', async () => {
+  await page.waitForFunction(() => (window as unknown as { __posted: { type: string }[] }).__posted.some((m) => m.type === 'ready'));
+  assert.match(await page.textContent('footer') ?? '', /Built with LLM Compiler/);
+  assert.deepEqual(violations, []);
+});
+
+test('the CSP blocks scripts that are not the panel', async () => {
+  const ran = await page.evaluate(() => {
+    const script = document.createElement('script');
+    script.textContent = 'window.__inline = 1';
+    document.body.appendChild(script);
+    return (window as unknown as { __inline?: number }).__inline;
+  });
+  assert.equal(ran, undefined);
+  violations.length = 0;
+});
+
+test('a preview, its pipeline steps and suggestions render with the theme colours', async () => {
+  await postState(FIXTURE);
+  await page.waitForSelector('#steps button.step');
+  assert.match(await page.textContent('#status') ?? '', /fake-backend · LLVM 19/);
+  assert.match(await page.textContent('#context') ?? '', /example\.ll · @crc32/);
+  assert.match(await page.textContent('#preview h2') ?? '', /instcombine.*@crc32/);
+  const verdict = await page.getAttribute('#preview .badge', 'data-verdict');
+  assert.equal(verdict, 'differs');
+  const changed = await page.$$eval('#steps button.step.changed', (buttons) => buttons.map((b) => b.textContent));
+  const expected = (FIXTURE.steps?.steps ?? []).filter((s) => s.changed).map((s) => s.pass);
+  assert.deepEqual(changed, expected);
+  assert.equal(await page.textContent('#steps button.selected'), 'InstCombinePass on crc32');
+  const added = await page.$eval('#preview .line.add', (el) => getComputedStyle(el).backgroundColor);
+  assert.equal(added, 'rgba(155, 185, 85, 0.2)', 'added lines use the theme diff colour');
+  assert.match(await page.textContent('#suggest') ?? '', /-Oz: \d+ bytes/);
+  await page.screenshot({ path: path.join(RESULTS, 'panel-dark.png'), fullPage: true });
+  if (process.env.IRLENS_UPDATE_SCREENSHOT === '1') {
+    const target = path.join(REPO_ROOT, 'docs', 'images', 'vscode-panel.png');
+    mkdirSync(path.dirname(target), { recursive: true });
+    copyFileSync(path.join(RESULTS, 'panel-dark.png'), target);
+  }
+  assert.deepEqual(violations, []);
+});
+
+test('clicking a pass shows the IR after it', async () => {
+  await page.click('#steps button.step >> text=SROAPass on crc32');
+  await page.waitForSelector('#steps button.selected >> text=SROAPass on crc32');
+  const heading = await page.textContent('.step-detail h3');
+  assert.equal(heading, 'After SROAPass on crc32');
+  const ir = await page.textContent('.step-detail pre.ir');
+  assert.equal(ir, FIXTURE.steps?.steps?.[0].ir);
+  assert.ok((await page.$$('.step-detail .line.del')).length > 0, 'SROA removed the allocas');
+});
+
+test('the state comes back when the view is shown again', async () => {
+  await page.reload();
+  await applyTheme(DARK_THEME);
+  await page.waitForSelector('#steps button.selected >> text=SROAPass on crc32');
+  assert.match(await page.textContent('#preview h2') ?? '', /instcombine/);
+});
+
+test('hostile text from a document or a model is shown, never run', async () => {
+  await postState({
+    preview: {
+      pass: '<img src=x onerror="window.__pwned=1">',
+      before: 'a\n',
+      after: '<script>window.__pwned=2</script>\n',
+      prediction: { verdict: 'differs', firstDifference: '<img src=y onerror="window.__pwned=3">' },
+    },
+  });
+  await page.waitForSelector('#preview .line.add');
+  assert.equal(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned), undefined);
+  assert.match(await page.textContent('#preview .line.add') ?? '', /<script>window.__pwned=2<\/script>/);
+  assert.equal(await page.$('#preview img'), null);
+});
+
+test('a light theme changes the colours, not the layout', async () => {
+  await postState(FIXTURE);
+  await applyTheme({
+    ...DARK_THEME,
+    '--vscode-foreground': '#3b3b3b',
+    '--vscode-sideBar-background': '#f8f8f8',
+    '--vscode-editor-background': '#ffffff',
+    '--vscode-textCodeBlock-background': '#f0f0f0',
+    '--vscode-diffEditor-insertedLineBackground': 'rgba(155, 185, 85, 0.3)',
+  });
+  await page.waitForSelector('#steps button.step');
+  const background = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+  assert.equal(background, 'rgb(248, 248, 248)');
+  await page.screenshot({ path: path.join(RESULTS, 'panel-light.png'), fullPage: true });
+});
