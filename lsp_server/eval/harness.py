@@ -132,6 +132,9 @@ async def run_eval(
     stream = stream or sys.stderr
     task = get_task(options.task)
     model = await _ready_backend(task, services)
+    refusal = task.problem(options, services.backend is not None)
+    if refusal is not None:
+        raise EvalError(refusal)
     options.out.mkdir(parents=True, exist_ok=True)
     fingerprint = options.fingerprint(task)
     fingerprint["model"] = model

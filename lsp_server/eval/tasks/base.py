@@ -82,6 +82,10 @@ class Task(Protocol):
         """The task's own options that make records of two runs comparable."""
         ...
 
+    def problem(self, options: EvalOptions, has_model: bool) -> str | None:
+        """Why this run would measure nothing (None when it would measure something)."""
+        ...
+
     def items(self, unit: Unit, options: EvalOptions) -> list[Item]:
         """The items of one unit."""
         ...

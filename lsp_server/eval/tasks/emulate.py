@@ -49,6 +49,9 @@ class EmulateTask:
     def fingerprint(self, options: EvalOptions) -> dict[str, Any]:
         return {}
 
+    def problem(self, options: EvalOptions, has_model: bool) -> str | None:
+        return None
+
     def items(self, unit: Unit, options: EvalOptions) -> list[Item]:
         return [Item(f"{unit.id}|{p}", unit, p) for p in options.pipelines]
 

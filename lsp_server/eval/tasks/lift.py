@@ -68,6 +68,9 @@ class LiftTask:
     def fingerprint(self, options: EvalOptions) -> dict[str, Any]:
         return {}
 
+    def problem(self, options: EvalOptions, has_model: bool) -> str | None:
+        return None
+
     def items(self, unit: Unit, options: EvalOptions) -> list[Item]:
         return [Item(unit.id, unit)]
 

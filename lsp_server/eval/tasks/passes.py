@@ -62,6 +62,14 @@ class PassesTask:
             "seed": options.seed,
         }
 
+    def problem(self, options: EvalOptions, has_model: bool) -> str | None:
+        if has_model or options.budget > 0:
+            return None
+        return (
+            "with no model and --budget 0 there is nothing to compare with -Oz: give the "
+            "local search a budget (--budget SECONDS) or a model (--model-url URL)"
+        )
+
     def items(self, unit: Unit, options: EvalOptions) -> list[Item]:
         return [Item(unit.id, unit)]
 
