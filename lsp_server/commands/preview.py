@@ -1,0 +1,147 @@
+"""``irlens preview FILE.ll``: the IR after a pass, as the hover shows it.
+
+``--pass P`` previews P: inside the file's RUN-line pipeline when one holds it (the passes
+before it run first, as in the hover), inside ``--pipeline`` when given, else alone.
+``--pipeline PL`` alone previews the whole pipeline; with neither, the file's first
+RUN-line pipeline (or ``preview.defaultPipeline``). ``--function F`` puts F first.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import dataclasses
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from lsp_server.commands.common import print_json, services_from_args
+from lsp_server.features.hover import preview_text
+from lsp_server.features.preview import preview_json, render_markdown
+from lsp_server.features.preview_target import Target, pipeline_target, run_line_pipelines
+from lsp_server.llvm.toolchain import MissingToolError
+from lsp_server.syntax.pipeline import leaves, parse_pipeline, truncate
+
+
+def add_parser(
+    subparsers: Any, add_common_flags: Callable[[argparse.ArgumentParser], None]
+) -> None:
+    parser = subparsers.add_parser(
+        "preview",
+        help="show the IR after a pass (diff, counts, sizes), verified by the local opt",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("file", type=Path, help="an LLVM IR file (.ll)")
+    parser.add_argument("--pass", dest="pass_name", help="the pass to preview, e.g. instcombine")
+    parser.add_argument("--pipeline", help="the pipeline, e.g. 'function(sroa,instcombine)'")
+    parser.add_argument("--function", help="the function to show first (without @)")
+    parser.add_argument(
+        "--max-diff-lines", type=int, default=None, help="longest diff shown (preview.maxDiffLines)"
+    )
+    add_common_flags(parser)
+
+
+def _pass_in(
+    text: str, pipeline: str, pass_name: str, function: str | None, args: tuple[str, ...]
+) -> Target | None:
+    nodes, _ = parse_pipeline(pipeline)
+    found = leaves(nodes)
+    for index, leaf in enumerate(found):
+        if pass_name in (leaf.name, leaf.text):
+            base = pipeline_target(text, pipeline, function, args)
+            return Target(
+                kind="pass",
+                pipeline=pipeline,
+                pass_text=leaf.text,
+                before=truncate(nodes, index, inclusive=False),
+                after=truncate(nodes, index, inclusive=True),
+                model_passes=leaf.text,
+                args=args,
+                function=base.function,
+                extract=False,
+                span=base.span,
+                leaf_index=index,
+                leaf_count=len(found),
+            )
+    return None
+
+
+def choose_target(
+    text: str,
+    pass_name: str | None,
+    pipeline: str | None,
+    function: str | None,
+    default_pipeline: str,
+) -> Target | str:
+    """The target the flags describe, or a message saying why there is none."""
+    run_lines = run_line_pipelines(text)
+    if pipeline is not None:
+        args: tuple[str, ...] = ()
+        for ref, ref_args in run_lines:
+            if ref.text == pipeline:
+                args = ref_args
+        if pass_name is None:
+            return pipeline_target(text, pipeline, function, args)
+        return _pass_in(text, pipeline, pass_name, function, args) or (
+            f"no pass {pass_name!r} in the pipeline {pipeline!r}"
+        )
+    if pass_name is not None:
+        for ref, ref_args in run_lines:
+            found = _pass_in(text, ref.text, pass_name, function, ref_args)
+            if found is not None:
+                return found
+        return pipeline_target(text, pass_name, function)
+    if run_lines:
+        ref, ref_args = run_lines[0]
+        return pipeline_target(text, ref.text, function, ref_args)
+    return pipeline_target(text, default_pipeline, function)
+
+
+async def _run(args: argparse.Namespace) -> int:
+    services = services_from_args(args)
+    if args.max_diff_lines is not None:
+        settings = services.settings
+        limit = max(1, args.max_diff_lines)
+        preview_settings = dataclasses.replace(settings.preview, max_diff_lines=limit)
+        services.settings = dataclasses.replace(settings, preview=preview_settings)
+    try:
+        text = args.file.read_text()
+    except OSError as err:
+        sys.stderr.write(f"irlens preview: {err}\n")
+        return 2
+    problem = services.toolchain.problem_for("preview")
+    if problem is not None:
+        sys.stderr.write(f"irlens preview: {problem}\n")
+        return 2
+    target = choose_target(
+        text,
+        args.pass_name,
+        args.pipeline,
+        args.function,
+        services.settings.preview.default_pipeline,
+    )
+    if isinstance(target, str):
+        sys.stderr.write(f"irlens preview: {target}\n")
+        return 2
+    try:
+        preview, prediction = await preview_text(text, target, services)
+    finally:
+        if services.backend is not None:
+            await services.backend.aclose()
+    if args.json:
+        print_json(preview_json(preview, prediction))
+    else:
+        sys.stdout.write(
+            render_markdown(preview, services.settings.preview.max_diff_lines, prediction) + "\n"
+        )
+    return 1 if preview.truth.error is not None else 0
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        return asyncio.run(_run(args))
+    except MissingToolError as err:
+        sys.stderr.write(f"irlens preview: {err}\n")
+        return 2

@@ -1,0 +1,315 @@
+"""Running the truth of a preview: opt before and after the pass, with counts and sizes.
+
+One *stage* is one opt run of a pipeline on a module, with the instruction count of each
+function and the module's binary size (``llc -filetype=obj``, then ``text + data``). A
+preview needs two stages, run concurrently. Stages are cached by content (LLVM version,
+module text, pipeline, options, triple) in memory and in the on-disk result cache, so the
+"after" of one pass is the "before" of the next and a repeat hover runs nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import hashlib
+import json
+import logging
+import re
+import time
+from collections.abc import Hashable
+from dataclasses import dataclass, field
+from typing import Any
+
+from lsp_server.features.preview_ir import count_instructions, elf_berkeley_size
+from lsp_server.features.preview_target import Target
+from lsp_server.llvm import llc
+from lsp_server.llvm.errors import ToolError
+from lsp_server.llvm.extract import extract_function
+from lsp_server.llvm.passes import unknown_passes
+from lsp_server.llvm.runner import ToolResult, run_tool
+from lsp_server.llvm.size import object_size
+from lsp_server.model.cache import ResultCache
+from lsp_server.services import Services
+
+log = logging.getLogger(__name__)
+
+#: Modules larger than this are not previewed on hover (opt would take seconds and the
+#: diff would not fit a hover anyway); the CLI has no such limit.
+MAX_MODULE_CHARS = 4_000_000
+#: Text this long is counted in a worker thread instead of on the event loop.
+_THREAD_CHARS = 200_000
+#: What opt may print to stderr beside the module (remarks, warnings) that is kept.
+_MAX_MESSAGES = 20_000
+
+_PARSE_ERROR = re.compile(r"<stdin>:(\d+):(\d+): error: ([^\n]*)(?:\n([^\n]*))?")
+_PIPELINE_ERROR = re.compile(
+    r"unknown (?:[a-z]+ )?(?:pass|pipeline|analysis)|invalid use of|pipeline"
+    r"|unable to parse|requires MemorySSA",
+    re.IGNORECASE,
+)
+_OPTION_ERROR = re.compile(r"Unknown command line argument|for the -?\S+ option:", re.IGNORECASE)
+
+
+class Memo:
+    """A small in-memory LRU map for results this session has already computed."""
+
+    def __init__(self, capacity: int = 512) -> None:
+        self.capacity = capacity
+        self._items: collections.OrderedDict[Hashable, Any] = collections.OrderedDict()
+
+    def get(self, key: Hashable) -> Any:
+        value = self._items.get(key)
+        if value is not None:
+            self._items.move_to_end(key)
+        return value
+
+    def put(self, key: Hashable, value: Any) -> None:
+        self._items[key] = value
+        self._items.move_to_end(key)
+        while len(self._items) > self.capacity:
+            self._items.popitem(last=False)
+
+    def drop(self, key: Hashable) -> None:
+        self._items.pop(key, None)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+@dataclass(frozen=True)
+class Failure:
+    """Why a stage has no module. ``kind``: parse, pipeline, options, timeout, crash,
+    failed, extract or too-large."""
+
+    kind: str
+    message: str
+    line: int | None = None  # 1-based line of a parse error
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One opt run: the module it printed (or why not), per-function counts, binary size."""
+
+    pipeline: str
+    ir: str | None
+    failure: Failure | None = None
+    messages: str = ""
+    counts: dict[str, int] = field(default_factory=dict)
+    size: int | None = None
+    size_error: str | None = None
+
+    @property
+    def instructions(self) -> int:
+        return sum(self.counts.values())
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "pipeline": self.pipeline,
+            "ir": self.ir,
+            "messages": self.messages,
+            "counts": self.counts,
+            "size": self.size,
+            "sizeError": self.size_error,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Stage:
+        return cls(
+            pipeline=data["pipeline"],
+            ir=data["ir"],
+            messages=data.get("messages", ""),
+            counts={str(k): int(v) for k, v in data["counts"].items()},
+            size=data.get("size"),
+            size_error=data.get("sizeError"),
+        )
+
+
+@dataclass(frozen=True, eq=False)
+class Truth:
+    """The real opt result for a target: the input it ran on and both stages.
+
+    ``error`` replaces the preview when set (the IR does not parse, a pass is unknown,
+    opt crashed); ``notes`` are said beside it. Compared by identity, so a computed
+    preview can be remembered per result.
+    """
+
+    target: Target
+    llvm_version: str
+    input_text: str
+    before: Stage
+    after: Stage
+    error: str | None = None
+    notes: tuple[str, ...] = ()
+
+
+def _stage_key(services: Services, module: str, pipeline: str, args: tuple[str, ...]) -> str:
+    return ResultCache.key(
+        "preview-stage",
+        "",
+        services.toolchain.version_text,
+        module,
+        {"pipeline": pipeline, "args": list(args), "triple": services.settings.target.triple},
+    )
+
+
+def _classify(result: ToolResult) -> Failure:
+    err = result.err
+    if result.timed_out:
+        return Failure("timeout", result.describe_failure())
+    if result.returncode is not None and result.returncode < 0:
+        return Failure("crash", result.describe_failure())
+    parse = _PARSE_ERROR.search(err)
+    if parse is not None:
+        line, col, what = int(parse[1]), int(parse[2]), parse[3].strip()
+        source = (parse[4] or "").strip()
+        shown = f": `{source}`" if source and "`" not in source and len(source) < 120 else ""
+        return Failure("parse", f"line {line}, column {col}: {what}{shown}", line)
+    if "LLVM ERROR" in err or "Stack dump" in err or "PLEASE submit a bug report" in err:
+        return Failure("crash", result.describe_failure().replace("failed", "crashed", 1))
+    if _OPTION_ERROR.search(err):
+        return Failure("options", result.describe_failure())
+    if _PIPELINE_ERROR.search(err):
+        return Failure("pipeline", result.describe_failure())
+    return Failure("failed", result.describe_failure())
+
+
+async def _size(services: Services, ir: str, memo: Memo) -> tuple[int | None, str | None]:
+    """Binary size of a printed module; keyed by its text, so an unchanged module is free."""
+    key = ("size", hashlib.sha256(ir.encode()).hexdigest(), services.settings.target.triple)
+    cached = memo.get(key)
+    if cached is not None:
+        return cached  # type: ignore[no-any-return]
+    toolchain = services.toolchain
+    try:
+        obj = await llc.compile_object(toolchain, ir)
+        size = elf_berkeley_size(obj)
+        if size is None:
+            size = (await object_size(toolchain, obj)).binary_size
+    except ToolError as err:
+        return None, str(err)
+    memo.put(key, (size, None))
+    return size, None
+
+
+async def _counts(ir: str) -> dict[str, int]:
+    if len(ir) > _THREAD_CHARS:
+        return await asyncio.to_thread(count_instructions, ir)
+    return count_instructions(ir)
+
+
+async def run_stage(
+    services: Services,
+    module: str,
+    pipeline: str,
+    args: tuple[str, ...],
+    memo: Memo,
+) -> Stage:
+    """``opt -S -passes=<pipeline> <args>`` on ``module``, with counts and size; cached."""
+    key = _stage_key(services, module, pipeline, args)
+    cached = memo.get(key)
+    if cached is not None:
+        return cached  # type: ignore[no-any-return]
+    cache = services.cache
+    if cache is not None:
+        stored = cache.get(key)
+        if stored is not None:
+            try:
+                stage = Stage.from_json(json.loads(stored))
+            except (ValueError, KeyError, TypeError):
+                log.warning("ignoring a malformed cached preview stage")
+            else:
+                memo.put(key, stage)
+                return stage
+    toolchain = services.toolchain
+    argv = [toolchain.path("opt"), "-S", "-o", "-"]
+    if pipeline:
+        argv.append(f"-passes={pipeline}")
+    argv.extend(args)
+    started = time.perf_counter()
+    result = await run_tool(argv, stdin=module, timeout=toolchain.timeout)
+    log.debug("opt -passes=%s: %.1f ms", pipeline, (time.perf_counter() - started) * 1000)
+    messages = result.err[:_MAX_MESSAGES]
+    if not result.ok:
+        return Stage(pipeline, None, _classify(result), messages)
+    ir = result.out
+    counts, (size, size_error) = await asyncio.gather(_counts(ir), _size(services, ir, memo))
+    stage = Stage(pipeline, ir, None, messages, counts, size, size_error)
+    memo.put(key, stage)
+    if cache is not None and size_error is None:
+        cache.put(key, json.dumps(stage.to_json()))
+    return stage
+
+
+async def _extracted(services: Services, text: str, name: str, memo: Memo) -> str | ToolError:
+    key = (
+        "extract",
+        services.toolchain.version_text,
+        hashlib.sha256(text.encode()).hexdigest(),
+        name,
+    )
+    cached = memo.get(key)
+    if cached is not None:
+        return cached  # type: ignore[no-any-return]
+    try:
+        module = await extract_function(services.toolchain, text, name)
+    except ToolError as err:
+        return err
+    memo.put(key, module)
+    return module
+
+
+async def _pipeline_message(services: Services, target: Target, failure: Failure) -> str:
+    """Name the unknown passes (with the nearest registered names) or quote opt."""
+    try:
+        registry = await services.registry()
+    except ToolError:
+        return failure.message
+    unknown = unknown_passes(registry, target.after)
+    if unknown:
+        return "; ".join(u.describe() for u in unknown)
+    return failure.message
+
+
+async def compute_truth(text: str, target: Target, services: Services, memo: Memo) -> Truth:
+    """Run the target's two pipelines (concurrently) and explain any failure."""
+    version = services.toolchain.version_text
+    notes = list(target.notes)
+    module = text
+    if len(text) > MAX_MODULE_CHARS:
+        empty = Stage("", None)
+        message = (
+            f"this module is too large to preview on hover ({len(text):,} characters; "
+            f"the limit is {MAX_MODULE_CHARS:,}); run `irlens preview` instead"
+        )
+        return Truth(target, version, text, empty, empty, message, tuple(notes))
+    if target.extract and target.function is not None:
+        extracted = await _extracted(services, text, target.function, memo)
+        if isinstance(extracted, ToolError):
+            parse = _PARSE_ERROR.search(extracted.result.err if extracted.result else "")
+            if parse is not None:
+                empty = Stage("", None)
+                message = f"the IR does not parse (line {parse[1]}, column {parse[2]}: {parse[3]})"
+                return Truth(target, version, text, empty, empty, message, tuple(notes))
+            notes.append(f"could not extract @{target.function} ({extracted}); ran on the module")
+        else:
+            module = extracted
+    before, after = await asyncio.gather(
+        run_stage(services, module, target.before, target.args, memo),
+        run_stage(services, module, target.after, target.args, memo),
+    )
+    error = None
+    if before.failure is not None:
+        failure = before.failure
+        if failure.kind == "parse":
+            error = f"the IR does not parse ({failure.message})"
+        elif failure.kind == "pipeline":
+            error = await _pipeline_message(services, target, failure)
+        else:
+            error = f"opt failed before {target.pass_text}: {failure.message}"
+    elif after.failure is not None:
+        failure = after.failure
+        if failure.kind == "pipeline":
+            error = await _pipeline_message(services, target, failure)
+        else:
+            error = f"opt failed running {target.pass_text}: {failure.message}"
+    return Truth(target, version, module, before, after, error, tuple(notes))

@@ -1,0 +1,143 @@
+"""LSP wiring of the preview: ``textDocument/hover``, ``irlens/pipelineSteps`` and the
+``irlens/previewUpdated`` notification. The logic is in :mod:`lsp_server.features.hover`.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from lsprotocol import types
+
+from lsp_server.features import diagnostics
+from lsp_server.features.hover import (
+    HoverPreview,
+    PreviewState,
+    PreviewUpdate,
+    Superseded,
+    hover_preview,
+)
+from lsp_server.features.positions import Lines
+from lsp_server.features.preview_steps import pipeline_steps, resolve_request
+
+if TYPE_CHECKING:
+    from lsp_server.server import IrlensServer
+
+log = logging.getLogger(__name__)
+
+#: Notification: a model prediction landed after its hover returned.
+PREVIEW_UPDATED = "irlens/previewUpdated"
+#: Request: every pass of a pipeline with the IR after each.
+PIPELINE_STEPS = "irlens/pipelineSteps"
+
+
+def _plain(value: Any) -> Any:
+    """pygls hands custom params over as namedtuples; turn them back into dicts."""
+    if hasattr(value, "_asdict"):
+        return {key: _plain(item) for key, item in value._asdict().items()}
+    if isinstance(value, list | tuple):
+        return [_plain(item) for item in value]
+    return value
+
+
+def _markup_kind(ls: IrlensServer) -> types.MarkupKind:
+    capabilities = ls.client_capabilities.text_document
+    hover = capabilities.hover if capabilities is not None else None
+    formats = hover.content_format if hover is not None else None
+    if formats and types.MarkupKind.Markdown not in formats:
+        return types.MarkupKind.PlainText
+    return types.MarkupKind.Markdown
+
+
+def _position_json(lines: Lines, found: HoverPreview | PreviewUpdate) -> dict[str, Any]:
+    span = found.span
+    position = lines.position(span.start.line, span.start.col)
+    end = lines.position(span.end.line, span.end.col)
+    return {
+        "position": {"line": position.line, "character": position.character},
+        "range": {
+            "start": {"line": position.line, "character": position.character},
+            "end": {"line": end.line, "character": end.character},
+        },
+    }
+
+
+def register(server: IrlensServer) -> None:
+    """Add the preview's handlers to ``server``."""
+    state = PreviewState()
+
+    @server.feature(types.TEXT_DOCUMENT_HOVER)
+    async def hover(ls: IrlensServer, params: types.HoverParams) -> types.Hover | None:
+        uri = params.text_document.uri
+        document = ls.workspace.get_text_document(uri)
+        if diagnostics.document_kind(uri, document.language_id) != "ir":
+            return None
+        text = document.source
+        lines = Lines(text, ls.encoding)
+        col = lines.index(params.position)
+        services = await ls.services()
+
+        def updated(update: PreviewUpdate) -> None:
+            payload = {
+                "uri": uri,
+                **_position_json(lines, update),
+                "function": update.function,
+                "pass": update.pass_text,
+                "markdown": update.markdown,
+                "data": update.data,
+            }
+            ls.protocol.notify(PREVIEW_UPDATED, payload)
+
+        async def work() -> HoverPreview | None:
+            try:
+                return await hover_preview(
+                    text,
+                    params.position.line,
+                    col,
+                    services,
+                    state,
+                    document=uri,
+                    on_update=updated,
+                )
+            except Superseded:
+                return None
+
+        found = await ls.guarded("preview", work(), None)
+        if found is None:
+            return None
+        return types.Hover(
+            contents=types.MarkupContent(kind=_markup_kind(ls), value=found.markdown),
+            range=lines.range(found.span),
+        )
+
+    @server.feature(PIPELINE_STEPS)
+    async def steps(ls: IrlensServer, params: Any) -> dict[str, Any]:
+        data = _plain(params) or {}
+        uri = data.get("uri") or (data.get("textDocument") or {}).get("uri")
+        if not isinstance(uri, str):
+            return {"error": "irlens/pipelineSteps needs a document uri"}
+        document = ls.workspace.get_text_document(uri)
+        text = document.source
+        position = None
+        raw = data.get("position")
+        if isinstance(raw, dict):
+            lines = Lines(text, ls.encoding)
+            lsp_position = types.Position(line=int(raw["line"]), character=int(raw["character"]))
+            position = (lsp_position.line, lines.index(lsp_position))
+        services = await ls.services()
+        pipeline, function, args = resolve_request(
+            text,
+            data.get("pipeline"),
+            data.get("function"),
+            position,
+            services.settings.preview.default_pipeline,
+        )
+        problem = services.toolchain.problem_for("preview")
+        if problem is not None:
+            return {"pipeline": pipeline, "function": function, "steps": [], "error": problem}
+        result = await ls.guarded(
+            "pipeline steps", pipeline_steps(text, pipeline, function, services, args), None
+        )
+        if result is None:
+            return {"pipeline": pipeline, "function": function, "steps": [], "error": "failed"}
+        return {"uri": uri, **result.to_json()}
