@@ -7,6 +7,7 @@
 import * as vscode from 'vscode';
 import { CommandUnavailable, commandArguments, type EditorSnapshot, isAssembly, isIr } from './commandArgs';
 import { type DoctorReport, doctorSummary, doctorText } from './doctor';
+import { previewFromServer } from './panel/adapt';
 import { functionAt, pipelineAt } from './panel/ir';
 import { PanelProvider } from './panel/provider';
 import type { PanelMessage } from './panel/state';
@@ -150,7 +151,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       statusBar.update(status);
       panel.dispatch({ type: 'status', status });
     },
-    previewUpdated: (preview) => panel.dispatch({ type: 'preview', preview }),
+    previewUpdated: (update) => panel.dispatch({ type: 'preview', preview: previewFromServer(update) }),
     suggestProgress: (progress) => panel.dispatch({ type: 'suggest', suggest: progress }),
     hovered: (document, position, hover) => {
       const uri = document.uri.toString();

@@ -38,11 +38,10 @@ export interface Size {
   bytes?: number | null;
 }
 
+/** The model's emulation against opt, as the panel shows it (see adapt.ts for the wire form). */
 export interface Prediction {
-  /** "exact", "differs", "pending", "failed" or "unverified". */
+  /** "exact", "differs", "pending", "failed", "unusable", "skipped" or "unverified". */
   verdict?: string;
-  text?: string;
-  ir?: string;
   differingLines?: number | null;
   firstDifference?: string | null;
   predictedSize?: Size | null;
@@ -51,31 +50,49 @@ export interface Prediction {
   message?: string | null;
 }
 
-/** One hover preview: the real `opt` result for a pass on a function, maybe with a prediction. */
+/** One function a pass changed, with its unified diff. */
+export interface FunctionChange {
+  name?: string;
+  status?: string;
+  diff?: string;
+  added?: number;
+  removed?: number;
+  instructionsBefore?: number | null;
+  instructionsAfter?: number | null;
+}
+
+/** One hover preview, as the panel shows it: the real `opt` result, maybe with a prediction. */
 export interface PreviewPayload {
   uri?: string;
   pass?: string;
   pipeline?: string;
-  function?: string;
+  function?: string | null;
   llvmVersion?: string;
   changed?: boolean;
+  /** A unified diff for the function (when the server sends one diff). */
   diff?: string;
+  /** Or the whole texts, diffed in the panel. */
   before?: string;
   after?: string;
+  /** Or one diff per changed function (the server's preview JSON). */
+  functions?: FunctionChange[];
   sizeBefore?: Size | null;
   sizeAfter?: Size | null;
   prediction?: Prediction | null;
   markdown?: string;
   message?: string;
+  notes?: string[];
 }
 
+/** One step of `irlens/pipelineSteps`; `ir` is null when the pass changed nothing. */
 export interface PipelineStep {
   index?: number;
   pass?: string;
   name?: string;
+  on?: string;
   changed?: boolean;
-  ir?: string;
-  after?: string;
+  ir?: string | null;
+  after?: string | null;
   diff?: string;
 }
 
@@ -83,11 +100,16 @@ export interface PipelineStepsPayload {
   uri?: string;
   function?: string | null;
   pipeline?: string;
+  llvmVersion?: string;
+  /** The IR before the first pass (`input` and `before` are accepted too). */
+  initial?: string | null;
   input?: string;
   before?: string;
+  final?: string | null;
   steps?: PipelineStep[];
+  truncated?: boolean;
   message?: string;
-  error?: string;
+  error?: string | null;
 }
 
 export interface Suggestion {
@@ -116,25 +138,27 @@ export interface SuggestPayload {
 
 export interface LiftFunctionReport {
   name?: string;
-  function?: string;
+  /** "exact", "similar" or "failed". */
   status?: string;
-  verdict?: string;
+  detail?: string | null;
   score?: number | null;
-  similarity?: number | null;
   optLevel?: string | null;
-  reason?: string | null;
-  message?: string | null;
-  firstDifference?: string | null;
+  line?: number | null;
 }
 
+/** The result of `irlens.liftToIR`: `uri` is the lifted document when `ok`. */
 export interface LiftPayload {
-  uri?: string;
-  source?: string;
-  output?: string;
-  outputUri?: string;
-  triple?: string;
-  model?: string | null;
-  functions?: LiftFunctionReport[];
+  ok?: boolean;
+  error?: string | null;
   message?: string;
-  error?: string;
+  source?: string;
+  uri?: string;
+  triple?: string | null;
+  tripleSource?: string | null;
+  model?: string | null;
+  llvmVersion?: string | null;
+  functions?: LiftFunctionReport[];
+  joinProblem?: string | null;
+  notes?: string[];
+  cancelled?: boolean;
 }

@@ -6,7 +6,7 @@
  * Content-Security-Policy forbids inline handlers.
  */
 
-import type { LiftPayload, PipelineStep, PreviewPayload, Size, SuggestPayload, Suggestion } from '../protocol';
+import type { FunctionChange, LiftPayload, PipelineStep, PipelineStepsPayload, PreviewPayload, Size, SuggestPayload, Suggestion } from '../protocol';
 import { statusParts } from '../status';
 import { type DiffLine, diffLines, parseUnifiedDiff, trimContext } from './diff';
 import { escapeHtml, renderMarkdown } from './markdown';
@@ -67,6 +67,8 @@ const VERDICTS: Record<string, { label: string; tone: string }> = {
   pending: { label: 'prediction pending…', tone: 'muted' },
   failed: { label: 'prediction failed', tone: 'bad' },
   unverified: { label: 'unverified', tone: 'warn' },
+  unusable: { label: 'unusable answer', tone: 'bad' },
+  skipped: { label: 'model not asked', tone: 'muted' },
 };
 
 function renderPrediction(preview: PreviewPayload): string {
@@ -117,6 +119,9 @@ function renderPreview(state: PanelState): string {
   if (preview.message) {
     parts.push(`<p class="message">${e(preview.message)}</p>`);
   }
+  for (const note of preview.notes ?? []) {
+    parts.push(`<p class="muted">Note: ${e(note)}</p>`);
+  }
   parts.push(sizesTable(preview.sizeBefore, preview.sizeAfter));
   let lines: DiffLine[] | undefined;
   if (preview.diff) {
@@ -124,10 +129,39 @@ function renderPreview(state: PanelState): string {
   } else if (preview.before !== undefined && preview.after !== undefined) {
     lines = trimContext(diffLines(preview.before, preview.after));
   }
+  const changes = (preview.functions ?? []).filter((change) => change.diff);
   if (preview.changed === false) {
     parts.push('<p class="nochange">No change: this pass leaves the function as it is.</p>');
   } else if (lines) {
     parts.push(renderDiff(lines));
+  } else if (changes.length) {
+    // The function the hover was about first; the others the pass changed, folded.
+    const focus = changes.filter((change) => change.name === preview.function);
+    const others = changes.filter((change) => change.name !== preview.function);
+    const section = (change: FunctionChange, heading: boolean): string => {
+      const counts =
+        typeof change.instructionsBefore === 'number' && typeof change.instructionsAfter === 'number'
+          ? ` <span class="muted">${change.instructionsBefore} → ${change.instructionsAfter} instructions</span>`
+          : '';
+      const status = change.status && change.status !== 'changed' ? ` <span class="muted">(${e(change.status)})</span>` : '';
+      const title = heading ? `<h3 class="function"><code>@${e(change.name ?? '?')}</code>${status}${counts}</h3>` : '';
+      return title + renderDiff(parseUnifiedDiff(change.diff ?? ''));
+    };
+    for (const change of focus) {
+      parts.push(section(change, false));
+    }
+    if (focus.length === 0 && preview.function) {
+      parts.push(`<p class="nochange">No change to <code>@${e(preview.function)}</code>.</p>`);
+    }
+    if (others.length) {
+      const list = others.map((change) => section(change, true)).join('');
+      const names = others.map((change) => `@${change.name ?? '?'}`).join(', ');
+      parts.push(
+        focus.length || preview.function
+          ? `<details class="others"><summary>Also changed: ${e(names)}</summary>${list}</details>`
+          : list,
+      );
+    }
   } else if (preview.markdown) {
     parts.push(`<div class="markdown">${renderMarkdown(preview.markdown)}</div>`);
   }
@@ -140,8 +174,16 @@ function stepName(step: PipelineStep, index: number): string {
   return step.pass ?? step.name ?? `step ${index + 1}`;
 }
 
-function stepIr(step: PipelineStep | undefined): string | undefined {
-  return step?.ir ?? step?.after;
+/** The IR after step `index`: a pass that changed nothing leaves the IR of the last one that did. */
+export function irAfter(steps: PipelineStepsPayload, index: number): string | undefined {
+  const list = steps.steps ?? [];
+  for (let i = Math.min(index, list.length - 1); i >= 0; i--) {
+    const ir = list[i].ir ?? list[i].after;
+    if (typeof ir === 'string') {
+      return ir;
+    }
+  }
+  return steps.initial ?? steps.input ?? steps.before ?? undefined;
 }
 
 function renderSteps(state: PanelState): string {
@@ -167,7 +209,10 @@ function renderSteps(state: PanelState): string {
   const list = steps.steps ?? [];
   const changedCount = list.filter((step) => step.changed).length;
   if (list.length) {
-    parts.push(`<p class="muted">${list.length} passes, ${changedCount} changed the IR. Click one to see the IR after it.</p>`);
+    const truncated = steps.truncated ? ' (cut: the pipeline ran more passes than shown)' : '';
+    parts.push(
+      `<p class="muted">${list.length} passes, ${changedCount} changed the IR${truncated}. Click one to see the IR after it.</p>`,
+    );
   }
   parts.push('<ol class="steps">');
   list.forEach((step, index) => {
@@ -176,16 +221,15 @@ function renderSteps(state: PanelState): string {
       .join(' ');
     parts.push(
       `<li><button class="${classes}" data-action="select-step" data-index="${index}" ` +
-        `aria-pressed="${index === state.selectedStep}" title="${step.changed ? 'changed the IR' : 'no change'}">` +
+        `aria-pressed="${index === state.selectedStep}" title="${e(step.on ? `on ${step.on}: ` : '')}${step.changed ? 'changed the IR' : 'no change'}">` +
         `${e(stepName(step, index))}</button></li>`,
     );
   });
   parts.push('</ol>');
   const selected = state.selectedStep !== undefined ? list[state.selectedStep] : undefined;
   if (selected && state.selectedStep !== undefined) {
-    const after = stepIr(selected) ?? '';
-    const previous =
-      state.selectedStep > 0 ? stepIr(list[state.selectedStep - 1]) : (steps.input ?? steps.before);
+    const after = irAfter(steps, state.selectedStep) ?? '';
+    const previous = irAfter(steps, state.selectedStep - 1);
     parts.push(`<div class="step-detail"><h3>After <code>${e(stepName(selected, state.selectedStep))}</code></h3>`);
     if (selected.diff) {
       parts.push(renderDiff(parseUnifiedDiff(selected.diff)));
@@ -270,7 +314,12 @@ function renderLift(state: PanelState): string {
     if (lift.error || lift.message) {
       parts.push(`<p class="message">${e(lift.error ?? lift.message ?? '')}</p>`);
     }
-    const meta = [lift.triple ? `target ${lift.triple}` : '', lift.model ? `model ${lift.model}` : ''].filter(Boolean);
+    const meta = [
+      lift.source ?? '',
+      lift.triple ? `target ${lift.triple}${lift.tripleSource ? ` (${lift.tripleSource})` : ''}` : '',
+      lift.model ? `model ${lift.model}` : '',
+      lift.llvmVersion ? `LLVM ${lift.llvmVersion}` : '',
+    ].filter(Boolean);
     if (meta.length) {
       parts.push(`<p class="muted">${e(meta.join(' · '))}</p>`);
     }
@@ -278,25 +327,29 @@ function renderLift(state: PanelState): string {
     if (functions.length) {
       parts.push('<table class="lift"><thead><tr><th>function</th><th>round trip</th><th>detail</th></tr></thead><tbody>');
       for (const fn of functions) {
-        const status = fn.status ?? fn.verdict ?? '';
-        const score = fn.score ?? fn.similarity;
+        const status = fn.status ?? '';
         const detail = [
-          typeof score === 'number' ? `similarity ${score.toFixed(2)}` : '',
-          fn.optLevel ? `at ${fn.optLevel}` : '',
-          fn.reason ?? fn.message ?? '',
+          typeof fn.score === 'number' ? `BLEU ${fn.score.toFixed(3)}` : '',
+          fn.optLevel ? `llc -${fn.optLevel.replace(/^-/, '')}` : '',
+          fn.detail ?? '',
         ]
           .filter(Boolean)
           .join(', ');
         parts.push(
-          `<tr><td><code>${e(fn.name ?? fn.function ?? '?')}</code></td>` +
+          `<tr><td><code>${e(fn.name ?? '?')}</code></td>` +
             `<td><span class="badge ${LIFT_TONES[status] ?? 'muted'}">${e(status || '?')}</span></td><td>${e(detail)}</td></tr>`,
         );
       }
       parts.push('</tbody></table>');
     }
-    const output = lift.outputUri ?? lift.output;
-    if (output) {
-      parts.push(`<p><button class="link" data-action="open" data-uri="${e(output)}">Open ${e(output.split('/').pop() ?? output)}</button></p>`);
+    if (lift.joinProblem) {
+      parts.push(`<p class="message">${e(lift.joinProblem)}</p>`);
+    }
+    for (const note of lift.notes ?? []) {
+      parts.push(`<p class="muted">Note: ${e(note)}</p>`);
+    }
+    if (lift.ok !== false && lift.uri && /\.ll$/.test(lift.uri)) {
+      parts.push(`<p><button class="link" data-action="open" data-uri="${e(lift.uri)}">Open ${e(lift.uri.split('/').pop() ?? lift.uri)}</button></p>`);
     }
   }
   parts.push('</section>');

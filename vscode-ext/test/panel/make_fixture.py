@@ -1,150 +1,130 @@
-"""Make panel-state.json: what the panel shows after hovering `instcombine` in example.ll.
+"""Make panel-state.json: what the server sends the panel after a hover on `instcombine` in
+lsp_server/examples/example.ll, in the server's own wire format.
 
-Every IR text, size and pass step comes from real LLVM 19 runs on lsp_server/examples/example.ll
-(function @crc32). The model prediction and its verdict are labelled as from a fake backend: the
-fixture exercises the panel, it does not measure a model. Run it again when example.ll changes:
+The preview is `irlens preview --json` and the steps are `irlens/pipelineSteps`'s result, both
+computed here by the server's code and the real LLVM. Only the model prediction is made up,
+and it says so: its model is named "fake backend (test fixture)". The suggestions are real
+sizes of three pipelines measured with opt and llc. Run it again when the server's JSON or
+example.ll changes:
 
-    python vscode-ext/test/panel/make_fixture.py
+    .venv/bin/python vscode-ext/test/panel/make_fixture.py
 """
 
 from __future__ import annotations
 
-import difflib
+import asyncio
 import json
 import re
 import subprocess
+import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[2]
+sys.path.insert(0, str(ROOT))
+
+from lsp_server import config  # noqa: E402
+from lsp_server.features.preview_steps import pipeline_steps  # noqa: E402
+from lsp_server.services import build_services  # noqa: E402
+
 EXAMPLE = ROOT / "lsp_server" / "examples" / "example.ll"
 PIPELINE = "function(sroa,early-cse,instcombine,simplifycfg)"
 FUNCTION = "crc32"
 
 
-def run(*argv: str, stdin: str | None = None) -> str:
-    return subprocess.run(argv, input=stdin, capture_output=True, text=True, check=True).stdout
+def run(*argv: str) -> str:
+    return subprocess.run(argv, capture_output=True, text=True, check=True).stdout
 
 
-def function_text(module: str) -> str:
-    match = re.search(rf"^define [^\n]*@{FUNCTION}\(.*?^}}\n", module, re.S | re.M)
-    assert match, f"@{FUNCTION} not found"
-    return match.group(0)
-
-
-def measure(module: str, tmp: Path) -> dict[str, int]:
-    path = tmp / "m.ll"
-    path.write_text(module)
-    printed = subprocess.run(
-        ["opt-19", "-passes=print<func-properties>", "-disable-output", str(path)],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stderr
-    instructions = sum(int(n) for n in re.findall(r"TotalInstructionCount: (\d+)", printed))
+def object_size(module: Path, tmp: Path) -> int:
     obj = tmp / "m.o"
-    run("llc-19", "-filetype=obj", str(path), "-o", str(obj))
-    size_line = run("llvm-size-19", str(obj)).splitlines()[1].split()
-    return {"instructions": instructions, "bytes": int(size_line[0]) + int(size_line[1])}
+    run("llc-19", "-filetype=obj", str(module), "-o", str(obj))
+    text, data = run("llvm-size-19", str(obj)).splitlines()[1].split()[:2]
+    return int(text) + int(data)
+
+
+def suggestions(tmp: Path) -> dict[str, Any]:
+    single = tmp / "f.ll"
+    run("llvm-extract-19", f"--func={FUNCTION}", "-S", str(EXAMPLE), "-o", str(single))
+    sizes = {}
+    for pipeline in ("default<Oz>", "default<Os>", "function(sroa,instcombine,simplifycfg)"):
+        out = tmp / "o.ll"
+        run("opt-19", f"-passes={pipeline}", "-S", str(single), "-o", str(out))
+        sizes[pipeline] = object_size(out, tmp)
+    oz = sizes["default<Oz>"]
+    best = min(sizes, key=lambda p: sizes[p])
+    message = (
+        f"-Oz is best of {len(sizes)} verified candidates for @{FUNCTION}."
+        if sizes[best] >= oz
+        else None
+    )
+    return {
+        "ozBytes": oz,
+        "candidates": [{"pipeline": p, "bytes": b, "verified": True} for p, b in sizes.items()],
+        "compilations": len(sizes),
+        **({"message": message} if message else {}),
+    }
 
 
 def main() -> None:
+    preview = json.loads(
+        run(
+            sys.executable,
+            "-m",
+            "lsp_server",
+            "preview",
+            str(EXAMPLE),
+            "--pass",
+            "instcombine",
+            "--json",
+        )
+    )
+    crc = next(f for f in preview["functions"] if f["name"] == FUNCTION)
+    first_removed = next(
+        line[1:] for line in crc["diff"].splitlines() if line.startswith("-") and "icmp" in line
+    )
+    first_added = next(
+        line[1:] for line in crc["diff"].splitlines() if line.startswith("+") and "icmp" in line
+    )
+    preview["prediction"] = {
+        "status": "differs",
+        "model": "fake backend (test fixture)",
+        "passes": preview["pipeline"],
+        "message": "",
+        "differingLines": 2,
+        "firstDifference": {"line": 21, "opt": first_added, "model": first_removed},
+        "predictedInstructions": preview["instructions"]["after"],
+        "predictedBinarySize": preview["binarySize"]["after"] + 3,
+        "optInstructions": preview["instructions"]["after"],
+        "optBinarySize": preview["binarySize"]["after"],
+    }
+    services = build_services(config.Settings(), with_cache=False)
+    steps = asyncio.run(pipeline_steps(EXAMPLE.read_text(), PIPELINE, FUNCTION, services)).to_json()
+    uri = "file:///work/example.ll"
+    version = re.search(r"LLVM version (\S+)", run("opt-19", "--version"))
     with tempfile.TemporaryDirectory() as name:
-        tmp = Path(name)
-        single = tmp / "f.ll"
-        run("llvm-extract-19", f"--func={FUNCTION}", "-S", str(EXAMPLE), "-o", str(single))
-        module = single.read_text()
-        dumps = subprocess.run(
-            ["opt-19", f"-passes={PIPELINE}", "-print-after-all", "-disable-output", str(single)],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stderr
-        parts = re.split(r"^; \*\*\* IR Dump After (.+?) \*\*\*\n", dumps, flags=re.M)[1:]
-        before = function_text(module)
-        steps = []
-        previous = before
-        for title, body in zip(parts[0::2], parts[1::2], strict=True):
-            ir = function_text(body)
-            steps.append({"pass": title, "changed": ir != previous, "ir": ir})
-            previous = ir
-        hovered = next(i for i, s in enumerate(steps) if s["pass"].startswith("InstCombine"))
-        ir_before = before if hovered == 0 else steps[hovered - 1]["ir"]
-        ir_after = steps[hovered]["ir"]
-        module_before = run(
-            "opt-19",
-            f"-passes={PIPELINE.replace(',instcombine,simplifycfg', '')}",
-            "-S",
-            str(single),
-        )
-        module_after = run(
-            "opt-19", f"-passes={PIPELINE.replace(',simplifycfg', '')}", "-S", str(single)
-        )
-        diff = "".join(
-            difflib.unified_diff(
-                ir_before.splitlines(keepends=True), ir_after.splitlines(keepends=True), n=2
-            )
-        )
-        oz = measure(run("opt-19", "-passes=default<Oz>", "-S", str(single)), tmp)
-        candidates = []
-        for pipeline in (
-            "default<Oz>",
-            "default<Os>",
-            "function(sroa,instcombine,simplifycfg),default<Oz>",
-        ):
-            size = measure(run("opt-19", f"-passes={pipeline}", "-S", str(single)), tmp)
-            candidates.append({"pipeline": pipeline, "bytes": size["bytes"], "verified": True})
-        version = run("opt-19", "--version")
-        llvm = re.search(r"LLVM version (\S+)", version)
-        state = {
-            "status": {
-                "version": "0.1.0",
-                "llvm": {"version": llvm.group(1) if llvm else "19", "source": "PATH"},
-                "model": {"state": "ready", "name": "fake-backend", "detail": "test fixture"},
-            },
-            "context": {
-                "uri": "file:///work/example.ll",
-                "fileName": "example.ll",
-                "languageId": "llvm",
-                "function": FUNCTION,
-                "pipeline": PIPELINE,
-                "pass": "instcombine",
-            },
-            "preview": {
-                "uri": "file:///work/example.ll",
-                "pass": "instcombine",
-                "pipeline": PIPELINE,
-                "function": FUNCTION,
-                "llvmVersion": llvm.group(1) if llvm else "19",
-                "changed": True,
-                "diff": diff,
-                "sizeBefore": measure(module_before, tmp),
-                "sizeAfter": measure(module_after, tmp),
-                "prediction": {
-                    "verdict": "differs",
-                    "differingLines": 2,
-                    "firstDifference": "-  %12 = icmp ult i32 %.0, 8\n+  %12 = icmp slt i32 %.0, 8",
-                    "sizeError": 3,
-                    "model": "fake backend (test fixture)",
-                },
-            },
-            "steps": {
-                "uri": "file:///work/example.ll",
-                "function": FUNCTION,
-                "pipeline": PIPELINE,
-                "input": before,
-                "steps": steps,
-            },
-            "selectedStep": hovered,
-            "suggest": {
-                "ozBytes": oz["bytes"],
-                "candidates": candidates,
-                "compilations": len(candidates),
-                "message": "Nothing beat -Oz on @crc32 in this search; -Oz is offered.",
-            },
-        }
-        (HERE / "panel-state.json").write_text(json.dumps(state, indent=1) + "\n")
+        suggest = suggestions(Path(name))
+    fixture = {
+        "status": {
+            "version": "0.1.0",
+            "llvm": {"version": version.group(1) if version else "19", "source": "PATH"},
+            "model": {"state": "ready", "name": "fake-backend", "detail": "test fixture"},
+        },
+        "context": {
+            "uri": uri,
+            "fileName": "example.ll",
+            "languageId": "llvm",
+            "function": FUNCTION,
+            "pipeline": PIPELINE,
+            "pass": "instcombine",
+        },
+        "previewUpdated": {"uri": uri, "data": preview},
+        "steps": {"uri": uri, **steps},
+        "suggest": suggest,
+    }
+    (HERE / "panel-state.json").write_text(json.dumps(fixture, indent=1) + "\n")
 
 
 if __name__ == "__main__":

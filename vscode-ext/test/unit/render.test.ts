@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { contentSecurityPolicy, makeNonce, panelShell } from '../../src/panel/html';
 import { renderMarkdown } from '../../src/panel/markdown';
-import { BUILT_WITH, renderPanel } from '../../src/panel/render';
+import { BUILT_WITH, irAfter, renderPanel } from '../../src/panel/render';
 
 test('the empty panel explains itself and credits LLM Compiler', () => {
   const html = renderPanel({});
@@ -81,20 +81,47 @@ test('lift reports list each function with its round trip', () => {
   const html = renderPanel({
     context: { uri: 'file:///x.s', languageId: 'asm' },
     lift: {
+      ok: true,
+      source: 'x.s',
       triple: 'x86_64-unknown-linux-gnu',
-      outputUri: 'file:///x.lifted.ll',
+      tripleSource: 'directives',
+      model: 'llm-compiler-7b-ftd',
+      uri: 'file:///x.lifted.ll',
       functions: [
-        { name: 'f', status: 'exact' },
-        { name: 'g', status: 'similar', score: 0.91, optLevel: '-O2' },
-        { name: 'h', status: 'failed', reason: 'does not parse' },
+        { name: 'f', status: 'exact', detail: '', score: 1, optLevel: 'O2' },
+        { name: 'g', status: 'similar', score: 0.91, optLevel: 'O2', detail: '3 lines differ' },
+        { name: 'h', status: 'failed', detail: 'does not parse' },
       ],
+      notes: [],
     },
   });
   assert.match(html, /badge good">exact/);
-  assert.match(html, /similarity 0\.91, at -O2/);
+  assert.match(html, /BLEU 0\.910, llc -O2, 3 lines differ/);
+  assert.match(html, /target x86_64-unknown-linux-gnu \(directives\)/);
   assert.match(html, /badge bad">failed/);
   assert.match(html, /data-action="open" data-uri="file:\/\/\/x\.lifted\.ll"/);
   assert.match(html, /Lift this file/);
+});
+
+test('a failed lift shows its error and no document to open', () => {
+  const html = renderPanel({ lift: { ok: false, error: 'lifting needs an LLM Compiler -ftd model', uri: 'file:///x.s' } });
+  assert.match(html, /lifting needs an LLM Compiler -ftd model/);
+  assert.ok(!html.includes('data-action="open"'));
+});
+
+test('steps that changed nothing show the IR of the last step that did', () => {
+  const steps = {
+    initial: 'x\n',
+    steps: [
+      { pass: 'SROAPass', changed: true, ir: 'y\n' },
+      { pass: 'EarlyCSEPass', changed: false, ir: null },
+    ],
+  };
+  assert.equal(irAfter(steps, 1), 'y\n');
+  assert.equal(irAfter(steps, -1), 'x\n');
+  const html = renderPanel({ steps, selectedStep: 1 });
+  assert.match(html, /No change\./);
+  assert.match(html, /<pre class="code ir">y\n<\/pre>/);
 });
 
 test('hover markdown renders with diff fences coloured', () => {
