@@ -232,12 +232,21 @@ local function execute(client, bufnr, command, argument, on_result)
   request(client, bufnr, 'workspace/executeCommand', { command = command, arguments = { argument } }, on_result)
 end
 
+-- JSON null arrives as vim.NIL, which is truthy: read optional fields through these.
+local function text(value)
+  return type(value) == 'string' and value ~= '' and value or nil
+end
+
+local function number(value)
+  return type(value) == 'number' and value or nil
+end
+
 --- A message from a command's result, if it carries one.
 local function result_message(result)
   if type(result) ~= 'table' then
     return nil
   end
-  return result.error or result.message
+  return text(result.error) or text(result.message)
 end
 
 --- Open a scratch buffer in a split with these lines.
@@ -279,10 +288,19 @@ function M.lift(opts)
   execute(client, bufnr, 'irlens.liftToIR', argument, function(result)
     M.last_lift = result
     local message = result_message(result)
-    if message then
-      notify(message, result.error and vim.log.levels.ERROR or vim.log.levels.INFO)
-    elseif result == nil or result == vim.NIL then
+    if type(result) ~= 'table' then
       notify('nothing was lifted')
+    elseif result.ok == false or text(result.error) then
+      notify(message or 'nothing was lifted', vim.log.levels.ERROR)
+    else
+      if message then
+        notify(message)
+      end
+      -- Neovim 0.7 cannot be asked to show a document; open the lifted file here.
+      local uri = text(result.uri)
+      if uri and vim.fn.bufwinnr(vim.uri_to_fname(uri)) == -1 then
+        vim.cmd('split ' .. vim.fn.fnameescape(vim.uri_to_fname(uri)))
+      end
     end
   end)
 end
@@ -290,27 +308,30 @@ end
 local function suggestion_lines(result)
   local lines = {}
   if type(result) ~= 'table' then
-    return { tostring(result) }
+    return { 'no suggestion' }
   end
-  if result.message then
+  if text(result.message) then
     vim.list_extend(lines, split_lines(result.message))
   end
-  local candidates = result.candidates or result.suggestions or {}
-  if result.best and #candidates == 0 then
+  local candidates = type(result.candidates) == 'table' and result.candidates
+    or type(result.suggestions) == 'table' and result.suggestions
+    or {}
+  if type(result.best) == 'table' and #candidates == 0 then
     candidates = { result.best }
   end
-  local oz = result.ozBytes or result.oz
+  local oz = number(result.ozBytes) or number(result.oz)
   if oz then
-    table.insert(lines, string.format('-Oz: %s bytes', oz))
+    table.insert(lines, string.format('-Oz: %d bytes', oz))
   end
   for _, candidate in ipairs(candidates) do
+    local bytes = number(candidate.bytes) or number(candidate.size)
     table.insert(
       lines,
       string.format(
         '%s bytes  %s%s',
-        tostring(candidate.bytes or candidate.size or '?'),
-        candidate.pipeline or candidate.passes or candidate.label or '?',
-        candidate.verified and '  (verified)' or ''
+        bytes and tostring(bytes) or '?',
+        text(candidate.pipeline) or text(candidate.passes) or text(candidate.label) or '?',
+        candidate.verified == true and '  (verified)' or ''
       )
     )
   end
@@ -337,19 +358,35 @@ function M.suggest()
 end
 
 --- The lines of the pipeline-steps view, and the IR after each step, by line number.
+--- A step that changed nothing has no IR of its own: the IR after it is the last one that did.
 function M.steps_lines(result)
   local lines = {
-    string.format('irlens pipeline steps: %s%s', result.pipeline or '?', result['function'] and (' on @' .. result['function']) or ''),
+    string.format(
+      'irlens pipeline steps: %s%s',
+      result.pipeline or '?',
+      type(result['function']) == 'string' and (' on @' .. result['function']) or ''
+    ),
     'Press <Enter> on a pass to see the IR after it. [*] changed the IR, [ ] did not.',
     '',
   }
   local by_line = {}
-  if result.message or result.error then
-    vim.list_extend(lines, split_lines(result.error or result.message))
+  local problem = text(result.error) or text(result.message)
+  if problem then
+    vim.list_extend(lines, split_lines(problem))
   end
+  local current = type(result.initial) == 'string' and result.initial or nil
   for index, step in ipairs(result.steps or {}) do
-    table.insert(lines, string.format('%2d. [%s] %s', index, step.changed and '*' or ' ', step.pass or step.name or '?'))
-    by_line[#lines] = step
+    local ir = step.ir or step.after
+    if type(ir) == 'string' then
+      current = ir
+    end
+    local name = step.pass or step.name or '?'
+    local on = type(step.on) == 'string' and (' on ' .. step.on) or ''
+    table.insert(lines, string.format('%2d. [%s] %s%s', index, step.changed and '*' or ' ', name, on))
+    by_line[#lines] = { name = name, ir = current }
+  end
+  if result.truncated == true then
+    table.insert(lines, '(cut: the pipeline ran more passes than shown)')
   end
   return lines, by_line
 end
@@ -383,8 +420,8 @@ function M.preview(opts)
     local steps_buf = scratch('irlens://steps', lines)
     vim.keymap.set('n', '<CR>', function()
       local step = by_line[vim.api.nvim_win_get_cursor(0)[1]]
-      if step then
-        scratch('irlens://after/' .. (step.pass or step.name or 'step'), split_lines(step.ir or step.after), 'llvm')
+      if step and step.ir then
+        scratch('irlens://after/' .. step.name, split_lines(step.ir), 'llvm')
       end
     end, { buffer = steps_buf, desc = 'irlens: show the IR after this pass' })
   end)
@@ -397,10 +434,12 @@ function M.statusline(bufnr)
   if not status then
     return ''
   end
-  local model = status.model or {}
-  local label = (model.state == 'ready' and model.name) or (model.state == 'unavailable' and 'model unavailable') or 'LLVM-only'
-  local llvm = status.llvm and status.llvm.version
-  return string.format('irlens: %s · %s', label, (llvm and llvm ~= vim.NIL) and ('LLVM ' .. llvm) or 'no LLVM')
+  local model = type(status.model) == 'table' and status.model or {}
+  local label = (model.state == 'ready' and text(model.name))
+    or (model.state == 'unavailable' and 'model unavailable')
+    or 'LLVM-only'
+  local llvm = type(status.llvm) == 'table' and text(status.llvm.version)
+  return string.format('irlens: %s · %s', label, llvm and ('LLVM ' .. llvm) or 'no LLVM')
 end
 
 return M
