@@ -46,14 +46,15 @@ class _Row:
         return RowSampling(self.group.params, generator)
 
 
-@dataclass
+@dataclass(frozen=True)
 class Update:
-    """What one step did to one sequence: new text to send, new tokens, finished or not."""
+    """What one step did to one sequence, as values: new text, new tokens, finished or not."""
 
-    group: Group
-    seq: SequenceState
+    key: int
+    index: int
     text: str
     new_tokens: int
+    finish_reason: str | None
 
 
 @dataclass
@@ -99,13 +100,13 @@ class BatchRunner:
         """Sequences in the running batch."""
         return len(self._rows)
 
-    def group_keys(self) -> set[int]:
-        """Keys of the groups with a sequence in the running batch."""
-        return {row.group.key for row in self._rows}
+    def groups(self) -> list[Group]:
+        """The groups with a sequence in the running batch."""
+        return list({id(r.group): r.group for r in self._rows}.values())
 
     def reset(self) -> list[Group]:
         """Forget the running batch (after an error); return the groups it held."""
-        groups = list({id(r.group): r.group for r in self._rows}.values())
+        groups = self.groups()
         self._rows = []
         self._cache = None
         return groups
@@ -302,4 +303,6 @@ class BatchRunner:
             if seq.finished:
                 break
         text = seq.take_delta()
-        result.updates.append(Update(row.group, seq, text, len(seq.token_ids) - before))
+        result.updates.append(
+            Update(row.group.key, seq.index, text, len(seq.token_ids) - before, seq.finish_reason)
+        )

@@ -84,9 +84,12 @@ def load_model(
     dtype: str = "auto",
     device: str = "auto",
     compile: bool = False,
+    threads: int = 0,
 ) -> LoadedModel:
     """Load tokenizer and weights, logging each stage; raise on any failure."""
     start = time.perf_counter()
+    if threads > 0:
+        torch.set_num_threads(threads)
     target = resolve_device(device)
     torch_dtype = resolve_dtype(dtype, target)
     logger.info("loading tokenizer of %s (revision %s)", model_id, revision or "default")

@@ -40,6 +40,7 @@ class DaemonSettings:
     compile: bool = False
     prompt_lookup: bool = False
     draft_tokens: int = 8
+    threads: int = 0
 
     @property
     def model_name(self) -> str:
@@ -170,6 +171,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "answers that copy their input, such as emulation and lifting (default: off)",
     )
     speed.add_argument(
+        "--threads",
+        type=int,
+        default=0,
+        help="CPU threads for torch; 0 keeps torch's default (one per core). On a machine "
+        "shared with other work, 1 avoids threads waiting on each other (default: 0)",
+    )
+    speed.add_argument(
         "--draft-tokens",
         type=_positive_int,
         default=DaemonSettings.draft_tokens,
@@ -216,6 +224,7 @@ def settings_from_args(args: argparse.Namespace) -> DaemonSettings:
         compile=args.compile,
         prompt_lookup=args.prompt_lookup,
         draft_tokens=args.draft_tokens,
+        threads=args.threads,
     )
 
 

@@ -1,27 +1,30 @@
 """The request queue: batches concurrent requests and drives the batch runner.
 
-All of this runs on the event loop except :meth:`BatchRunner.step`, which runs on one
-worker thread so that HTTP keeps flowing (and disconnects are noticed) while the device
-computes. Between two steps the loop admits waiting prompts into the batch (continuous
-batching: a new request does not wait for a long one to finish) and forwards new text to
-each request's handle. A request whose client goes away is dropped at the next step.
+The model runs on one worker thread that loops: admit waiting prompts into the batch
+(continuous batching: a new request does not wait for a long one to finish), drop the
+sequences of cancelled requests, run one step, and hand the step's report to the event
+loop. The event loop only queues requests and forwards text to each request's handle,
+so HTTP work overlaps with the device's, and the device never waits for a slow client.
+
+Threads: ``_waiting`` is shared under ``_lock``; ``Group.cancelled`` is a flag the loop
+sets and the worker reads; everything else belongs to the event loop, which learns
+about a step only through the immutable :class:`StepReport` it is sent.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
+import threading
 import time
 from collections import deque
 from collections.abc import AsyncIterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Protocol
 
 from lsp_server.daemon.metrics import DaemonMetrics
 from lsp_server.daemon.protocol import ApiError, SamplingParams
-from lsp_server.daemon.sequence import Decode, Group, SequenceState
+from lsp_server.daemon.sequence import Decode, Group
 
 logger = logging.getLogger(__name__)
 
@@ -31,19 +34,22 @@ class QueueFullError(Exception):
 
 
 class StepUpdate(Protocol):
-    """What the runner reports about one sequence after a step."""
+    """What one step did to one sequence, as values (the worker goes on mutating state)."""
 
     @property
-    def group(self) -> Group: ...
+    def key(self) -> int: ...
 
     @property
-    def seq(self) -> SequenceState: ...
+    def index(self) -> int: ...
 
     @property
     def text(self) -> str: ...
 
     @property
     def new_tokens(self) -> int: ...
+
+    @property
+    def finish_reason(self) -> str | None: ...
 
 
 class StepReport(Protocol):
@@ -74,7 +80,7 @@ class Runner(Protocol):
     @property
     def num_rows(self) -> int: ...
 
-    def group_keys(self) -> set[int]: ...
+    def groups(self) -> list[Group]: ...
 
     def reset(self) -> list[Group]: ...
 
@@ -96,15 +102,12 @@ class RequestHandle:
     def __init__(self, groups: list[Group], prompt_tokens: int) -> None:
         self.groups = groups
         self.prompt_tokens = prompt_tokens
+        self.completion_tokens = 0
         self.created = time.perf_counter()
         self.first_token: float | None = None
         self.done = False
+        self._remaining = sum(len(g.seqs) for g in groups)
         self._queue: asyncio.Queue[Event | ApiError | None] = asyncio.Queue()
-
-    @property
-    def completion_tokens(self) -> int:
-        """Tokens generated for this request so far, over all choices."""
-        return sum(len(s.token_ids) for g in self.groups for s in g.seqs)
 
     async def events(self) -> AsyncIterator[Event]:
         """Events until every choice has finished; raises the error that ended it, if any."""
@@ -121,7 +124,7 @@ class RequestHandle:
 
 
 class Scheduler:
-    """Owns the waiting queue and the loop that steps the batch runner."""
+    """Owns the waiting queue and the worker thread that steps the batch runner."""
 
     def __init__(
         self,
@@ -143,13 +146,15 @@ class Scheduler:
         self._batch_window_s = batch_window_s
         self._max_queue = max_queue
         self._max_prefill_tokens = max_prefill_tokens
+        self._lock = threading.Lock()
+        self._work = threading.Condition(self._lock)
         self._waiting: deque[Group] = deque()
+        self._stopping = False
         self._handles: dict[int, RequestHandle] = {}
         self._next_key = 0
-        self._wake = asyncio.Event()
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="irlens-generate")
-        self._task: asyncio.Task[None] | None = None
         self._running_rows = 0
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread = threading.Thread(target=self._work_loop, name="irlens-generate", daemon=True)
 
     @property
     def queue_depth(self) -> int:
@@ -162,25 +167,25 @@ class Scheduler:
         return self._running_rows
 
     def start(self) -> None:
-        """Start the scheduling loop on the running event loop."""
-        self._task = asyncio.get_running_loop().create_task(self._loop(), name="irlens-scheduler")
+        """Start the worker; reports go to the running event loop."""
+        self._loop = asyncio.get_running_loop()
+        self._thread.start()
 
     async def close(self) -> None:
-        """Stop the loop and fail whatever is still waiting or running."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-        self._executor.shutdown(wait=True)
+        """Stop the worker after its current step and fail whatever is still pending."""
+        with self._work:
+            self._stopping = True
+            self._work.notify()
+        if self._thread.is_alive():
+            await asyncio.to_thread(self._thread.join)
+        error = ApiError(503, "the daemon is shutting down", type="server_error")
         for handle in set(self._handles.values()):
-            self._fail(handle, ApiError(503, "the daemon is shutting down", type="server_error"))
+            self._fail(handle, error)
 
     def submit(
         self, prompt_ids: Sequence[Sequence[int]], n: int, params: SamplingParams
     ) -> RequestHandle:
         """Queue one request (one group per prompt); raise :class:`QueueFullError`."""
-        if len(self._waiting) + len(prompt_ids) > self._max_queue:
-            raise QueueFullError
         groups = []
         for i, ids in enumerate(prompt_ids):
             groups.append(
@@ -195,12 +200,15 @@ class Scheduler:
                 )
             )
             self._next_key += 1
+        with self._work:
+            if len(self._waiting) + len(groups) > self._max_queue:
+                raise QueueFullError
+            self._waiting.extend(groups)
+            self._work.notify()
         handle = RequestHandle(groups, sum(len(ids) for ids in prompt_ids))
         for group in groups:
             self._handles[group.key] = handle
-        self._waiting.extend(groups)
         self._metrics.requests.inc()
-        self._wake.set()
         return handle
 
     def cancel(self, handle: RequestHandle) -> None:
@@ -211,16 +219,15 @@ class Scheduler:
         self._metrics.cancelled.inc()
         for group in handle.groups:
             group.cancelled = True
-        # Waiting groups leave now; running ones are dropped by the next step.
-        for group in [g for g in self._waiting if g.cancelled]:
             self._handles.pop(group.key, None)
-        self._waiting = deque(g for g in self._waiting if not g.cancelled)
+        with self._work:
+            self._waiting = deque(g for g in self._waiting if not g.cancelled)
         logger.debug("request cancelled after %d tokens", handle.completion_tokens)
-        self._wake.set()
 
-    # -- the loop ------------------------------------------------------------------
+    # -- the worker thread ---------------------------------------------------------
 
     def _admit(self) -> list[Group]:
+        """Waiting groups that fit in the batch now (called with the lock held)."""
         free = self._max_batch_size - self._runner.num_rows
         chosen: list[Group] = []
         longest = 0
@@ -228,46 +235,46 @@ class Scheduler:
             group = self._waiting[0]
             if group.cancelled:
                 self._waiting.popleft()
-                self._handles.pop(group.key, None)
                 continue
-            rows = len(group.seqs)
             widest = max(longest, len(group.prompt_ids))
-            if rows > free or (chosen and widest * (len(chosen) + 1) > self._max_prefill_tokens):
+            too_wide = chosen and widest * (len(chosen) + 1) > self._max_prefill_tokens
+            if len(group.seqs) > free or too_wide:
                 break
             chosen.append(self._waiting.popleft())
-            free -= rows
+            free -= len(group.seqs)
             longest = widest
         return chosen
 
-    async def _loop(self) -> None:
-        loop = asyncio.get_running_loop()
+    def _work_loop(self) -> None:
+        loop = self._loop
+        assert loop is not None
         while True:
-            if not self._runner.num_rows and not self._waiting:
-                self._wake.clear()
-                await self._wake.wait()
+            with self._work:
+                while not (self._stopping or self._waiting or self._runner.num_rows):
+                    self._work.wait()
+                if self._stopping:
+                    return
+                idle = not self._runner.num_rows
+            if idle and self._batch_window_s > 0:
                 # Requests that arrive together share the first prefill.
-                if self._batch_window_s > 0:
-                    await asyncio.sleep(self._batch_window_s)
-            admit = self._admit()
-            running = self._runner.group_keys()
-            drop = {k for k in running if k not in self._handles or self._handles[k].done}
+                time.sleep(self._batch_window_s)
+            with self._work:
+                admit = self._admit()
+            drop = {g.key for g in self._runner.groups() if g.cancelled}
             if not admit and not self._runner.num_rows:
                 continue
             try:
-                report = await loop.run_in_executor(self._executor, self._runner.step, admit, drop)
+                report = self._runner.step(admit, drop)
             except Exception as exc:
                 logger.exception("a generation step failed; failing the requests in the batch")
-                error = ApiError(500, f"generation failed: {exc}", type="server_error")
-                for group in [*self._runner.reset(), *admit]:
-                    handle = self._handles.get(group.key)
-                    if handle is not None:
-                        self._fail(handle, error)
+                keys = [g.key for g in [*self._runner.reset(), *admit]]
                 self._running_rows = 0
+                loop.call_soon_threadsafe(self._fail_keys, keys, f"generation failed: {exc}")
                 continue
-            for key in drop:
-                self._handles.pop(key, None)
             self._running_rows = self._runner.num_rows
-            self._dispatch(report)
+            loop.call_soon_threadsafe(self._dispatch, report)
+
+    # -- back on the event loop ----------------------------------------------------
 
     def _dispatch(self, report: StepReport) -> None:
         metrics = self._metrics
@@ -278,30 +285,33 @@ class Scheduler:
         if report.decode_batch:
             metrics.batch_size.observe(report.decode_batch)
         now = time.perf_counter()
-        touched: dict[int, tuple[Group, RequestHandle]] = {}
         for update in report.updates:
             metrics.generation_tokens.inc(update.new_tokens)
-            handle = self._handles.get(update.group.key)
+            handle = self._handles.get(update.key)
             if handle is None or handle.done:
                 continue
+            handle.completion_tokens += update.new_tokens
             if handle.first_token is None and update.new_tokens:
                 handle.first_token = now
                 metrics.ttft.observe(now - handle.created)
-            seq = update.seq
-            if update.text or seq.finished:
-                handle._put(Event(seq.index, update.text, seq.finish_reason))
-            touched[update.group.key] = (update.group, handle)
-        # Completion is decided after every update is delivered: several sequences of
-        # one request often finish in the same step.
-        for key, (group, handle) in touched.items():
-            if not group.finished:
-                continue
-            self._handles.pop(key, None)
-            if not handle.done and all(g.finished for g in handle.groups):
-                handle.done = True
-                metrics.finished.inc()
-                metrics.latency.observe(now - handle.created)
-                handle._put(None)
+            if update.text or update.finish_reason:
+                handle._put(Event(update.index, update.text, update.finish_reason))
+            if update.finish_reason:
+                handle._remaining -= 1
+                if handle._remaining == 0:
+                    handle.done = True
+                    for group in handle.groups:
+                        self._handles.pop(group.key, None)
+                    metrics.finished.inc()
+                    metrics.latency.observe(now - handle.created)
+                    handle._put(None)
+
+    def _fail_keys(self, keys: list[int], message: str) -> None:
+        error = ApiError(500, message, type="server_error")
+        for key in keys:
+            handle = self._handles.get(key)
+            if handle is not None:
+                self._fail(handle, error)
 
     def _fail(self, handle: RequestHandle, error: ApiError) -> None:
         for group in handle.groups:

@@ -329,6 +329,7 @@ async def serve(
         dtype=settings.dtype,
         device=settings.device,
         compile=settings.compile,
+        threads=settings.threads,
     )
     daemon = await start_daemon(loaded, settings)
     if stop is None:

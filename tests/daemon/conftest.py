@@ -57,6 +57,8 @@ def settings(checkpoint: Path, **overrides: object) -> DaemonSettings:
         "port": 0,
         "max_batch_size": 16,
         "batch_window_ms": 5.0,
+        # Two OpenMP threads on a busy 2-core machine mostly wait for each other.
+        "threads": 1,
     }
     values.update(overrides)
     return DaemonSettings(**values)  # type: ignore[arg-type]

@@ -40,6 +40,7 @@ def test_help_documents_every_option_and_the_gated_model_token() -> None:
         "--max-queue",
         "--served-model-name",
         "--compile",
+        "--threads",
         "--no-compile",
         "--prompt-lookup",
         "--draft-tokens",
