@@ -325,6 +325,11 @@ async def lift_assembly(
     joined = await join_modules(toolchain, parts) if parts else None
     model = next((m for _, _, m in outcomes if m), None) or backend.model_name
     notes = []
+    if joined is not None and joined.promoted:
+        notes.append(
+            "Local symbols that several pieces use were given hidden linkage so that the "
+            f"pieces share one definition: {', '.join(joined.promoted)}."
+        )
     if model and "ftd" not in model.lower():
         notes.append(
             f"Note: only the LLM Compiler -ftd checkpoints were trained to lift assembly; "

@@ -117,8 +117,10 @@ def can_create_files(capabilities: types.ClientCapabilities | None) -> bool:
     edit = (
         capabilities.workspace.workspace_edit if capabilities and capabilities.workspace else None
     )
-    if edit is None or not edit.document_changes:
+    if edit is None:
         return False
+    # Resource operations only travel in documentChanges, so offering "create" implies it;
+    # Neovim (0.11) offers create and applies documentChanges without saying so.
     return types.ResourceOperationKind.Create in (edit.resource_operations or [])
 
 

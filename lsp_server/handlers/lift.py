@@ -18,7 +18,7 @@ import weakref
 from collections.abc import Callable
 from concurrent.futures import Future
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from lsprotocol import types
 
@@ -39,8 +39,9 @@ from lsp_server.features.lift_lsp import (
 )
 from lsp_server.features.lift_report import LiftResult
 
-if TYPE_CHECKING:
-    from lsp_server.server import IrlensServer
+# Imported at run time, not only for type checking: pygls reads the command handler's
+# annotations to tell the server parameter from the command's arguments.
+from lsp_server.server import IrlensServer
 
 log = logging.getLogger(__name__)
 

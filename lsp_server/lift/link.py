@@ -9,7 +9,11 @@ the wrong body, and are dealt with first:
   when another piece owns it, so every function's body comes from its own piece;
 - a global that several pieces define (a table two functions read) is linked with
   ``--override``, so one definition wins (the last piece's) instead of a
-  "symbol multiply defined" error.
+  "symbol multiply defined" error;
+- a local symbol (``internal``, ``private``: a ``static`` function or variable) that
+  another piece uses too is given ``hidden`` linkage instead, since local symbols of two
+  modules never link to each other; the assembly symbol was one object, so the module
+  keeps one.
 
 ``llvm-link`` is not one of the tools the toolchain discovers; it is taken from next to
 ``llc`` so that it is the same LLVM.
@@ -31,6 +35,7 @@ from lsp_server.syntax.span import split_lines
 _LOCAL_DEFINE = re.compile(r"\s*define\s+(?:internal|private)\b")
 _DEFINE = re.compile(r"^(\s*)define\b")
 _ATTACHMENT = re.compile(r"\s+![A-Za-z_][\w.]*\s+!\d+")
+_LOCAL_LINKAGE = re.compile(r"\b(?:internal|private)\b")
 
 
 @dataclass(frozen=True)
@@ -43,10 +48,12 @@ class LiftedPart:
 
 @dataclass(frozen=True)
 class Joined:
-    """The joined module, or why there is none."""
+    """The joined module, or why there is none; ``promoted`` names the local symbols that
+    were made hidden so that the pieces share them."""
 
     ir: str | None
     problem: str | None = None
+    promoted: tuple[str, ...] = ()
 
 
 def llvm_link_path(toolchain: Toolchain) -> str | None:
@@ -81,6 +88,48 @@ def declare_instead(ir: str, names: set[str]) -> str:
     return "\n".join(lines)
 
 
+def _mentions(ir: str, name: str) -> bool:
+    return re.search(r"@" + re.escape(name) + r"(?![-\w.$])", ir) is not None
+
+
+def _local_definitions(ir: str) -> dict[str, int]:
+    """Names of the locally linked functions and globals ``ir`` defines, with their lines."""
+    lines = split_lines(ir)
+    module = parse_module(ir)
+    found: dict[str, int] = {}
+    for fn in module.functions:
+        if fn.is_definition and _LOCAL_DEFINE.match(lines[fn.span.start.line]):
+            found[fn.name] = fn.span.start.line
+    for glob in module.globals:
+        line = lines[glob.span.start.line]
+        head = line.split("=", 1)[1] if "=" in line else ""
+        if _LOCAL_LINKAGE.match(head.strip()):
+            found[glob.name] = glob.span.start.line
+    return found
+
+
+def promote_shared_locals(irs: Sequence[str]) -> tuple[list[str], list[str]]:
+    """Give ``hidden`` linkage to local symbols that another module also names.
+
+    Returns the rewritten modules and the promoted names, sorted.
+    """
+    locals_ = [_local_definitions(ir) for ir in irs]
+    shared = {
+        name
+        for index, defined in enumerate(locals_)
+        for name in defined
+        if any(_mentions(other, name) for at, other in enumerate(irs) if at != index)
+    }
+    rewritten = []
+    for ir, defined in zip(irs, locals_, strict=True):
+        lines = split_lines(ir)
+        for name, line in defined.items():
+            if name in shared:
+                lines[line] = _LOCAL_LINKAGE.sub("hidden", lines[line], count=1)
+        rewritten.append("\n".join(lines))
+    return rewritten, sorted(shared)
+
+
 async def join_modules(toolchain: Toolchain, parts: Sequence[LiftedPart]) -> Joined:
     """One module from the parts (each one already parsed and verified), verified again."""
     if not parts:
@@ -91,13 +140,20 @@ async def join_modules(toolchain: Toolchain, parts: Sequence[LiftedPart]) -> Joi
     if link is None:
         return Joined(None, "llvm-link was not found next to llc, so the pieces stay apart")
     owner = {name: index for index, part in enumerate(parts) for name in part.owns}
+    texts = [part.ir for part in parts]
+    promoted_texts, promoted = promote_shared_locals(texts)
+    for index, (before, after) in enumerate(zip(texts, promoted_texts, strict=True)):
+        if after != before and await opt.verify(toolchain, after) is None:
+            texts[index] = after
+    for index, text in enumerate(texts):
+        foreign = {name for name, at in owner.items() if at != index}
+        declared = declare_instead(text, foreign)
+        # A rewrite that breaks the module is dropped; --override decides instead.
+        if declared != text and await opt.verify(toolchain, declared) is None:
+            texts[index] = declared
     files: dict[str, str] = {}
     argv = [link, "-S", "-o", "-"]
-    for index, part in enumerate(parts):
-        foreign = {name for name, at in owner.items() if at != index}
-        text = declare_instead(part.ir, foreign)
-        if text != part.ir and await opt.verify(toolchain, text) is not None:
-            text = part.ir  # the rewrite broke it; let --override decide instead
+    for index, text in enumerate(texts):
         files[f"part{index}.ll"] = text
         argv.extend(["--override", f"part{index}.ll"] if index else [f"part{index}.ll"])
     result = await run_tool(argv, files=files, timeout=toolchain.timeout)
@@ -106,4 +162,4 @@ async def join_modules(toolchain: Toolchain, parts: Sequence[LiftedPart]) -> Joi
     problem = await opt.verify(toolchain, result.out)
     if problem is not None:
         return Joined(None, f"the joined module fails the verifier: {problem}")
-    return Joined(result.out)
+    return Joined(result.out, promoted=tuple(promoted))
