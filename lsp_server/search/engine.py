@@ -1,0 +1,480 @@
+"""One suggestion, end to end: baseline, model candidates, local search, selection, checks.
+
+:func:`suggest` is what the code action, the ``irlens.suggestPasses`` command, the CLI and the
+benchmark call. It never raises for expected failures (a missing tool, IR that does not
+compile, a model that is down or answers garbage, a timeout): those end in
+:attr:`Suggestion.error` or in :attr:`Suggestion.notes`. Cancelling the awaiting task stops
+everything and kills the tools it started.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from lsp_server.llvm import extract, llc
+from lsp_server.llvm.errors import ToolError
+from lsp_server.llvm.passes import PassRegistry
+from lsp_server.llvm.runner import run_tool
+from lsp_server.llvm.toolchain import MissingToolError, Toolchain
+from lsp_server.search import local, verify
+from lsp_server.search.candidates import ModelAnswers, Status, ask_model
+from lsp_server.search.measure import Measurer
+from lsp_server.search.select import OZ_PIPELINE, Choice, Measured, Outcome, choose
+from lsp_server.search.space import Candidate, Moves, flatten, level_of, vocabulary
+from lsp_server.search.splice import SpliceError
+
+if TYPE_CHECKING:
+    from lsp_server.services import Services
+
+log = logging.getLogger(__name__)
+
+#: The typographic minus sign (U+2212) the offer text uses, as in "(-6.6% vs -Oz)" but typeset.
+MINUS = "\u2212"
+
+#: How many of the best candidates are tried when the best one fails the final checks.
+_FALLBACKS = 3
+
+
+@dataclass(frozen=True)
+class ProgressEvent:
+    """What the search is doing, for ``$/progress`` and the side panel."""
+
+    phase: str  # "baseline", "model", "search", "verify", "done"
+    message: str
+    percent: int
+    oz_size: int | None = None
+    best_size: int | None = None
+    best_pipeline: str | None = None
+    compilations: int = 0
+
+
+OnProgress = Callable[[ProgressEvent], None]
+
+
+@dataclass(frozen=True)
+class Offer:
+    """A checked result that can be applied."""
+
+    pipeline: str
+    size: int
+    oz_size: int
+    improved: bool
+    edit: verify.Edited
+    differential: str
+    llvm_version: str
+
+    @property
+    def saving_percent(self) -> float:
+        return 100.0 * (self.oz_size - self.size) / self.oz_size if self.oz_size else 0.0
+
+
+@dataclass
+class Suggestion:
+    """Everything one suggestion found; see the module docstring."""
+
+    function: str | None
+    triple: str
+    choice: Choice | None = None
+    offer: Offer | None = None
+    model: ModelAnswers | None = None
+    notes: list[str] = field(default_factory=list)
+    error: str | None = None
+    seconds: float = 0.0
+    evaluated: int = 0
+    stats: dict[str, Any] = field(default_factory=dict)
+    stopped: str = ""
+
+    @property
+    def scope(self) -> str:
+        return f"@{self.function}" if self.function else "the module"
+
+    def headline(self) -> str:
+        """One line for a user: the offer, or why there is none."""
+        if self.error:
+            return f"No suggestion for {self.scope}: {self.error}"
+        choice, offer = self.choice, self.offer
+        if choice is None or offer is None:
+            return f"No suggestion for {self.scope}"
+        if offer.improved:
+            return (
+                f"Optimize {self.scope} for size: `{offer.pipeline}`: {offer.oz_size} → "
+                f"{offer.size} bytes ({MINUS}{offer.saving_percent:.1f}% vs -Oz), "
+                f"verified with LLVM {offer.llvm_version}"
+            )
+        return (
+            f"-Oz is best of {choice.verified_candidates} verified candidates for "
+            f"{self.scope} ({offer.oz_size} bytes, LLVM {offer.llvm_version})"
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        offer = self.offer
+        return {
+            "function": self.function,
+            "triple": self.triple,
+            "headline": self.headline(),
+            "error": self.error,
+            "notes": list(self.notes),
+            "outcome": self.choice.outcome.value if self.choice else None,
+            "verifiedCandidates": self.choice.verified_candidates if self.choice else 0,
+            "ozSize": self.choice.oz_size if self.choice else None,
+            "offer": None
+            if offer is None
+            else {
+                "pipeline": offer.pipeline,
+                "size": offer.size,
+                "ozSize": offer.oz_size,
+                "improved": offer.improved,
+                "savingPercent": round(offer.saving_percent, 2),
+                "differential": offer.differential,
+                "llvmVersion": offer.llvm_version,
+            },
+            "model": None
+            if self.model is None
+            else {
+                "name": self.model.model,
+                "error": self.model.error,
+                "candidates": [c.to_json() for c in self.model.candidates],
+            },
+            "search": {
+                "seconds": round(self.seconds, 3),
+                "evaluated": self.evaluated,
+                "stopped": self.stopped,
+                **self.stats,
+            },
+        }
+
+
+@dataclass(frozen=True)
+class Options:
+    """What a caller may override; the defaults come from the settings."""
+
+    budget_seconds: float
+    max_compilations: int
+    samples: int
+    temperature: float
+    concurrency: int = 0  # 0: one per core
+    seed: int = 0
+    differential: bool = True
+
+
+def options_from(services: Services, budget_seconds: float | None = None) -> Options:
+    s = services.settings.suggest
+    return Options(
+        budget_seconds=s.budget_seconds if budget_seconds is None else budget_seconds,
+        max_compilations=s.max_compilations,
+        samples=s.samples,
+        temperature=s.temperature,
+    )
+
+
+async def oz_pipeline(toolchain: Toolchain) -> str:
+    """``default<Oz>`` spelled out, as the local opt prints it."""
+    result = await run_tool(
+        [
+            toolchain.path("opt"),
+            f"-passes={OZ_PIPELINE}",
+            "-print-pipeline-passes",
+            "-disable-output",
+            "-",
+        ],
+        stdin="",
+        timeout=toolchain.timeout,
+    )
+    if not result.ok:
+        raise ToolError.from_result("opt could not print the -Oz pipeline", result)
+    return result.out.strip()
+
+
+def _kinds(registry: PassRegistry) -> dict[str, str]:
+    kinds: dict[str, str] = {}
+    for kind, names in registry.by_kind.items():
+        if "analys" in kind:
+            continue
+        level = level_of(kind)
+        if level is None:
+            continue
+        for name in names:
+            kinds.setdefault(name, level)
+    return kinds
+
+
+def _emit(on_progress: OnProgress | None, event: ProgressEvent) -> None:
+    if on_progress is not None:
+        on_progress(event)
+
+
+async def suggest(
+    text: str,
+    function: str | None,
+    services: Services,
+    options: Options,
+    *,
+    on_progress: OnProgress | None = None,
+) -> Suggestion:
+    """Find and check the best pipeline for ``@function`` (or the module when None)."""
+    toolchain = services.toolchain
+    start = time.monotonic()
+    triple = llc.module_triple(text) or ""
+    result = Suggestion(function, triple or services.triple)
+    problem = toolchain.problem_for("suggest")
+    if problem:
+        result.error = problem
+        return result
+    if not triple:
+        result.notes.append(
+            f"the module names no target triple; sizes are for {result.triple} "
+            "(the irlens.target.triple setting, else llc's default target)"
+        )
+    try:
+        await _suggest(text, function, services, options, result, on_progress)
+    except (ToolError, MissingToolError) as err:
+        result.error = str(err)
+    result.seconds = time.monotonic() - start
+    _emit(
+        on_progress,
+        ProgressEvent(
+            "done",
+            result.headline(),
+            100,
+            result.choice.oz_size if result.choice else None,
+            result.offer.size if result.offer else None,
+            result.offer.pipeline if result.offer else None,
+        ),
+    )
+    return result
+
+
+async def _suggest(
+    text: str,
+    function: str | None,
+    services: Services,
+    options: Options,
+    result: Suggestion,
+    on_progress: OnProgress | None,
+) -> None:
+    toolchain = services.toolchain
+    triple = result.triple
+    source = text
+    if function is not None:
+        try:
+            source = await extract.extract_function(toolchain, text, function)
+        except ToolError as err:
+            result.error = f"@{function} could not be extracted on its own: {err}"
+            return
+    concurrency = options.concurrency or os.cpu_count() or 1
+    measurer = Measurer(
+        toolchain, source, triple, concurrency=concurrency, timeout=toolchain.timeout
+    )
+    _emit(on_progress, ProgressEvent("baseline", "compiling with -Oz", 0))
+    baseline = await measurer.measure(OZ_PIPELINE)
+    if baseline.size is None:
+        result.error = f"{result.scope} does not compile with -Oz: {baseline.error}"
+        return
+    oz_size = baseline.size
+    # A candidate that compiles far slower than -Oz is not worth waiting for.
+    measurer.timeout = min(toolchain.timeout, max(3.0, 10 * measurer.stats.tool_seconds))
+    registry = await services.registry()
+    oz_steps = flatten(await oz_pipeline(toolchain))
+    steps, weights = vocabulary(registry.names)
+    moves = Moves(steps, weights)
+
+    model_task: asyncio.Task[ModelAnswers] | None = None
+    if services.backend is not None:
+        _emit(on_progress, ProgressEvent("model", "asking the model for pass lists", 2, oz_size))
+        model_task = asyncio.ensure_future(
+            ask_model(
+                services.backend,
+                source,
+                registry,
+                samples=options.samples,
+                temperature=options.temperature,
+            )
+        )
+
+    budget = local.Budget(options.budget_seconds, options.max_compilations)
+    search_start = time.monotonic()
+
+    def on_best(found: local.Found) -> None:
+        elapsed = time.monotonic() - search_start
+        percent = min(95, 5 + int(90 * elapsed / max(budget.seconds, 0.001)))
+        saving = 100.0 * (oz_size - found.size) / oz_size if oz_size else 0.0
+        _emit(
+            on_progress,
+            ProgressEvent(
+                "search",
+                f"best so far {found.size} bytes ({saving:+.1f}% vs -Oz {oz_size})",
+                percent,
+                oz_size,
+                found.size,
+                found.pipeline,
+                measurer.stats.compilations,
+            ),
+        )
+
+    kinds = _kinds(registry)
+    seeds: list[tuple[str, Candidate]] = local.seed_candidates(oz_steps)
+    search = local.Search(
+        measurer,
+        moves,
+        budget,
+        random.Random(options.seed),
+        on_best,
+        concurrency,
+    )
+    search_task = asyncio.ensure_future(search.run(seeds))
+    try:
+        if model_task is not None:
+            answers = await _await_model(model_task, search_task)
+            result.model = answers
+            _note_model(result, answers, kinds, search)
+        outcome = await search_task
+    finally:
+        search_task.cancel()
+        if model_task is not None:
+            model_task.cancel()
+    result.evaluated = outcome.evaluated
+    result.stopped = outcome.stopped
+    result.stats = {
+        **measurer.stats.to_json(),
+        "improvementsBy": dict(outcome.origins),
+    }
+    if result.model is not None:
+        await _measure_late_model(result.model, measurer)
+
+    measured = [
+        Measured(m.pipeline, m.size, search.origin_of(m.pipeline)) for m in measurer.results()
+    ]
+    choice = choose(oz_size, measured)
+    result.choice = choice
+    await _offer(text, function, source, services, options, result, measured, on_progress)
+
+
+async def _await_model(
+    model_task: asyncio.Task[ModelAnswers], search_task: asyncio.Task[local.SearchResult]
+) -> ModelAnswers:
+    """The model's answers, waiting at most as long as the search runs."""
+    done, _ = await asyncio.wait({model_task, search_task}, return_when=asyncio.FIRST_COMPLETED)
+    if model_task not in done:
+        # The search is over and the model still thinks: give it no more time than that.
+        model_task.cancel()
+        return ModelAnswers((), "the model did not answer within the search budget", None)
+    return model_task.result()
+
+
+def _note_model(
+    result: Suggestion, answers: ModelAnswers, kinds: dict[str, str], search: local.Search
+) -> None:
+    if answers.error:
+        result.notes.append(f"model: {answers.error}; using the local search alone")
+    for candidate in answers.candidates:
+        label = "greedy answer" if candidate.sample == 0 else f"sample {candidate.sample}"
+        if candidate.status is Status.REJECTED:
+            result.notes.append(f"model {label}: {candidate.message}")
+            continue
+        if candidate.status is Status.REPAIRED:
+            result.notes.append(f"model {label}: {candidate.message}")
+        assert candidate.pipeline is not None
+        search.inject("model", flatten(candidate.pipeline, kinds=kinds), candidate.pipeline)
+
+
+async def _measure_late_model(answers: ModelAnswers, measurer: Measurer) -> None:
+    """Model candidates the search had no time for are still measured: they were asked for."""
+    pipelines = [
+        c.pipeline
+        for c in answers.candidates
+        if c.pipeline is not None and measurer.known(c.pipeline) is None
+    ]
+    await asyncio.gather(*(measurer.measure(p) for p in pipelines))
+
+
+async def _offer(
+    text: str,
+    function: str | None,
+    source: str,
+    services: Services,
+    options: Options,
+    result: Suggestion,
+    measured: list[Measured],
+    on_progress: OnProgress | None,
+) -> None:
+    """Check the chosen pipeline (falling back to the next best, then to -Oz) and offer it."""
+    choice = result.choice
+    assert choice is not None and choice.oz_size is not None
+    toolchain = services.toolchain
+    version = toolchain.version_text
+    tries: list[Measured] = []
+    if choice.outcome is Outcome.IMPROVED:
+        better = sorted(
+            (m for m in measured if m.size is not None and m.size < choice.oz_size),
+            key=lambda m: (m.size, len(m.pipeline)),
+        )
+        tries = better[:_FALLBACKS]
+    tries.append(Measured(OZ_PIPELINE, choice.oz_size, "-Oz"))
+    for candidate in tries:
+        improved = candidate.pipeline != OZ_PIPELINE
+        _emit(
+            on_progress,
+            ProgressEvent(
+                "verify",
+                f"checking `{candidate.pipeline[:80]}`",
+                97,
+                choice.oz_size,
+                candidate.size,
+                candidate.pipeline,
+            ),
+        )
+        try:
+            edited = await verify.build_edit(
+                toolchain, text, candidate.pipeline, function=function, function_module=source
+            )
+        except (SpliceError, ToolError) as err:
+            result.notes.append(f"`{candidate.pipeline[:60]}`: {verify.splice_failure(err)}")
+            continue
+        checked = await verify.check(
+            toolchain,
+            text,
+            edited,
+            function=function,
+            function_module=source if function else None,
+            triple=result.triple,
+            improvement=improved,
+            differential=options.differential,
+        )
+        if not checked.ok or checked.size is None or checked.oz_size is None:
+            result.notes.append(f"`{candidate.pipeline[:60]}` was not offered: {checked.message}")
+            continue
+        result.offer = Offer(
+            pipeline=candidate.pipeline,
+            size=checked.size,
+            oz_size=checked.oz_size,
+            improved=improved,
+            edit=edited,
+            differential=checked.differential,
+            llvm_version=version,
+        )
+        if improved and candidate.pipeline != choice.pipeline:
+            result.choice = Choice(
+                Outcome.IMPROVED,
+                candidate.pipeline,
+                checked.size,
+                checked.oz_size,
+                choice.verified_candidates,
+                candidate.origin,
+            )
+        elif not improved and choice.outcome is Outcome.IMPROVED:
+            result.choice = Choice(
+                Outcome.OZ_BEST,
+                OZ_PIPELINE,
+                checked.oz_size,
+                checked.oz_size,
+                choice.verified_candidates,
+            )
+        return
+    result.error = "no result passed the final checks (see the notes)"
