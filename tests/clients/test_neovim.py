@@ -70,8 +70,8 @@ def test_hover_on_a_pass_in_a_run_line_shows_its_preview(tmp_path: Path) -> None
     assert report["ready"]
     assert report["hover_provider"], "the server offers hover"
     [hover] = report["hovers"]
-    assert hover["error"] is None
-    text = hover["text"]
+    assert hover.get("error") is None
+    text = hover.get("text")
     assert isinstance(text, str), f"no hover for the pass; messages: {report['messages']}"
     assert "instcombine" in text
     assert "@crc32" in text or "crc32" in text, "the preview names a function of the file"
@@ -100,3 +100,40 @@ def test_lift_in_llvm_only_mode_says_it_needs_a_model(tmp_path: Path) -> None:
     start = next(i for i, text in enumerate(texts) if text.startswith("irlens: lifting input.s"))
     answer = " ".join(texts[start + 1 :]).lower()
     assert "model" in answer, f"the answer should say lifting needs a model: {texts}"
+
+
+def test_preview_command_lists_the_pipeline_steps_in_a_split(tmp_path: Path) -> None:
+    example = tmp_path / "example.ll"
+    shutil.copy(EXAMPLES / "example.ll", example)
+    lines = example.read_text().splitlines()
+    inside = next(i for i, line in enumerate(lines) if "@crc32(" in line) + 3
+    body = f"""
+  report.ready = client_ready()
+  vim.api.nvim_win_set_cursor(0, {{ {inside}, 0 }})
+  local windows = #vim.api.nvim_list_wins()
+  vim.cmd('IrlensPreview')
+  report.opened = vim.wait(60000, function() return #vim.api.nvim_list_wins() > windows end, 20)
+  report.lines = vim.api.nvim_buf_get_lines(0, 0, -1, false)
+  local changed = nil
+  for number, line in ipairs(report.lines) do
+    if line:match('^%s*%d+%. %[%*%]') then changed = number break end
+  end
+  report.changed_line = changed
+  if changed then
+    vim.api.nvim_win_set_cursor(0, {{ changed, 0 }})
+    vim.api.nvim_feedkeys(vim.api.nvim_replace_termcodes('<CR>', true, false, true), 'x', false)
+    report.after = vim.api.nvim_buf_get_lines(0, 0, -1, false)
+    report.after_filetype = vim.bo.filetype
+  end
+"""
+    report = run_scenario(tmp_path, example, body)
+    assert report["ready"]
+    assert report["opened"], f"no split opened; messages: {report['messages']}"
+    header = report["lines"][0]
+    # The file's RUN line pipeline, on the function at the cursor.
+    assert header == (
+        "irlens pipeline steps: function(sroa,early-cse,instcombine,simplifycfg) on @crc32"
+    )
+    assert report["changed_line"] is not None, "SROA changes @crc32"
+    assert report["after_filetype"] == "llvm", report["after"][:3]
+    assert report["after"][0].startswith("define dso_local i32 @crc32(")

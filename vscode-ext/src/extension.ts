@@ -76,8 +76,14 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     if (fn) {
       params.function = fn;
     }
-    if (state.context?.uri === uri && state.context.pipeline) {
+    // The server finds the pipeline at the last hover (a RUN line, a -passes= string, or the
+    // default pipeline on a define line); the client's guess is only a fallback.
+    if (state.context?.uri === uri && state.context.position) {
+      params.position = state.context.position;
+    } else if (state.context?.uri === uri && state.context.pipeline) {
       params.pipeline = state.context.pipeline;
+    } else {
+      params.position = { line: editor.selection.active.line, character: editor.selection.active.character };
     }
     const ticket = ++stepsRequest;
     panel.dispatch({ type: 'stepsLoading' });
@@ -162,7 +168,16 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       const fn = functionAt(document.getText().split(/\r?\n/), position.line);
       panel.dispatch({
         type: 'context',
-        context: { uri, languageId: document.languageId, fileName: vscode.workspace.asRelativePath(document.uri), function: fn, pipeline: at?.pipeline ?? null, pass: at?.pass ?? null },
+        context: {
+          uri,
+          languageId: document.languageId,
+          fileName: vscode.workspace.asRelativePath(document.uri),
+          // On a RUN line (outside every function) keep the function at the cursor.
+          function: fn ?? (panel.current.context?.uri === uri ? panel.current.context.function : undefined),
+          pipeline: at?.pipeline ?? null,
+          pass: at?.pass ?? null,
+          position: { line: position.line, character: position.character },
+        },
       });
       panel.dispatch({ type: 'preview', preview: { uri, pass: at?.pass, pipeline: at?.pipeline, function: fn, markdown: hoverMarkdown(hover) } });
       if (panel.visible) {
@@ -223,7 +238,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
         type: 'context',
         context: { uri: now.uri, languageId: now.languageId, fileName: vscode.workspace.asRelativePath(editor.document.uri), function: now.function ?? null },
       });
-      if (panel.visible && isIr(now) && before?.pipeline && before.uri === now.uri && before.function !== now.function) {
+      if (panel.visible && isIr(now) && before?.position && before.uri === now.uri && before.function !== now.function) {
         void refreshSteps();
       }
     }, 250);

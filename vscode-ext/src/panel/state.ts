@@ -23,6 +23,8 @@ export interface EditorContext {
   pipeline?: string | null;
   /** The pass hovered last, when the hover was on one pass of a pipeline. */
   pass?: string | null;
+  /** Where the last hover was: the server finds the pipeline there. */
+  position?: { line: number; character: number } | null;
 }
 
 export interface PanelState {

@@ -400,7 +400,9 @@ function M.preview(opts)
     return
   end
   local cursor = vim.api.nvim_win_get_cursor(0)
-  local params = { uri = vim.uri_from_bufnr(bufnr) }
+  -- The server finds the pipeline at the cursor (a RUN line, a -passes= string, or the
+  -- default pipeline on a define line) unless one is given.
+  local params = { uri = vim.uri_from_bufnr(bufnr), position = vim.lsp.util.make_position_params().position }
   local fn = M.function_at(bufnr, cursor[1])
   if fn then
     params['function'] = fn
