@@ -35,6 +35,7 @@ from lsp_server.features.preview_model import (
 )
 from lsp_server.features.preview_run import Memo, Truth, compute_truth
 from lsp_server.features.preview_target import Target, find_target
+from lsp_server.model.client import BackendState
 from lsp_server.services import Services
 from lsp_server.syntax.span import Span
 
@@ -301,6 +302,10 @@ async def _prediction(
         )
 
     task = state.start_prediction(document, services, request, landed)
+    backend = services.backend
+    if backend is not None and backend.state is BackendState.UNAVAILABLE:
+        # Known to be down: say so now; the request above finds out whether it is back.
+        return Prediction("error", request.model, request.passes, backend.detail)
     budget = services.settings.preview.time_budget_ms / 1000
     left = budget - (time.monotonic() - started)
     if left > 0:

@@ -183,7 +183,9 @@ def elf_berkeley_size(obj: bytes) -> int | None:
                 *struct.unpack_from(order + "HH", obj, 0x2E),
             )
             layout, flags_at, type_at, size_at = order + "IIIIII", 2, 1, 5
-        if shnum == 0 and shoff:
+        if shoff == 0:
+            return None
+        if shnum == 0:
             # More sections than fit the header field: the count is in section 0.
             shnum = struct.unpack_from(layout, obj, shoff)[size_at]
         text = data_size = 0
