@@ -35,7 +35,7 @@ from lsp_server.lift.roundtrip import RoundTrip, check_round_trip
 from lsp_server.lift.split import AsmLayout, layout, piece_text, unit_lines
 from lsp_server.lift.targets import TargetError, choose_triple, missing_target
 from lsp_server.llvm.toolchain import registered_targets
-from lsp_server.model.client import ModelBackend, ModelError
+from lsp_server.model.client import BackendState, ModelBackend, ModelError
 from lsp_server.model.prompts import CODE_STOP, disassemble_prompt, parse_disassembly
 from lsp_server.services import Services
 from lsp_server.syntax.asm import looks_like_asm, parse_asm
@@ -289,6 +289,12 @@ async def lift_assembly(
     missing = missing_target(choice.triple, registered, toolchain.version_text)
     if missing:
         return LiftResult(error=missing, source=options.source, triple=choice.triple)
+    if backend.model_name is None and await backend.check() is BackendState.UNAVAILABLE:
+        return LiftResult(
+            error=f"the model server is not available: {backend.detail}",
+            source=options.source,
+            triple=choice.triple,
+        )
     norm = normalize_asm(text)
     lay = layout(norm.text)
     selected = _select(lay, norm, options)

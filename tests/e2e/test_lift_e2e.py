@@ -194,3 +194,32 @@ async def test_without_a_model_lifting_explains_what_it_needs(client, tmp_path) 
     assert result["ok"] is False
     assert "needs an LLM Compiler -ftd model" in result["error"]
     assert any("irlens daemon" in m.message for m in client.messages)
+
+
+@pytest.mark.parametrize("model_client", ["visual-studio-code"], indirect=True)
+async def test_cancelling_the_request_stops_the_lift(model_client, fake, tmp_path) -> None:
+    client = model_client
+    loop = asyncio.get_running_loop()
+    arrived = asyncio.Event()
+    release = threading.Event()
+
+    def slow(prompt: str, body: dict) -> str:
+        loop.call_soon_threadsafe(arrived.set)
+        release.wait(30)
+        return "no idea"
+
+    fake.responder = slow
+    uri = await open_source(client, tmp_path, SOURCE.read_text())
+    before = set(client.protocol._request_futures)
+    pending = asyncio.ensure_future(lift(client, uri))
+    await arrived.wait()
+    [request_id] = set(client.protocol._request_futures) - before
+    client.protocol.notify(types.CANCEL_REQUEST, types.CancelParams(id=request_id))
+    with pytest.raises(Exception, match="cancel"):
+        await pending
+    token = next(t for t in client.progress_reports if str(t).startswith("irlens-lift"))
+    while not isinstance(client.progress_reports[token][-1], types.WorkDoneProgressEnd):
+        await client.wait_for_notification(types.PROGRESS)
+    release.set()
+    assert "Cancelled" in client.progress_reports[token][-1].message
+    assert client.applied_edits == []
