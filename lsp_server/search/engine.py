@@ -309,7 +309,7 @@ async def _suggest(
             on_progress,
             ProgressEvent(
                 "search",
-                f"best so far {found.size} bytes ({saving:+.1f}% vs -Oz {oz_size})",
+                f"best so far {found.size} bytes ({-saving:+.1f}% vs -Oz's {oz_size})",
                 percent,
                 oz_size,
                 found.size,

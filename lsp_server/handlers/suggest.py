@@ -1,0 +1,329 @@
+"""LSP wiring of "suggest passes for code size": code actions (resolved lazily), the
+``irlens.suggestPasses`` command, ``$/progress`` and ``irlens/suggestProgress``.
+
+The logic is in :mod:`lsp_server.features.suggest` and :mod:`lsp_server.search`. This module
+keeps, per server, the finished results by document text (so the next code action request
+lists the concrete offer) and the searches in flight (a newer request for the same function
+with a changed text cancels the older one; the same text joins it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections import OrderedDict
+from collections.abc import Callable
+from concurrent.futures import Future
+from typing import Any
+
+from lsprotocol import types
+
+from lsp_server.features import diagnostics
+from lsp_server.features import suggest as feature
+from lsp_server.search.engine import Options, ProgressEvent, Suggestion, options_from, suggest
+
+# Imported at run time, not only for type checking: pygls reads the command handler's
+# annotations to tell the server parameter from the command's arguments.
+from lsp_server.server import IrlensServer
+
+log = logging.getLogger(__name__)
+
+_KEEP_RESULTS = 32
+_USAGE = (
+    'irlens.suggestPasses takes {"uri": ..., "function"?: ..., "budgetSeconds"?: ..., '
+    '"apply"?: true}, or a URI optionally followed by a function name'
+)
+
+
+def _plain(value: Any) -> Any:
+    """pygls may hand JSON objects over as namedtuples; turn them back into dicts."""
+    if hasattr(value, "_asdict"):
+        return {key: _plain(item) for key, item in value._asdict().items()}
+    if isinstance(value, list | tuple):
+        return [_plain(item) for item in value]
+    return value
+
+
+class _State:
+    """Finished results and running searches of one server."""
+
+    def __init__(self) -> None:
+        self.results: OrderedDict[tuple[str, str, str | None], Suggestion] = OrderedDict()
+        self.running: dict[tuple[str, str | None], tuple[str, asyncio.Task[Suggestion]]] = {}
+
+    def cached(self, uri: str, key: str) -> dict[str | None, Suggestion]:
+        return {f: r for (u, k, f), r in self.results.items() if u == uri and k == key}
+
+    def remember(self, uri: str, key: str, result: Suggestion) -> None:
+        self.results[(uri, key, result.function)] = result
+        self.results.move_to_end((uri, key, result.function))
+        while len(self.results) > _KEEP_RESULTS:
+            self.results.popitem(last=False)
+
+    async def run(
+        self,
+        ls: IrlensServer,
+        uri: str,
+        text: str,
+        function: str | None,
+        budget: float | None = None,
+    ) -> Suggestion:
+        """The result for this text: remembered, joined while running, or searched now."""
+        key = feature.text_key(text)
+        done = self.results.get((uri, key, function))
+        if done is not None and budget is None:
+            return done
+        running = self.running.get((uri, function))
+        if running is not None:
+            if running[0] == key and budget is None:
+                return await asyncio.shield(running[1])
+            running[1].cancel()  # a newer request supersedes it
+        task = asyncio.ensure_future(self._search(ls, uri, text, function, budget))
+        self.running[(uri, function)] = (key, task)
+        try:
+            result = await task
+        finally:
+            if self.running.get((uri, function), (None, None))[1] is task:
+                del self.running[(uri, function)]
+        if result.error is None or result.choice is not None:
+            self.remember(uri, key, result)
+        return result
+
+    async def _search(
+        self, ls: IrlensServer, uri: str, text: str, function: str | None, budget: float | None
+    ) -> Suggestion:
+        services = await ls.services()
+        options: Options = options_from(services, budget)
+        scope = f"@{function}" if function else "the module"
+        progress = await _Progress.start(ls, f"irlens: searching passes for {scope}")
+        task = asyncio.current_task()
+        if task is not None:
+            progress.cancel_with(task)
+
+        def on_progress(event: ProgressEvent) -> None:
+            progress.report(event)
+            ls.protocol.notify(
+                feature.PROGRESS_NOTIFICATION, feature.progress_payload(uri, function, event)
+            )
+
+        try:
+            result = await suggest(text, function, services, options, on_progress=on_progress)
+        except asyncio.CancelledError:
+            progress.end("Cancelled")
+            raise
+        progress.end(result.headline())
+        kind = types.MessageType.Warning if result.error else types.MessageType.Info
+        ls.window_show_message(types.ShowMessageParams(type=kind, message=result.headline()))
+        return result
+
+
+class _Progress:
+    """Server-initiated ``$/progress`` with a cancel button, when the client supports it."""
+
+    def __init__(self, ls: IrlensServer, token: str | None) -> None:
+        self.ls = ls
+        self.token = token
+        self.last = ""
+
+    @classmethod
+    async def start(cls, ls: IrlensServer, title: str) -> _Progress:
+        window = ls.client_capabilities.window
+        if window is None or not window.work_done_progress:
+            return cls(ls, None)
+        token = f"irlens-suggest-{uuid.uuid4()}"
+        try:
+            await ls.work_done_progress.create_async(token)
+        except Exception:
+            log.info("the client refused a progress token; searching without progress")
+            return cls(ls, None)
+        ls.work_done_progress.begin(
+            token, types.WorkDoneProgressBegin(title=title, cancellable=True, percentage=0)
+        )
+        return cls(ls, token)
+
+    def cancel_with(self, task: asyncio.Future[Any]) -> None:
+        if self.token is None:
+            return
+        future = self.ls.work_done_progress.tokens.get(self.token)
+        if future is not None:
+            future.add_done_callback(lambda f: task.cancel() if f.cancelled() else None)
+
+    def report(self, event: ProgressEvent) -> None:
+        if self.token is None or event.message == self.last:
+            return
+        self.last = event.message
+        self.ls.work_done_progress.report(
+            self.token,
+            types.WorkDoneProgressReport(
+                message=event.message, percentage=event.percent, cancellable=True
+            ),
+        )
+
+    def end(self, message: str) -> None:
+        if self.token is None:
+            return
+        self.ls.work_done_progress.end(self.token, types.WorkDoneProgressEnd(message=message))
+        self.token = None
+
+
+def _cancel_with_request(ls: IrlensServer, task: asyncio.Future[Any]) -> None:
+    """Cancel ``task`` when the client cancels the executeCommand request.
+
+    pygls answers a cancelled executeCommand but does not cancel the command's coroutine
+    (it runs behind pygls' own request future).
+    """
+    futures = getattr(ls.protocol, "_request_futures", None)
+    request = futures.get(ls.protocol.msg_id) if isinstance(futures, dict) else None
+    if isinstance(request, Future | asyncio.Future):
+        request.add_done_callback(lambda f: task.cancel() if f.cancelled() else None)
+
+
+def _resolve_support(ls: IrlensServer) -> bool:
+    text_document = ls.client_capabilities.text_document
+    action = text_document.code_action if text_document is not None else None
+    support = action.resolve_support if action is not None else None
+    return bool(support and "edit" in support.properties)
+
+
+def _document_changes(ls: IrlensServer) -> bool:
+    workspace = ls.client_capabilities.workspace
+    edit = workspace.workspace_edit if workspace is not None else None
+    return bool(edit and edit.document_changes)
+
+
+def register(server: IrlensServer) -> None:
+    """Add the code actions, their resolution and the command to ``server``."""
+    state = _State()
+
+    async def code_action(
+        ls: IrlensServer, params: types.CodeActionParams
+    ) -> list[types.CodeAction]:
+        uri = params.text_document.uri
+        document = ls.workspace.get_text_document(uri)
+        if diagnostics.document_kind(uri, document.language_id) != "ir":
+            return []
+        text = document.source
+        return feature.code_actions(
+            text,
+            uri,
+            params.range,
+            cached=state.cached(uri, feature.text_key(text)),
+            resolve_support=_resolve_support(ls),
+            only=[str(kind) for kind in params.context.only or []] or None,
+        )
+
+    _add_code_action(server, code_action)
+
+    @server.feature(types.CODE_ACTION_RESOLVE)
+    async def resolve_code_action(ls: IrlensServer, action: types.CodeAction) -> types.CodeAction:
+        data = feature.ActionData.from_json(_plain(action.data))
+        if data is None:
+            return action
+        work = _resolve(ls, state, action, data)
+        return await ls.guarded("suggest passes", work, action)
+
+    @server.command(feature.COMMAND)
+    async def suggest_passes(ls: IrlensServer, *args: Any) -> dict[str, Any]:
+        task = asyncio.ensure_future(_command(ls, state, [_plain(a) for a in args]))
+        _cancel_with_request(ls, task)
+        try:
+            return await task
+        except asyncio.CancelledError:
+            if not task.cancelled():
+                raise
+            return {"ok": False, "cancelled": True, "error": "cancelled"}
+
+
+def _add_code_action(
+    server: IrlensServer,
+    handler: Callable[[IrlensServer, types.CodeActionParams], Any],
+) -> None:
+    """Register the code action handler, joining one another feature registered first."""
+    fm = server.protocol.fm
+    kinds = [feature.FUNCTION_KIND, feature.MODULE_KIND]
+    existing = fm.features.get(types.TEXT_DOCUMENT_CODE_ACTION)
+    if existing is None:
+        server.feature(
+            types.TEXT_DOCUMENT_CODE_ACTION,
+            types.CodeActionOptions(code_action_kinds=kinds, resolve_provider=True),
+        )(handler)
+        return
+
+    async def both(params: types.CodeActionParams) -> list[types.CodeAction | types.Command]:
+        found = existing(params)
+        if asyncio.iscoroutine(found) or isinstance(found, asyncio.Future):
+            found = await found
+        return [*(found or []), *await handler(server, params)]
+
+    fm.features[types.TEXT_DOCUMENT_CODE_ACTION] = both
+    options = fm.feature_options.get(types.TEXT_DOCUMENT_CODE_ACTION)
+    if isinstance(options, types.CodeActionOptions):
+        known = list(options.code_action_kinds or [])
+        options.code_action_kinds = known + [k for k in kinds if k not in known] or None
+        options.resolve_provider = True
+
+
+async def _resolve(
+    ls: IrlensServer, state: _State, action: types.CodeAction, data: feature.ActionData
+) -> types.CodeAction:
+    document = ls.workspace.get_text_document(data.uri)
+    text, version = document.source, document.version
+    result = await state.run(ls, data.uri, text, data.function)
+    edits = feature.edits_for(text, data, result, ls.encoding)
+    if edits:
+        action.edit = feature.workspace_edit(
+            data.uri, version, edits, document_changes=_document_changes(ls)
+        )
+    return action
+
+
+async def _command(ls: IrlensServer, state: _State, args: list[Any]) -> dict[str, Any]:
+    request = _arguments(args)
+    if isinstance(request, str):
+        ls.window_show_message(
+            types.ShowMessageParams(type=types.MessageType.Error, message=request)
+        )
+        return {"ok": False, "error": request}
+    uri, function, budget, apply = request
+    try:
+        document = ls.workspace.get_text_document(uri)
+        text, version = document.source, document.version
+    except OSError as err:
+        return {"ok": False, "error": f"cannot read {uri}: {err}"}
+    result = await state.run(ls, uri, text, function, budget)
+    payload: dict[str, Any] = {"ok": result.offer is not None, "uri": uri, **result.to_json()}
+    if apply and result.offer is not None:
+        data = feature.ActionData(uri, function, feature.APPLY, feature.text_key(text))
+        edit = feature.workspace_edit(
+            uri,
+            version,
+            feature.edits_for(text, data, result, ls.encoding),
+            document_changes=_document_changes(ls),
+        )
+        applied = await ls.workspace_apply_edit_async(types.ApplyWorkspaceEditParams(edit=edit))
+        payload["applied"] = bool(applied.applied)
+    return payload
+
+
+def _arguments(args: list[Any]) -> tuple[str, str | None, float | None, bool] | str:
+    """(uri, function, budget, apply) from the command's arguments, or what is wrong."""
+    if not args:
+        return _USAGE
+    first = args[0]
+    if isinstance(first, str) and first:
+        second = args[1] if len(args) > 1 else None
+        if second is not None and not isinstance(second, str):
+            return _USAGE
+        return first, second or None, None, False
+    if not isinstance(first, dict) or not isinstance(first.get("uri"), str):
+        return _USAGE
+    function = first.get("function")
+    budget = first.get("budgetSeconds")
+    if function is not None and not isinstance(function, str):
+        return "irlens.suggestPasses: function must be a string"
+    if budget is not None and (isinstance(budget, bool) or not isinstance(budget, int | float)):
+        return "irlens.suggestPasses: budgetSeconds must be a number"
+    if budget is not None and not 0 <= budget <= 3600:
+        return "irlens.suggestPasses: budgetSeconds must be between 0 and 3600"
+    return first["uri"], function or None, budget, bool(first.get("apply"))
