@@ -114,6 +114,12 @@ def add_parser(
         help="the model's context; longer inputs are counted as too long (default 16384)",
     )
     parser.add_argument(
+        "--max-tokens",
+        type=_positive_int,
+        default=None,
+        help="emulate, passes: cap on one answer's tokens (default: what the task needs)",
+    )
+    parser.add_argument(
         "--model-timeout", type=_seconds, default=600.0, help="seconds one model answer may take"
     )
     parser.add_argument("--seed", type=int, default=0, help="local search seed")
@@ -163,6 +169,7 @@ def run(args: argparse.Namespace) -> int:
         max_compilations=args.max_compilations,
         pipelines=pipelines,
         context_tokens=args.context_tokens,
+        max_tokens=args.max_tokens,
         retry_errors=args.retry_errors,
         fresh=args.fresh,
         plots=not args.no_plots,

@@ -115,6 +115,8 @@ def test_llvm_only_numbers_are_consistent(llvm_only: tuple[EvalOptions, EvalResu
             r["searchSize"] if r["searchSize"] is not None else r["ozSize"]
         )
         assert "modelSize" not in r
+        # The search's checked offer measures -Oz by the same definition as the eval.
+        assert r["searchOzSize"] == r["ozSize"]
     metrics = _summary(options.out)["metrics"]
     search = metrics["methods"]["search"]
     assert metrics["ozSize"] == sum(r["ozSize"] for r in records)
@@ -164,14 +166,16 @@ def opt_path() -> str:
 
 
 def _pass_lists(names: list[str]) -> Any:
-    invalid, worse = names[0], names[1]
+    rejected, worse, repaired = names[0], names[1], names[2]
 
     def respond(prompt: str, body: dict[str, Any]) -> str:
         assert body["temperature"] == 0.0, "the paper decodes greedily"
-        if f"@{invalid}(" in prompt:
-            return " opt -p 'no-such-pass,instcombine'"
+        if f"@{rejected}(" in prompt:
+            return " Sorry, I cannot help with that."
         if f"@{worse}(" in prompt:
             return " opt -p 'mem2reg' And the LLVM-IR will have instruction count 1"
+        if f"@{repaired}(" in prompt:
+            return " opt -p 'no-such-pass,instcombine<no-verify-fixpoint>'"
         return " opt -p 'module(default<Oz>),function(instcombine<no-verify-fixpoint>)'"
 
     return respond
@@ -183,19 +187,22 @@ def test_fake_model_pass_lists_alone_and_with_oz_backup(tmp_path: Path) -> None:
         options = EvalOptions(task="passes", corpus=CORPUS, out=tmp_path, limit=3, budget=0.0)
         _run(options, fake.url)
     by_function = {r["function"]: r for r in _lines(tmp_path)}
-    invalid, worse, good = (by_function[n] for n in names)
-    assert not invalid["modelValid"] and "no-such-pass" in invalid["modelProblem"]
-    assert invalid["modelAloneSize"] == invalid["ozSize"]
+    rejected, worse, repaired = (by_function[n] for n in names)
+    assert not rejected["modelValid"] and rejected["modelStatus"] == "rejected"
+    assert rejected["modelAloneSize"] == rejected["ozSize"]
     assert worse["modelValid"] and worse["modelPipeline"] == "mem2reg"
     assert worse["modelSize"] > worse["ozSize"], "mem2reg alone should lose to -Oz"
     assert worse["modelBackupSize"] == worse["ozSize"]
-    assert good["modelValid"]
+    # As in the suggest feature, an unknown pass is dropped and the rest measured.
+    assert repaired["modelStatus"] == "repaired" and repaired["modelValid"]
+    assert "no-such-pass" not in repaired["modelPipeline"]
     for r in by_function.values():
         assert r["modelBackupSize"] <= r["ozSize"]
         assert r["modelBackupSize"] == min(r["modelAloneSize"], r["ozSize"])
         assert "searchSize" not in r
     metrics = _summary(tmp_path)["metrics"]
     assert metrics["invalidLists"] == 1 and metrics["modelLists"] == 3
+    assert metrics["repairedLists"] == 1
     alone = metrics["methods"]["modelAlone"]
     assert alone["size"] == sum(r["modelAloneSize"] for r in by_function.values())
     assert alone["worse"] >= 1

@@ -21,7 +21,13 @@ class EvalOptions:
 
     ``budget`` is the local search's time per function in seconds (0: no search) and
     ``max_compilations`` its compilation cap; ``jobs`` how many items run at once.
+    ``max_tokens`` caps one answer of the emulate and passes tasks (None: what the task
+    needs), to bound the time a slow model spends on answers that run on.
     """
+
+    def answer_cap(self, wanted: int) -> int:
+        """``wanted`` tokens, or fewer when ``max_tokens`` says so."""
+        return wanted if self.max_tokens is None else max(1, min(wanted, self.max_tokens))
 
     task: str
     corpus: Path
@@ -32,6 +38,7 @@ class EvalOptions:
     max_compilations: int = 2000
     pipelines: tuple[str, ...] = DEFAULT_PIPELINES
     context_tokens: int = DEFAULT_CONTEXT_TOKENS
+    max_tokens: int | None = None
     retry_errors: bool = False
     fresh: bool = False
     plots: bool = True
@@ -47,6 +54,7 @@ class EvalOptions:
             "split": self.inputs.split,
             "clangFlags": list(self.inputs.clang_flags),
             "contextTokens": self.context_tokens,
+            "maxTokens": self.max_tokens,
         }
         values.update(task.fingerprint(self))
         return values

@@ -9,10 +9,15 @@ and binary size. The record keeps:
   which ignores the ModuleID line and trailing blanks), and ``differingLines`` otherwise;
 - ``valid``: the predicted IR passes the verifier; ``bleu``: BLEU of its tokens against
   opt's (the lift task's BLEU);
-- ``instsError``: predicted minus real instruction count of opt's output (``print<func-
-  properties>``, the prompt's count);
+- ``instsError``: predicted minus real instruction count of opt's output (as the preview
+  counts it: instructions in reachable blocks, the prompt's definition);
 - ``sizeError``: predicted minus real binary size of opt's output, measured the way the
   prompt measures the input (``llc -O0``, text + data); ``sizeErrorRel`` relative to it.
+
+The truth, the counts and the verdict are the preview feature's own
+(:func:`~lsp_server.features.preview_run.run_stage`,
+:func:`~lsp_server.features.preview_ir.compare_modules`); the eval asks the model itself
+so that it can fit each request to the context and count what does not fit.
 
 The answer needs room for opt's output: an input whose prompt and expected answer do not
 fit the context is ``too_long``. An answer much longer than the truth is cut at twice its
@@ -32,9 +37,11 @@ from lsp_server.eval.report import markdown_table
 from lsp_server.eval.stats import fmt, mean, pct, rounded, share
 from lsp_server.eval.tasks.base import EvalContext, EvalOptions, Item
 from lsp_server.features.preview_ir import compare_modules
+from lsp_server.features.preview_run import Memo, run_stage
 from lsp_server.lift.bleu import bleu
 from lsp_server.llvm import opt
-from lsp_server.llvm.size import prompt_binary_size
+from lsp_server.llvm.errors import ToolError
+from lsp_server.llvm.size import binary_size, prompt_binary_size
 from lsp_server.model.prompts import CODE_STOP, emulate_ir_prompt, parse_emulation
 
 ALL = "all pipelines"
@@ -61,23 +68,29 @@ class EmulateTask:
         toolchain = services.toolchain
         ir = item.unit.text
         triple = item.unit.triple or services.triple
-        truth = await opt.run_pipeline(toolchain, ir, item.pipeline)
+        # The preview's truth: opt's module, its instruction counts and size.
+        truth = await run_stage(services, ir, item.pipeline, (), Memo())
+        if truth.ir is None:
+            why = truth.failure.message if truth.failure else "no output"
+            raise ToolError(f"opt could not run {item.pipeline} on this input: {why}")
         input_insts = await opt.instruction_count(toolchain, ir)
         input_size = await prompt_binary_size(toolchain, ir, triple=triple)
         record: Record = {"status": OK, "pipeline": item.pipeline}
-        truth_tokens = estimate_tokens(truth)
+        truth_tokens = estimate_tokens(truth.ir)
         answer = await ask(
             services.backend,
             emulate_ir_prompt(ir, item.pipeline, input_insts, input_size),
-            answer_tokens=truth_tokens + 32,
-            max_tokens=2 * truth_tokens + 256,
+            answer_tokens=context.options.answer_cap(truth_tokens + 32),
+            max_tokens=context.options.answer_cap(2 * truth_tokens + 256),
             context_tokens=context.options.context_tokens,
             stop=CODE_STOP,
         )
         if answer.too_long:
             return {**record, "status": TOO_LONG, "note": answer.note}
-        true_insts = await opt.instruction_count(toolchain, truth)
-        true_size = await prompt_binary_size(toolchain, truth, triple=triple)
+        true_insts = truth.instructions
+        # The preview judges the predicted size against opt's output at -O0, the way the
+        # prompt states the input's size.
+        true_size = await binary_size(toolchain, truth.ir, triple=triple, opt_level="O0")
         parsed = parse_emulation(answer.text or "", finish_reason=answer.finish_reason)
         code = parsed.code
         record.update(
@@ -101,16 +114,17 @@ class EmulateTask:
             record["sizeErrorRel"] = rounded(
                 (parsed.binary_size - true_size) / true_size if true_size else None
             )
-        if code is None:
+        if code is None or not code.strip():
             record.update({"exact": False, "valid": False, "bleu": 0.0, "differingLines": None})
             return record
-        comparison = compare_modules(truth, code)
+        # The preview's verdict: line for line, and only a finished answer can match.
+        comparison = compare_modules(truth.ir, code)
         record.update(
             {
                 "exact": comparison.exact and parsed.complete,
                 "differingLines": comparison.differing_lines,
                 "valid": await opt.verify(toolchain, code) is None,
-                "bleu": rounded(bleu(truth, code)),
+                "bleu": rounded(bleu(truth.ir, code)),
             }
         )
         return record
@@ -175,7 +189,7 @@ class EmulateTask:
             )
         note = (
             "Exact match: the predicted IR is opt's output line for line. Errors are mean "
-            "absolute: instructions (print<func-properties>) and binary size relative to "
+            "absolute: instructions (reachable blocks, as the prompt counts) and binary size relative to "
             "opt's output compiled with llc -O0 (the prompt's definition), over the answers "
             "that stated them."
         )

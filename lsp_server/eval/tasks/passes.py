@@ -3,16 +3,17 @@
 For each function (a module holding one function):
 
 - ``ozSize``: the object size after ``default<Oz>``;
-- with a model: the pass-list prompt, greedy; the pipeline parsed from the answer and
-  checked against the local opt (a list opt rejects, or that crashes it, is ``invalid``);
-  ``modelSize`` its size, ``modelAloneSize`` what a user of the list alone gets (the -Oz
-  size when the list is invalid, since nothing else could be used), ``modelBackupSize``
-  the smaller of the list's and -Oz's (the paper's "-Oz backup", two compilations);
-- with ``--budget`` above 0: the local search on the same function, without the model's
-  candidates so that the two are compared, not combined; ``searchSize`` is its best,
-  measured again with the project's one size definition, ``searchBackupSize`` the smaller
-  of that and -Oz (the search starts from -Oz, so they are equal unless the two
-  measurements disagree).
+- with a model: the pass-list prompt, greedy (as the paper); the answer checked by the
+  suggest feature's own :func:`~lsp_server.search.candidates.check_answer` (parsed
+  leniently, passes the local opt does not know dropped, nothing usable rejected).
+  ``modelSize`` is the list's size, None when it was rejected or crashes opt or llc
+  (``modelValid`` false); ``modelAloneSize`` what a user of the list alone gets (the -Oz
+  size when it is unusable, since nothing else could be used); ``modelBackupSize`` the
+  smaller of the list's and -Oz's (the paper's "-Oz backup", two compilations);
+- with ``--budget`` above 0: the local search of the suggest feature on the same function,
+  without the model's candidates so that the two are compared, not combined;
+  ``searchSize`` is its checked offer (-Oz when nothing beat it), ``searchBackupSize`` the
+  smaller of that and -Oz.
 
 Sizes are ``text + data`` of ``llc -filetype=obj`` (``lsp_server.llvm.size``).
 """
@@ -31,9 +32,9 @@ from lsp_server.eval.stats import change, fmt, mean, pct, rounded, share
 from lsp_server.eval.tasks.base import EvalContext, EvalOptions, Item
 from lsp_server.eval.tasks.search import run_local_search
 from lsp_server.llvm.errors import ToolError
-from lsp_server.llvm.passes import check_pipeline
 from lsp_server.llvm.size import size_after
-from lsp_server.model.prompts import PASS_LIST_STOP, parse_pass_list, pass_list_prompt
+from lsp_server.model.prompts import PASS_LIST_STOP, pass_list_prompt
+from lsp_server.search.candidates import check_answer
 
 OZ = "default<Oz>"
 #: A pass list is a few hundred tokens at most; the stop strings end it sooner.
@@ -90,7 +91,7 @@ class PassesTask:
             record["modelAloneSize"] = size if size is not None else oz
             record["modelBackupSize"] = min(size, oz) if size is not None else oz
         if context.options.budget > 0:
-            found = await run_local_search(context, ir, triple)
+            found = await run_local_search(context, ir)
             record.update(found)
             searched = record.get("searchSize")
             # A search that measured nothing in its budget leaves the user with -Oz.
@@ -104,38 +105,35 @@ class PassesTask:
         answer = await ask(
             services.backend,
             pass_list_prompt(ir),
-            answer_tokens=PASS_LIST_ANSWER_TOKENS,
-            max_tokens=PASS_LIST_MAX_TOKENS,
+            answer_tokens=context.options.answer_cap(PASS_LIST_ANSWER_TOKENS),
+            max_tokens=context.options.answer_cap(PASS_LIST_MAX_TOKENS),
             context_tokens=context.options.context_tokens,
             stop=PASS_LIST_STOP,
         )
         if answer.too_long:
             return {"status": TOO_LONG, "note": answer.note}
+        registry = await services.registry()
+        # The suggest feature's own check: parsed leniently, unknown passes dropped (and
+        # said so), nothing usable rejected.
+        candidate = check_answer(0, answer.text or "", answer.finish_reason, registry)
         fields: Record = {
             "modelSeconds": round(answer.seconds, 3),
             "promptTokens": answer.prompt_tokens,
             "completionTokens": answer.completion_tokens,
-            "modelAnswer": (answer.text or "")[:400],
+            "modelAnswer": candidate.answer,
+            "modelProposed": candidate.proposed,
+            "modelPipeline": candidate.pipeline,
+            "modelStatus": candidate.status.value,
+            "modelProblem": candidate.message or None,
             "modelSize": None,
             "modelValid": False,
         }
-        parsed = parse_pass_list(answer.text or "", finish_reason=answer.finish_reason)
-        fields["modelPipeline"] = parsed.pipeline
-        if parsed.pipeline is None:
-            fields["modelProblem"] = "the answer holds no pass list"
-            return fields
-        if not parsed.complete:
-            fields["modelProblem"] = "the pass list was cut off"
-            return fields
-        registry = await services.registry()
-        check = await check_pipeline(services.toolchain, registry, parsed.pipeline)
-        if not check.ok:
-            fields["modelProblem"] = check.message
+        if candidate.pipeline is None:
             return fields
         try:
-            size = await size_after(services.toolchain, ir, parsed.pipeline, triple=triple)
+            size = await size_after(services.toolchain, ir, candidate.pipeline, triple=triple)
         except ToolError as err:
-            # A list that crashes opt or llc on this input is as invalid as an unknown pass.
+            # A list that crashes opt or llc on this input is as unusable as no list.
             fields["modelProblem"] = str(err).splitlines()[0]
             return fields
         fields["modelSize"] = size
@@ -178,6 +176,9 @@ class PassesTask:
         if with_model:
             invalid = sum(1 for r in with_model if not r["modelValid"])
             summary["modelLists"] = len(with_model)
+            summary["repairedLists"] = sum(
+                1 for r in with_model if r.get("modelStatus") == "repaired"
+            )
             summary["invalidLists"] = invalid
             summary["invalidShare"] = rounded(share(invalid, len(with_model)))
         searched = [r for r in measured if r.get("searchEvaluated") is not None]
@@ -229,10 +230,16 @@ class PassesTask:
             )
         note = (
             "Code size is the total object `text + data` over the functions against the total "
-            f"after `-Oz` ({fmt(metrics['ozSize'])} bytes); negative is smaller. An invalid "
-            "list (unknown pass, crash, no list), or a search that measured nothing in its "
-            "budget, counts as -Oz in the first column."
+            f"after `-Oz` ({fmt(metrics['ozSize'])} bytes); negative is smaller. The local "
+            "search offers only results the suggest feature checked, -Oz when nothing beat it."
         )
+        if "modelAlone" in methods:
+            note += (
+                " An invalid list (no pass list, or one that crashes opt or llc) counts as -Oz "
+                "in the first column. As in the suggest feature, passes the local opt does not "
+                f"know are dropped from a list ({metrics.get('repairedLists', 0)} lists "
+                "repaired)."
+            )
         return markdown_table(header, rows) + "\n" + note + "\n"
 
     def plot(self, records: list[Record], summary: dict[str, Any], out: Path) -> list[Path]:

@@ -1,77 +1,50 @@
-"""The local search on one function, as the passes task runs it (no model seeds).
+"""The local search on one function, as the passes task runs it: the suggest feature itself.
 
-This drives ``lsp_server.search`` (the suggest feature's search) with its own seeds and
-vocabulary; the eval adds nothing to the search itself.
+:func:`lsp_server.search.engine.suggest` runs with the run's budget and without a model, so
+that the search is measured on its own and the model's list separately, on the same
+functions. Its offer has already been checked by the feature (opt again, the verifier, the
+size measured again with the project's one definition). The differential run of a
+``main`` is switched off: an eval does not execute the corpus's programs.
 """
 
 from __future__ import annotations
 
-import random
+import dataclasses
 from typing import Any
 
 from lsp_server.eval.tasks.base import EvalContext
-from lsp_server.llvm.errors import ToolError
-from lsp_server.llvm.runner import run_tool
-from lsp_server.llvm.size import size_after
-from lsp_server.llvm.toolchain import Toolchain
-from lsp_server.search.local import Budget, search, seed_candidates
-from lsp_server.search.measure import Measurer
-from lsp_server.search.space import OZ, Moves, flatten, level_of, vocabulary
+from lsp_server.search.engine import Options, suggest
 
 
-async def _oz_pipeline(toolchain: Toolchain) -> str:
-    """The flattened pipeline ``default<Oz>`` stands for, as the local opt prints it."""
-    result = await run_tool(
-        [toolchain.path("opt"), f"-passes={OZ}", "-print-pipeline-passes", "-disable-output"],
-        stdin="",
-        timeout=toolchain.timeout,
-    )
-    if not result.ok:
-        raise ToolError.from_result("opt could not print the -Oz pipeline", result)
-    return result.out.strip()
-
-
-async def run_local_search(context: EvalContext, ir: str, triple: str) -> dict[str, Any]:
-    """Search within the run's budget; the record fields of the best found."""
-    services = context.services
-    toolchain = services.toolchain
-    registry = await services.registry()
-    kinds = {
-        name: level
-        for kind, names in registry.by_kind.items()
-        if (level := level_of(kind)) is not None
-        for name in names
-    }
-    seeds = seed_candidates(flatten(await _oz_pipeline(toolchain), kinds=kinds))
-    steps, weights = vocabulary(registry.names)
-    measurer = Measurer(
-        toolchain,
-        ir,
-        triple,
+async def run_local_search(context: EvalContext, ir: str) -> dict[str, Any]:
+    """The record fields of the search's checked offer for ``ir``."""
+    # Loaded first so that the copy without a model shares the registry.
+    await context.services.registry()
+    services = dataclasses.replace(context.services, backend=None)
+    options = Options(
+        budget_seconds=context.options.budget,
+        max_compilations=context.options.max_compilations,
+        samples=0,
+        temperature=0.0,
         concurrency=context.tool_concurrency,
-        timeout=toolchain.timeout,
+        seed=context.options.seed,
+        differential=False,
     )
-    result = await search(
-        measurer,
-        seeds,
-        Moves(steps, weights),
-        Budget(context.options.budget, context.options.max_compilations),
-        rng=random.Random(context.options.seed),
-        concurrency=context.tool_concurrency,
-    )
+    found = await suggest(ir, None, services, options)
     fields: dict[str, Any] = {
-        "searchEvaluated": result.evaluated,
-        "searchCompilations": measurer.stats.compilations,
-        "searchSeconds": round(result.seconds, 3),
-        "searchStopped": result.stopped,
+        "searchEvaluated": found.evaluated,
+        "searchCompilations": int(found.stats.get("optRuns", 0)),
+        "searchSeconds": round(found.seconds, 3),
+        "searchStopped": found.stopped,
         "searchPipeline": None,
         "searchSize": None,
     }
-    if result.best is None:
-        return fields
-    fields["searchPipeline"] = result.best.pipeline
-    fields["searchOrigin"] = result.best.origin
-    # The search reads sizes from the ELF section table; the result is measured again with
-    # the project's one definition, which is what the report compares.
-    fields["searchSize"] = await size_after(toolchain, ir, result.best.pipeline, triple=triple)
+    if found.error:
+        fields["searchProblem"] = found.error
+    offer = found.offer
+    if offer is not None:
+        fields["searchPipeline"] = offer.pipeline
+        fields["searchSize"] = offer.size
+        fields["searchOzSize"] = offer.oz_size
+        fields["searchImproved"] = offer.improved
     return fields
