@@ -148,17 +148,23 @@ def run(args: argparse.Namespace) -> int:
     from lsp_server.eval.tasks.base import DEFAULT_PIPELINES, EvalOptions
     from lsp_server.services import build_services
 
+    jobs = args.jobs or min(4, os.cpu_count() or 1)
     settings = settings_from_args(args)
+    # --jobs items at once should mean that many requests in flight (a vLLM server batches
+    # them), within the client's own bound.
     settings = dataclasses.replace(
         settings,
-        model=dataclasses.replace(settings.model, timeout_seconds=args.model_timeout),
+        model=dataclasses.replace(
+            settings.model,
+            timeout_seconds=args.model_timeout,
+            max_concurrent=min(64, max(jobs, settings.model.max_concurrent)),
+        ),
     )
     try:
         pipelines = _pipelines(args) or DEFAULT_PIPELINES
     except OSError as err:
         sys.stderr.write(f"irlens eval: {err}\n")
         return 2
-    jobs = args.jobs or min(4, os.cpu_count() or 1)
     options = EvalOptions(
         task=args.task,
         corpus=args.corpus,

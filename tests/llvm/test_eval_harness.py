@@ -361,3 +361,38 @@ def test_the_command_explains_a_missing_model(
     assert "needs a model" in capsys.readouterr().err
     assert main(["eval", "passes", str(CORPUS), "--budget", "0", "--out", str(tmp_path)]) == 2
     assert "nothing to compare" in capsys.readouterr().err
+
+
+def test_an_interrupted_run_resumes_where_it_stopped(tmp_path: Path) -> None:
+    names = _first_functions(3)
+    options = EvalOptions(task="passes", corpus=CORPUS, out=tmp_path, limit=3, jobs=1, budget=0.0)
+
+    class CancelAfterFirst(_Sink):
+        """The progress bar's stream: cancels the run once the first item is written."""
+
+        task: asyncio.Task[EvalResult] | None = None
+
+        def write(self, text: str) -> int:
+            if " 1/3 " in text and self.task is not None:
+                self.task.cancel()
+            return super().write(text)
+
+    with FakeOpenAIServer(_pass_lists(names)) as fake:
+        settings, _ = config.from_dict({"model": {"url": fake.url}})
+
+        async def interrupted() -> None:
+            services = build_services(settings, with_cache=False)
+            stream = CancelAfterFirst()
+            stream.task = asyncio.ensure_future(run_eval(options, services, stream=stream))
+            with pytest.raises(asyncio.CancelledError):
+                await stream.task
+            assert services.backend is not None
+            await services.backend.aclose()
+
+        asyncio.run(interrupted())
+        assert [r["function"] for r in _lines(tmp_path)] == names[:1]
+        resumed = _run(options, fake.url)
+    assert (resumed.ran, resumed.skipped) == (2, 1)
+    keys = [r["key"] for r in _lines(tmp_path)]
+    assert len(keys) == 3 == len(set(keys))
+    assert _summary(tmp_path)["records"] == 3
