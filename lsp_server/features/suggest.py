@@ -177,7 +177,9 @@ def offer_edits(text: str, suggestion: Suggestion, encoding: str) -> list[types.
     last = min(edit.last_line, count - 1)
     if suggestion.function is None:
         # The whole document, whose new text ends with its own final newline.
-        whole = types.Range(start=types.Position(line=0, character=0), end=_end_of(lines, last))
+        whole = types.Range(
+            start=types.Position(line=0, character=0), end=_end_of(lines, count - 1)
+        )
         return [types.TextEdit(range=whole, new_text=replaced)]
     appended = edit.appended.replace("\n", newline)
     start = types.Position(line=edit.first_line, character=0)

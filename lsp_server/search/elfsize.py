@@ -38,6 +38,8 @@ def berkeley_size(obj: bytes) -> int | None:
         if shnum == 0 and shoff:
             # More than 0xff00 sections: the real count is in section 0's sh_size.
             shnum = struct.unpack_from(header, obj, shoff)[5]
+        if shentsize < struct.calcsize(header) or shoff + shnum * shentsize > len(obj):
+            return None
         total = 0
         for index in range(shnum):
             _name, sh_type, flags, _addr, _offset, size = struct.unpack_from(
@@ -49,5 +51,6 @@ def berkeley_size(obj: bytes) -> int | None:
             if is_text or sh_type != _SHT_NOBITS:
                 total += size
         return total
-    except struct.error:
+    except (struct.error, OverflowError):
+        # A truncated or corrupt header points outside the data.
         return None

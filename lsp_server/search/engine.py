@@ -29,6 +29,7 @@ from lsp_server.search.measure import Measurer
 from lsp_server.search.select import OZ_PIPELINE, Choice, Measured, Outcome, choose
 from lsp_server.search.space import Candidate, Moves, flatten, level_of, vocabulary
 from lsp_server.search.splice import SpliceError
+from lsp_server.syntax.ir import parse_module
 
 if TYPE_CHECKING:
     from lsp_server.services import Services
@@ -90,6 +91,7 @@ class Suggestion:
     evaluated: int = 0
     stats: dict[str, Any] = field(default_factory=dict)
     stopped: str = ""
+    model_sizes: dict[str, int | None] = field(default_factory=dict)
 
     @property
     def scope(self) -> str:
@@ -140,7 +142,10 @@ class Suggestion:
             else {
                 "name": self.model.model,
                 "error": self.model.error,
-                "candidates": [c.to_json() for c in self.model.candidates],
+                "candidates": [
+                    {**c.to_json(), "size": self.model_sizes.get(c.pipeline or "")}
+                    for c in self.model.candidates
+                ],
             },
             "search": {
                 "seconds": round(self.seconds, 3),
@@ -262,6 +267,9 @@ async def _suggest(
     toolchain = services.toolchain
     triple = result.triple
     source = text
+    if function is None and not any(f.is_definition for f in parse_module(text).functions):
+        result.error = "the module defines no functions"
+        return
     if function is not None:
         try:
             source = await extract.extract_function(toolchain, text, function)
@@ -347,6 +355,10 @@ async def _suggest(
     }
     if result.model is not None:
         await _measure_late_model(result.model, measurer)
+        for candidate in result.model.candidates:
+            if candidate.pipeline is not None:
+                known = measurer.known(candidate.pipeline)
+                result.model_sizes[candidate.pipeline] = known.size if known else None
 
     measured = [
         Measured(m.pipeline, m.size, search.origin_of(m.pipeline)) for m in measurer.results()

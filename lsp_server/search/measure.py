@@ -71,9 +71,10 @@ class MeasureStats:
         }
 
 
-def _reason(what: str, result: ToolResult) -> str:
-    first = result.describe_failure().splitlines()[0]
-    return f"{what}: {first}"
+def _reason(result: ToolResult) -> str:
+    """The failure on one line ("opt failed (exit 1): opt: unknown pass 'x'")."""
+    lines = [line.strip() for line in result.describe_failure().splitlines() if line.strip()]
+    return " ".join(lines[:3])
 
 
 class Measurer:
@@ -144,7 +145,7 @@ class Measurer:
         self.stats.opt_runs += 1
         result = await self._run(argv, self.module)
         if not result.ok:
-            return self._failed(pipeline, _reason("opt", result))
+            return self._failed(pipeline, _reason(result))
         digest = hashlib.blake2b(result.stdout, digest_size=16).hexdigest()
         size = await self._size_of(digest, result.stdout)
         if size is None:
