@@ -57,6 +57,7 @@ function hoverMarkdown(hover: vscode.Hover | null | undefined): string | undefin
 
 export async function activate(context: vscode.ExtensionContext): Promise<void> {
   const output = vscode.window.createOutputChannel('irlens', { log: true });
+  const trace = vscode.window.createOutputChannel('irlens (LSP trace)');
   const statusBar = new StatusBar();
   const fallbacks: vscode.Disposable[] = [];
   let stepsRequest = 0;
@@ -152,7 +153,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     }
   }
 
-  controller = new ServerController(context, output, {
+  controller = new ServerController(context, output, trace, {
     status: (status) => {
       statusBar.update(status);
       panel.dispatch({ type: 'status', status });
@@ -246,6 +247,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
 
   context.subscriptions.push(
     output,
+    trace,
     statusBar,
     panel,
     controller,

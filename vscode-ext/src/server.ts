@@ -50,6 +50,8 @@ export class ServerController implements vscode.Disposable {
   constructor(
     private readonly context: vscode.ExtensionContext,
     private readonly output: vscode.LogOutputChannel,
+    /** A plain channel, so the LSP trace shows whenever irlens.trace.server asks for it. */
+    private readonly trace: vscode.OutputChannel,
     private readonly events: ServerEvents,
   ) {}
 
@@ -106,7 +108,7 @@ export class ServerController implements vscode.Disposable {
       documentSelector: DOCUMENT_SELECTOR,
       initializationOptions: this.settings(),
       outputChannel: this.output,
-      traceOutputChannel: this.output,
+      traceOutputChannel: this.trace,
       // The server reports its own failures as messages; a crash loop should not hide them.
       connectionOptions: { maxRestartCount: 3 },
       middleware: {
