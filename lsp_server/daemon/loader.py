@@ -20,6 +20,10 @@ logger = logging.getLogger(__name__)
 DTYPES = {"bfloat16": torch.bfloat16, "float16": torch.float16, "float32": torch.float32}
 #: Used when a config names no context length; every Llama config does.
 FALLBACK_CONTEXT = 2048
+#: Share of the GPU memory left free after loading that the KV cache may plan to use.
+#: Well under 1: merging a new prompt into the batch briefly holds two copies of the
+#: cache, and prefill needs room for its activations.
+KV_MEMORY_FRACTION = 0.4
 
 
 @dataclass
@@ -33,6 +37,8 @@ class LoadedModel:
     context_limit: int
     eos_ids: frozenset[int]
     pad_id: int
+    #: How many (sequence x position) KV entries fit in memory; None on the CPU.
+    kv_budget_tokens: int | None = None
 
     def encode(self, prompts: list[str]) -> list[list[int]]:
         """Token ids of each prompt exactly as given; the tokenizer adds BOS itself."""
@@ -75,6 +81,14 @@ def _eos_ids(model: Any, tokenizer: Any) -> frozenset[int]:
     if isinstance(tokenizer.eos_token_id, int):
         ids.add(tokenizer.eos_token_id)
     return frozenset(ids)
+
+
+def kv_bytes_per_token(config: Any, dtype: torch.dtype) -> int:
+    """Bytes of keys and values one position of one sequence takes over all layers."""
+    heads = config.num_attention_heads
+    kv_heads = getattr(config, "num_key_value_heads", None) or heads
+    head_dim = getattr(config, "head_dim", None) or config.hidden_size // heads
+    return int(2 * config.num_hidden_layers * kv_heads * head_dim * dtype.itemsize)
 
 
 def load_model(
@@ -123,6 +137,13 @@ def load_model(
     pad = tokenizer.pad_token_id
     if not isinstance(pad, int):
         pad = min(eos) if eos else 0
+    budget = None
+    if target.type == "cuda":
+        free, _ = torch.cuda.mem_get_info(target)
+        budget = int(free * KV_MEMORY_FRACTION) // kv_bytes_per_token(model.config, torch_dtype)
+        logger.info(
+            "KV cache budget: %d tokens (e.g. %d sequences of %d)", budget, budget // limit, limit
+        )
     logger.info(
         "loaded %s: %.2fB parameters, %.1f GB, context %d tokens, in %.1f s",
         model_id,
@@ -131,4 +152,4 @@ def load_model(
         limit,
         time.perf_counter() - start,
     )
-    return LoadedModel(model, tokenizer, target, torch_dtype, limit, eos, pad)
+    return LoadedModel(model, tokenizer, target, torch_dtype, limit, eos, pad, budget)

@@ -34,7 +34,7 @@ class DaemonSettings:
     api_key: str | None = None
     served_model_name: str | None = None
     max_batch_size: int = 32
-    batch_window_ms: float = 5.0
+    batch_window_ms: float = 2.0
     max_queue: int = 256
     max_prefill_tokens: int = 16384
     compile: bool = False

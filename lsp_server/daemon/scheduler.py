@@ -137,8 +137,10 @@ class Scheduler:
         batch_window_s: float,
         max_queue: int,
         max_prefill_tokens: int,
+        kv_budget_tokens: int | None = None,
     ) -> None:
         self._runner = runner
+        self._kv_budget_tokens = kv_budget_tokens
         self._metrics = metrics
         self._decode = decode
         self._eos_ids = eos_ids
@@ -226,9 +228,18 @@ class Scheduler:
 
     # -- the worker thread ---------------------------------------------------------
 
-    def _admit(self) -> list[Group]:
-        """Waiting groups that fit in the batch now (called with the lock held)."""
-        free = self._max_batch_size - self._runner.num_rows
+    def take_admissible(self) -> list[Group]:
+        """Waiting groups that fit in the batch now (called with the lock held).
+
+        Three limits: rows (``max_batch_size``), the padded size of one prefill
+        (``max_prefill_tokens``), and on a GPU the KV cache the batch could grow to,
+        counted as rows x the longest prompt-plus-completion (the cache is padded to
+        its widest row). A lone request is always admitted.
+        """
+        rows = self._runner.num_rows
+        reach = max(
+            (len(g.prompt_ids) + g.params.max_tokens for g in self._runner.groups()), default=0
+        )
         chosen: list[Group] = []
         longest = 0
         while self._waiting:
@@ -237,12 +248,18 @@ class Scheduler:
                 self._waiting.popleft()
                 continue
             widest = max(longest, len(group.prompt_ids))
-            too_wide = chosen and widest * (len(chosen) + 1) > self._max_prefill_tokens
-            if len(group.seqs) > free or too_wide:
+            new_reach = max(reach, len(group.prompt_ids) + group.params.max_tokens)
+            new_rows = rows + len(group.seqs)
+            too_wide = bool(chosen) and widest * (len(chosen) + 1) > self._max_prefill_tokens
+            too_big = (
+                self._kv_budget_tokens is not None
+                and new_rows > len(group.seqs)
+                and new_rows * new_reach > self._kv_budget_tokens
+            )
+            if new_rows > self._max_batch_size or too_wide or too_big:
                 break
             chosen.append(self._waiting.popleft())
-            free -= len(group.seqs)
-            longest = widest
+            rows, reach, longest = new_rows, new_reach, widest
         return chosen
 
     def _work_loop(self) -> None:
@@ -259,7 +276,7 @@ class Scheduler:
                 # Requests that arrive together share the first prefill.
                 time.sleep(self._batch_window_s)
             with self._work:
-                admit = self._admit()
+                admit = self.take_admissible()
             drop = {g.key for g in self._runner.groups() if g.cancelled}
             if not admit and not self._runner.num_rows:
                 continue

@@ -28,10 +28,12 @@ from lsp_server.daemon.options import DaemonSettings, is_loopback
 from lsp_server.daemon.protocol import (
     ApiError,
     CompletionRequest,
+    SamplingParams,
     context_error,
     parse_completion_request,
 )
 from lsp_server.daemon.scheduler import QueueFullError, RequestHandle, Scheduler
+from lsp_server.daemon.sequence import Group
 
 logger = logging.getLogger(__name__)
 
@@ -74,6 +76,7 @@ class DaemonServer:
             batch_window_s=settings.batch_window_ms / 1000,
             max_queue=settings.max_queue,
             max_prefill_tokens=settings.max_prefill_tokens,
+            kv_budget_tokens=loaded.kv_budget_tokens,
         )
 
     # -- lifecycle -------------------------------------------------------------------
@@ -89,8 +92,28 @@ class DaemonServer:
         app.router.add_get("/metrics", self.prometheus)
         return app
 
+    def warm_up(self) -> None:
+        """Generate a few tokens before serving: the first pass allocates, picks kernels
+        and, with ``--compile``, compiles, none of which a user's request should wait for.
+        """
+        started = time.perf_counter()
+        group = Group(
+            key=-1,
+            prompt_ids=self.loaded.encode(["warm up"])[0],
+            params=SamplingParams(max_tokens=4, temperature=0, ignore_eos=True),
+            first_index=0,
+            n=1,
+            decode=self.loaded.decode,
+            eos_ids=self.loaded.eos_ids,
+        )
+        self.batch.step([group], set())
+        while self.batch.num_rows:
+            self.batch.step([], set())
+        logger.info("warmed up in %.1f s", time.perf_counter() - started)
+
     async def start(self) -> None:
-        """Start the scheduler and listen; sets :attr:`port` (useful with port 0)."""
+        """Warm up, start the scheduler and listen; sets :attr:`port` (useful with port 0)."""
+        await asyncio.to_thread(self.warm_up)
         self.scheduler.start()
         # handler_cancellation: a client that disconnects cancels its handler, which
         # cancels its generation, so an abandoned request stops using the device.

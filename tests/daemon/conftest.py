@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 from daemon_support import RunningDaemon, start_daemon_thread
-from testdata import CORPUS
 
 from lsp_server.daemon.options import DaemonSettings
 from lsp_server.daemon.tiny import TinyShape, build_tiny_checkpoint
+from testdata import CORPUS
 
 #: Small enough for a 2-core CI machine; the context is long enough for a generation
 #: that outlives a disconnect, short enough to exceed with one request.

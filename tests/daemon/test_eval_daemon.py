@@ -80,9 +80,7 @@ def test_passes_against_the_daemon(daemon: RunningDaemon, tmp_path: Path) -> Non
         assert metrics["methods"]["modelBackup"]["worse"] == 0
 
 
-def test_emulate_against_the_daemon_fits_its_context(
-    daemon: RunningDaemon, tmp_path: Path
-) -> None:
+def test_emulate_against_the_daemon_fits_its_context(daemon: RunningDaemon, tmp_path: Path) -> None:
     options = EvalOptions(
         task="emulate",
         corpus=CORPUS,
