@@ -21,71 +21,21 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from lsp_server.lift.statements import (
+    ALIGN_DIRECTIVES,
+    DATA_DIRECTIVES,
+    DEFINING_DIRECTIVES,
+    FILE_DIRECTIVES,
+    SECTION_DIRECTIVES,
+    SYMBOL_DIRECTIVES,
+    Line,
+    Sections,
+    first_arg,
+    parse_line,
+    references,
+)
 from lsp_server.syntax.asm import parse_asm
 from lsp_server.syntax.span import split_lines
-
-_LABEL = re.compile(r'\s*("[^"]*"|[A-Za-z_.$][\w.$@]*|\d+)\s*:(?!:)')
-_DIRECTIVE = re.compile(r"\s*(\.[A-Za-z_][\w.]*)\b\s*(.*)")
-# A symbol operand; a leading `$` is x86's immediate marker (`movl $main.msg, %edi`).
-_SYMBOL = re.compile(r'"[^"]*"|[A-Za-z_.][\w.$@]*')
-
-_SECTION_DIRECTIVES = frozenset(
-    {".text", ".data", ".bss", ".section", ".pushsection", ".popsection", ".previous"}
-)
-_SYMBOL_DIRECTIVES = frozenset(
-    {
-        ".globl",
-        ".global",
-        ".hidden",
-        ".weak",
-        ".local",
-        ".protected",
-        ".internal",
-        ".type",
-        ".private_extern",
-        ".weak_definition",
-        ".no_dead_strip",
-        ".addrsig_sym",
-    }
-)
-_ALIGN_DIRECTIVES = frozenset(
-    {".p2align", ".p2alignw", ".p2alignl", ".align", ".balign", ".balignw", ".balignl"}
-)
-_DATA_DIRECTIVES = frozenset(
-    {
-        ".byte",
-        ".short",
-        ".hword",
-        ".2byte",
-        ".value",
-        ".long",
-        ".int",
-        ".word",
-        ".4byte",
-        ".quad",
-        ".xword",
-        ".8byte",
-        ".dword",
-        ".octa",
-        ".ascii",
-        ".asciz",
-        ".string",
-        ".zero",
-        ".space",
-        ".skip",
-        ".fill",
-        ".float",
-        ".single",
-        ".double",
-        ".reloc",
-        ".uleb128",
-        ".sleb128",
-    }
-)
-# Directives that define a symbol without a label line.
-_DEFINING_DIRECTIVES = frozenset({".comm", ".lcomm", ".set", ".equ", ".equiv", ".zerofill"})
-# Trailing directives about the whole file that every piece keeps.
-_FILE_DIRECTIVES = frozenset({".addrsig", ".subsections_via_symbols"})
 
 # Local labels that carry the function's index in the file: .LBB3_2, .Lfunc_end3, .LCPI3_0,
 # .LJTI3_0, .Lexception3 (Mach-O drops the dot), and "BB3_2" in llc's loop comments.
@@ -93,59 +43,6 @@ _NUMBERED = re.compile(
     r"(?<![\w.])((?:\.L|L)(?:BB|func_end|func_begin|CPI|JTI|exception)|BB)(\d+)(?!\d)"
 )
 _FUNC_INDEX = re.compile(r"(?<![\w.])\.?Lfunc_end(\d+)(?!\d)|(?<![\w.])\.?LBB(\d+)_")
-
-
-@dataclass(frozen=True)
-class _Line:
-    """One line's statement, comments removed."""
-
-    labels: tuple[str, ...]
-    directive: str | None
-    args: str
-    instruction: str | None
-    blank: bool
-    code: str
-
-
-def _strip_comment(line: str, arch: str | None) -> str:
-    cut = line.find("//")
-    if cut >= 0:
-        line = line[:cut]
-    if arch != "aarch64":
-        cut = line.find("#")
-        # aarch64 writes immediates as #16; x86 comments start with #.
-        if cut >= 0 and (arch == "x86_64" or not line[cut + 1 : cut + 2].isdigit()):
-            line = line[:cut]
-    elif line.lstrip().startswith(";"):
-        return ""
-    return line
-
-
-def _unquote(symbol: str) -> str:
-    return symbol[1:-1] if len(symbol) >= 2 and symbol[0] == symbol[-1] == '"' else symbol
-
-
-def _parse_line(raw: str, arch: str | None) -> _Line:
-    code = _strip_comment(raw, arch)
-    labels: list[str] = []
-    pos = 0
-    while (match := _LABEL.match(code, pos)) is not None:
-        labels.append(_unquote(match.group(1)))
-        pos = match.end()
-    rest = code[pos:].strip()
-    directive = _DIRECTIVE.fullmatch(rest) if rest.startswith(".") else None
-    return _Line(
-        labels=tuple(labels),
-        directive=directive.group(1) if directive else None,
-        args=directive.group(2).strip() if directive else "",
-        instruction=rest if rest and directive is None else None,
-        blank=not raw.strip(),
-        code=code,
-    )
-
-
-def _first_arg(args: str) -> str:
-    return _unquote(args.split(",", 1)[0].strip())
 
 
 @dataclass(frozen=True)
@@ -201,45 +98,6 @@ class AsmLayout:
         return [chosen[start] for start in sorted(chosen)]
 
 
-class _Sections:
-    """The section in effect, following .text/.data/.section/.pushsection/.previous."""
-
-    def __init__(self) -> None:
-        self.current: str | None = None
-        self.previous: str | None = None
-        self.stack: list[tuple[str | None, str | None]] = []
-
-    def feed(self, line: _Line, raw: str) -> None:
-        name = line.directive
-        if name not in _SECTION_DIRECTIVES:
-            return
-        if name == ".previous":
-            self.current, self.previous = self.previous, self.current
-        elif name == ".popsection":
-            if self.stack:
-                self.current, self.previous = self.stack.pop()
-        else:
-            if name == ".pushsection":
-                self.stack.append((self.current, self.previous))
-            self.previous, self.current = self.current, _section_line(raw, name)
-
-
-def _section_line(raw: str, name: str) -> str:
-    """The directive that re-enters a section, from the line that entered it."""
-    if name == ".pushsection":
-        indent = raw[: len(raw) - len(raw.lstrip())]
-        return indent + ".section" + raw.lstrip()[len(".pushsection") :].rstrip()
-    return raw.rstrip()
-
-
-def _references(lines: Iterable[_Line]) -> frozenset[str]:
-    found: set[str] = set()
-    for line in lines:
-        text = line.args if line.directive is not None else (line.instruction or "")
-        found.update(_unquote(m.group()) for m in _SYMBOL.finditer(text))
-    return frozenset(found)
-
-
 def layout(text: str) -> AsmLayout:
     """Cut an (ideally normalised) assembly text into functions and data objects."""
     outline = parse_asm(text)
@@ -247,7 +105,7 @@ def layout(text: str) -> AsmLayout:
     raw_lines = split_lines(text)
     if raw_lines and raw_lines[-1] == "":
         raw_lines.pop()
-    parsed = [_parse_line(raw, arch) for raw in raw_lines]
+    parsed = [parse_line(raw, arch) for raw in raw_lines]
     owner: dict[int, int] = {}
     spans: list[tuple[int, int, str, str]] = []  # start, end, kind, name
     for fn in outline.functions:
@@ -258,17 +116,17 @@ def layout(text: str) -> AsmLayout:
     for number, line in enumerate(parsed):
         if number in owner:
             continue
-        defining = line.directive in _DEFINING_DIRECTIVES
+        defining = line.directive in DEFINING_DIRECTIVES
         if not line.labels and not defining:
             continue
-        name = line.labels[0] if line.labels else _first_arg(line.args)
+        name = line.labels[0] if line.labels else first_arg(line.args)
         start = _walk_back(parsed, owner, number, name)
         end = _walk_forward(parsed, owner, number, name)
         spans.append((start, end, "data", name))
         for line_number in range(start, end + 1):
             owner[line_number] = len(spans) - 1
     spans.sort()
-    sections = _Sections()
+    sections = Sections()
     before: dict[int, str | None] = {}
     after: dict[int, str | None] = {}
     starts = {start: index for index, (start, _, _, _) in enumerate(spans)}
@@ -284,7 +142,7 @@ def layout(text: str) -> AsmLayout:
         body = parsed[start : end + 1]
         defines = {label for line in body for label in line.labels}
         defines.update(
-            _first_arg(line.args) for line in body if line.directive in _DEFINING_DIRECTIVES
+            first_arg(line.args) for line in body if line.directive in DEFINING_DIRECTIVES
         )
         units.append(
             AsmUnit(
@@ -293,7 +151,7 @@ def layout(text: str) -> AsmLayout:
                 start=start,
                 end=end,
                 defines=frozenset(defines),
-                references=_references(body) - {name},
+                references=references(body) - {name},
                 section_before=before.get(index),
                 section_after=after.get(index),
             )
@@ -303,15 +161,15 @@ def layout(text: str) -> AsmLayout:
     return AsmLayout(tuple(raw_lines), tuple(units), loose, arch)
 
 
-def _walk_back(parsed: list[_Line], owner: dict[int, int], number: int, name: str) -> int:
+def _walk_back(parsed: list[Line], owner: dict[int, int], number: int, name: str) -> int:
     """The first line of the data object labelled at ``number``: its introducing directives."""
     start = number
     while start - 1 >= 0 and start - 1 not in owner:
         line = parsed[start - 1]
         if line.blank or line.labels or line.instruction is not None or line.directive is None:
             break
-        placing = line.directive in _SECTION_DIRECTIVES or line.directive in _ALIGN_DIRECTIVES
-        naming = line.directive in _SYMBOL_DIRECTIVES and _first_arg(line.args) == name
+        placing = line.directive in SECTION_DIRECTIVES or line.directive in ALIGN_DIRECTIVES
+        naming = line.directive in SYMBOL_DIRECTIVES and first_arg(line.args) == name
         if not (placing or naming):
             break
         start -= 1
@@ -322,7 +180,7 @@ def _walk_back(parsed: list[_Line], owner: dict[int, int], number: int, name: st
     return start
 
 
-def _walk_forward(parsed: list[_Line], owner: dict[int, int], number: int, name: str) -> int:
+def _walk_forward(parsed: list[Line], owner: dict[int, int], number: int, name: str) -> int:
     """The last line of the data object labelled at ``number``: its data and ``.size``."""
     end = number
     while end + 1 < len(parsed) and end + 1 not in owner:
@@ -332,10 +190,10 @@ def _walk_forward(parsed: list[_Line], owner: dict[int, int], number: int, name:
         if line.directive is None:
             break  # a comment line ends the object; the next one starts after it
         if line.directive == ".size":
-            if _first_arg(line.args) == name:
+            if first_arg(line.args) == name:
                 end += 1
             break
-        if line.directive in _DATA_DIRECTIVES or line.directive in _ALIGN_DIRECTIVES:
+        if line.directive in DATA_DIRECTIVES or line.directive in ALIGN_DIRECTIVES:
             end += 1
         else:
             break
@@ -386,26 +244,26 @@ def unit_text(layout_: AsmLayout, name: str) -> str | None:
     return renumber(body, index) if index is not None else body
 
 
-def _enters_own_section(lines: list[_Line]) -> bool:
+def _enters_own_section(lines: list[Line]) -> bool:
     """Whether a unit switches section itself before its first label or content."""
     for line in lines:
         if line.labels or line.instruction is not None:
             return False
-        if line.directive in _SECTION_DIRECTIVES:
+        if line.directive in SECTION_DIRECTIVES:
             return True
-        if line.directive in _DATA_DIRECTIVES:
+        if line.directive in DATA_DIRECTIVES:
             return False
     return False
 
 
-def _trailer_keeps(line: _Line, raw: str, symbols: frozenset[str]) -> bool:
-    if line.directive in _FILE_DIRECTIVES:
+def _trailer_keeps(line: Line, raw: str, symbols: frozenset[str]) -> bool:
+    if line.directive in FILE_DIRECTIVES:
         return True
     if line.directive == ".section":
-        section = _first_arg(line.args)
+        section = first_arg(line.args)
         return section.startswith(".note")
-    if line.directive in _SYMBOL_DIRECTIVES:
-        return _first_arg(line.args) in symbols
+    if line.directive in SYMBOL_DIRECTIVES:
+        return first_arg(line.args) in symbols
     return False
 
 
@@ -416,10 +274,10 @@ def piece_text(layout_: AsmLayout, names: Iterable[str]) -> str:
     units = sorted([*functions, *layout_.data_closure(functions)], key=lambda u: u.start)
     if not units:
         return ""
-    parsed = {n: _parse_line(layout_.lines[n], layout_.arch) for n in layout_.loose}
+    parsed = {n: parse_line(layout_.lines[n], layout_.arch) for n in layout_.loose}
     first = min(u.start for u in layout_.units)
     out: list[str] = []
-    sections = _Sections()
+    sections = Sections()
     for number in layout_.loose:
         if number < first:
             out.append(layout_.lines[number])
@@ -431,7 +289,7 @@ def piece_text(layout_: AsmLayout, names: Iterable[str]) -> str:
         if (
             unit.section_before is not None
             and unit.section_before != current
-            and not _enters_own_section([_parse_line(line, layout_.arch) for line in body])
+            and not _enters_own_section([parse_line(line, layout_.arch) for line in body])
         ):
             out.append(unit.section_before)
         out.extend(body)

@@ -425,3 +425,14 @@ async def test_assembly_with_no_target_evidence_needs_the_setting(toolchain) -> 
         services = services_for(toolchain, fake.url)
         result = await lift_assembly(snippet, services)
     assert not result.ok and "irlens.target.triple" in (result.error or "")
+
+
+async def test_the_demo_step_shows_the_check_and_what_lifting_needs(toolchain) -> None:
+    services = Services(settings=config.Settings(), toolchain=toolchain, backend=None)
+    shown = await lift_feature.demo_step((EXAMPLES / "example.ll").read_text(), services)
+    lines = shown.splitlines()
+    assert lines[0].endswith(
+        "against crc32 at -Oz (what example.s was built from): exact (llc -O2)"
+    )
+    assert "a plausible but wrong answer): similar, BLEU 0." in lines[1]
+    assert NEEDS_MODEL in shown
