@@ -88,7 +88,7 @@ def _code(prompt: str) -> str:
 def llvm_only(tmp_path_factory: pytest.TempPathFactory) -> tuple[EvalOptions, EvalResult]:
     out = tmp_path_factory.mktemp("eval-passes")
     options = EvalOptions(
-        task="passes", corpus=CORPUS, out=out, limit=3, jobs=3, budget=2.0, max_compilations=15
+        task="passes", corpus=CORPUS, out=out, limit=3, jobs=3, budget=1.0, max_compilations=12
     )
     return options, _run(options)
 
@@ -101,7 +101,7 @@ def test_llvm_only_passes_writes_every_file(llvm_only: tuple[EvalOptions, EvalRe
     assert result.ran == 3 and result.skipped == 0
     report = (options.out / "report.md").read_text()
     assert "LLVM only (no model)" in report
-    assert "local search, 2 s a function" in report
+    assert "local search, 1 s a function" in report
     assert "pass list" not in report.split("\n\n")[2]  # no model row in the table
 
 
@@ -396,3 +396,21 @@ def test_an_interrupted_run_resumes_where_it_stopped(tmp_path: Path) -> None:
     keys = [r["key"] for r in _lines(tmp_path)]
     assert len(keys) == 3 == len(set(keys))
     assert _summary(tmp_path)["records"] == 3
+
+
+def test_assembly_too_long_for_the_context_is_counted(tmp_path: Path) -> None:
+    with FakeOpenAIServer(lambda prompt, body: "<code></code>") as fake:
+        options = EvalOptions(
+            task="lift",
+            corpus=CORPUS,
+            out=tmp_path,
+            limit=2,
+            context_tokens=300,
+            inputs=InputOptions(arch="x86_64"),
+        )
+        _run(options, fake.url)
+        assert fake.requests == [], "a piece that cannot fit is not sent"
+    assert [r["status"] for r in _lines(tmp_path)] == ["too_long", "too_long"]
+    summary = _summary(tmp_path)
+    assert summary["tooLong"] == 2
+    assert summary["metrics"]["functions"] == 0 and summary["metrics"]["tooLongFunctions"] == 2
