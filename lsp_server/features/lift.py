@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -144,7 +145,12 @@ async def _ask(backend: ModelBackend, services: Services, prompt: str, max_token
 
 
 async def _lift_piece(
-    piece: _Piece, backend: ModelBackend, services: Services, triple: str, budget: TokenBudget
+    piece: _Piece,
+    backend: ModelBackend,
+    services: Services,
+    triple: str,
+    budget: TokenBudget,
+    checks: asyncio.Semaphore,
 ) -> tuple[PieceReport, RoundTrip | None, str | None]:
     """Ask for one piece's IR and check it; returns the report, the check, the model name."""
     start = time.perf_counter()
@@ -169,9 +175,10 @@ async def _lift_piece(
         problem = f"the model's answer was cut off at max_tokens ({max_tokens}); not checked"
         report = PieceReport(piece.functions, piece.whole_file, FAILED, problem, ir=answer.code)
         return report, None, answer.model
-    trip = await check_round_trip(
-        services.toolchain, answer.code, piece.text, triple, functions=piece.functions
-    )
+    async with checks:
+        trip = await check_round_trip(
+            services.toolchain, answer.code, piece.text, triple, functions=piece.functions
+        )
     whole = trip.whole
     every_function_exact = bool(trip.functions) and all(
         check.comparison is not None and check.comparison.exact for check in trip.functions
@@ -192,6 +199,7 @@ async def _lift_piece(
         opt_level=trip.opt_level,
         score=whole.score if whole else None,
         exact=bool(whole and whole.exact),
+        ir_triple=trip.ir_triple,
         seconds=time.perf_counter() - start,
         cached=answer.cached,
     )
@@ -302,10 +310,12 @@ async def lift_assembly(
         return LiftResult(error=selected, source=options.source, triple=choice.triple)
     pieces = _plan(lay, norm, selected, options.budget)
     done = 0
+    # Answers can arrive together (from the cache); the checks run a few at a time.
+    checks = asyncio.Semaphore(max(1, os.cpu_count() or 1))
 
     async def run(piece: _Piece) -> tuple[PieceReport, RoundTrip | None, str | None]:
         nonlocal done
-        outcome = await _lift_piece(piece, backend, services, choice.triple, options.budget)
+        outcome = await _lift_piece(piece, backend, services, choice.triple, options.budget, checks)
         done += 1
         if progress is not None:
             what = ", ".join(piece.functions) or "the file"
@@ -335,6 +345,12 @@ async def lift_assembly(
         notes.append(
             "Local symbols that several pieces use were given hidden linkage so that the "
             f"pieces share one definition: {', '.join(joined.promoted)}."
+        )
+    named = sorted({r.ir_triple for r, _, _ in outcomes if r.ir_triple} - {choice.triple})
+    if named:
+        notes.append(
+            f"The model's IR names target triple {', '.join(named)}; it was compiled for "
+            f"{choice.triple}, the input's."
         )
     if model and "ftd" not in model.lower():
         notes.append(

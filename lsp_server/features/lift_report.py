@@ -61,6 +61,7 @@ class PieceReport:
     opt_level: str | None = None
     score: float | None = None
     exact: bool = False
+    ir_triple: str | None = None
     seconds: float = 0.0
     cached: bool = False
 

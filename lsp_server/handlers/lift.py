@@ -188,7 +188,13 @@ class _Progress:
 async def _publish(
     ls: IrlensServer, uri: str, text: str, version: int | None, result: LiftResult
 ) -> None:
-    """Publish the lift's diagnostics merged with llvm-mc's, keeping them for later merges."""
+    """Publish the lift's diagnostics merged with llvm-mc's, keeping them for later merges.
+
+    Nothing is published for a document that changed while the lift ran: its lines moved.
+    """
+    current = ls.workspace.text_documents.get(uri)
+    if current is not None and current.version != version:
+        return
     found = lift_diagnostics(result, text, ls.encoding)
     _EXTRA.setdefault(ls, {})[uri] = found
     services = await ls.services()
