@@ -436,3 +436,17 @@ async def test_the_demo_step_shows_the_check_and_what_lifting_needs(toolchain) -
     )
     assert "a plausible but wrong answer): similar, BLEU 0." in lines[1]
     assert NEEDS_MODEL in shown
+
+
+async def test_ir_for_another_triple_is_compiled_for_the_input_and_said_so(toolchain) -> None:
+    source = ASM / "aarch64" / SAMPLE[-1].name
+    x86_ir = (CORPUS / "ir" / (source.stem + ".ll")).read_text()
+    with FakeOpenAIServer(lambda prompt, body: f"<code>{x86_ir}</code>") as fake:
+        services = services_for(toolchain, fake.url)
+        result = await lift_assembly(source.read_text(), services)
+    assert result.ok and result.triple == "aarch64-unknown-linux-gnu"
+    assert result.functions[0].status == "similar"
+    assert any(
+        "names target triple x86_64-unknown-linux-gnu" in note and "compiled for aarch64" in note
+        for note in result.notes
+    )
