@@ -49,6 +49,7 @@ class EvalOptions:
         """The options a resumed run must share with the run it continues."""
         values: dict[str, Any] = {
             "task": self.task,
+            "corpus": str(self.corpus.resolve()),
             "variant": self.inputs.variant,
             "arch": self.inputs.arch,
             "split": self.inputs.split,
