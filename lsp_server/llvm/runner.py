@@ -154,9 +154,9 @@ async def run_tool(
         )
         timed_out = False
         feeder = asyncio.ensure_future(_feed(proc, data))
+        waiter: asyncio.Future[Any] = asyncio.ensure_future(readers)
+        capped: asyncio.Future[Any] = asyncio.ensure_future(over.wait())
         try:
-            waiter: asyncio.Future[Any] = asyncio.ensure_future(readers)
-            capped: asyncio.Future[Any] = asyncio.ensure_future(over.wait())
             done, _ = await asyncio.wait(
                 [waiter, capped], timeout=timeout, return_when=asyncio.FIRST_COMPLETED
             )
@@ -178,8 +178,11 @@ async def run_tool(
             readers.cancel()
             with contextlib.suppress(BaseException):
                 await proc.wait()
+            with contextlib.suppress(BaseException):
+                await readers  # retrieve the readers' outcome so none is left unobserved
             raise
         finally:
+            capped.cancel()
             feeder.cancel()
         collected = {}
         for name in collect:
