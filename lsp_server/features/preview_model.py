@@ -112,10 +112,21 @@ class PredictionRequest:
     model: str
     passes: str
     input_ir: str
-    key: str
+    llvm_version: str
+
+    @property
+    def key(self) -> str:
+        return self.key_for(self.model)
+
+    def key_for(self, model: str) -> str:
+        """The cache key of this request answered by ``model``."""
+        return ResultCache.key(
+            "emulate-ir", model, self.llvm_version, self.input_ir, {"passes": self.passes}
+        )
 
 
 def model_id(services: Services) -> str:
+    """The model's name for cache keys: the served name once known, else the setting."""
     backend = services.backend
     if backend is None:
         return ""
@@ -160,8 +171,7 @@ async def prediction_request(
             passes,
             f"the input is too long for the model's {CONTEXT_TOKENS // 1024}k-token context",
         )
-    key = ResultCache.key("emulate-ir", model, version, input_ir, {"passes": passes})
-    return PredictionRequest(model, passes, input_ir, key)
+    return PredictionRequest(model, passes, input_ir, version)
 
 
 def cached_prediction(
@@ -255,9 +265,13 @@ async def run_prediction(services: Services, request: PredictionRequest, memo: M
             differing_lines=comparison.differing_lines,
             first_difference=comparison.first,
         )
-    memo.put(("prediction", request.key), result)
-    if services.cache is not None and result.status in ("match", "differs"):
-        services.cache.put(request.key, json.dumps(result.to_json()))
+    # Until the client has asked the server, it may know the model only by its URL; file
+    # the answer under the name the server gave too, so the next hover finds it.
+    keys = {request.key, request.key_for(result.model)}
+    for key in keys:
+        memo.put(("prediction", key), result)
+        if services.cache is not None and result.status in ("match", "differs"):
+            services.cache.put(key, json.dumps(result.to_json()))
     return result
 
 
