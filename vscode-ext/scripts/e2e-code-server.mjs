@@ -48,7 +48,9 @@ writeFileSync(
   }),
 );
 
-const common = ['--user-data-dir', userData, '--extensions-dir', extensions];
+const config = join(work, 'config.yaml');
+writeFileSync(config, 'auth: none\n');
+const common = ['--config', config, '--user-data-dir', userData, '--extensions-dir', extensions];
 const install = spawnSync(codeServer, [...common, '--install-extension', join(root, 'irlens.vsix')], {
   env,
   encoding: 'utf8',
@@ -78,8 +80,8 @@ const browser = await chromium.launch({
   args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
 });
 let failed = false;
+const page = await browser.newPage({ viewport: { width: 1500, height: 950 } });
 try {
-  const page = await browser.newPage({ viewport: { width: 1500, height: 950 } });
   await page.goto(`http://127.0.0.1:${port}/?folder=${encodeURIComponent(workspace)}`);
   await page.waitForSelector('.monaco-workbench', { timeout: 120000 });
 
@@ -139,6 +141,9 @@ try {
 } catch (err) {
   failed = true;
   console.error(err);
+  await page.screenshot({ path: join(results, 'code-server-failure.png') }).catch(() => undefined);
+  const items = await page.$$eval('.statusbar-item', (els) => els.map((el) => el.textContent)).catch(() => []);
+  console.error('status bar:', JSON.stringify(items));
   console.log('0 passed, 1 failed');
 } finally {
   await browser.close();

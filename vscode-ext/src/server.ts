@@ -10,7 +10,6 @@ import {
   type LanguageClientOptions,
   type ProvideHoverSignature,
   type ServerOptions,
-  TransportKind,
 } from 'vscode-languageclient/node';
 import { PREVIEW_UPDATED_NOTIFICATION, STATUS_NOTIFICATION, SUGGEST_PROGRESS_NOTIFICATION } from './protocol';
 import type { StatusPayload, SuggestPayload } from './protocol';
@@ -100,7 +99,8 @@ export class ServerController implements vscode.Disposable {
     const serverOptions: ServerOptions = {
       command: found.command,
       args: found.args,
-      transport: TransportKind.stdio,
+      // No `transport`: with TransportKind.stdio the client appends `--stdio`, which
+      // `irlens serve` does not take; without it the client speaks stdio all the same.
       options: { env: { ...process.env, PYTHONUNBUFFERED: '1' } },
     };
     const events = this.events;

@@ -53,6 +53,30 @@ function codeBlock(language: string, lines: string[]): string {
   return `<pre class="code">${escapeHtml(lines.join('\n'))}</pre>`;
 }
 
+function tableCells(line: string): string[] {
+  return line
+    .trim()
+    .replace(/^\|/, '')
+    .replace(/\|$/, '')
+    .split('|')
+    .map((cell) => cell.trim());
+}
+
+const TABLE_RULE = /^\s*\|?\s*:?-+:?\s*(\|\s*:?-+:?\s*)*\|?\s*$/;
+
+function table(lines: string[]): string {
+  const [head, , ...rows] = lines;
+  const align = tableCells(lines[1]).map((cell) => (cell.endsWith(':') ? ' class="num"' : ''));
+  const cells = (line: string, tag: string) =>
+    tableCells(line)
+      .map((cell, i) => `<${tag}${align[i] ?? ''}>${inline(cell)}</${tag}>`)
+      .join('');
+  return (
+    `<table class="md"><thead><tr>${cells(head, 'th')}</tr></thead>` +
+    `<tbody>${rows.map((row) => `<tr>${cells(row, 'td')}</tr>`).join('')}</tbody></table>`
+  );
+}
+
 export function renderMarkdown(markdown: string): string {
   const lines = markdown.split(/\r?\n/);
   const out: string[] = [];
@@ -80,6 +104,18 @@ export function renderMarkdown(markdown: string): string {
         i++;
       }
       out.push(codeBlock(fence[2].toLowerCase(), code));
+      continue;
+    }
+    if (line.trimStart().startsWith('|') && i + 1 < lines.length && TABLE_RULE.test(lines[i + 1])) {
+      flush();
+      const rows = [line, lines[i + 1]];
+      i += 2;
+      while (i < lines.length && lines[i].trimStart().startsWith('|')) {
+        rows.push(lines[i]);
+        i++;
+      }
+      i--;
+      out.push(table(rows));
       continue;
     }
     const heading = /^(#{1,6})\s+(.*)$/.exec(line);

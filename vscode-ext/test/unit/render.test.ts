@@ -131,6 +131,13 @@ test('hover markdown renders with diff fences coloured', () => {
   assert.match(html, /<ul><li>one<\/li><li>two<\/li><\/ul>/);
 });
 
+test('hover tables render as tables', () => {
+  const html = renderMarkdown('| | before | after |\n| --- | --: | --: |\n| instructions in `@f` | 29 | 29 |\n\nafter');
+  assert.match(html, /<table class="md"><thead><tr><th><\/th><th class="num">before<\/th>/);
+  assert.match(html, /<td>instructions in <code>@f<\/code><\/td><td class="num">29<\/td>/);
+  assert.match(html, /<p>after<\/p>/);
+});
+
 test('the shell allows only its own nonce script and its stylesheet', () => {
   const nonce = makeNonce();
   assert.match(nonce, /^[A-Za-z0-9]{32}$/);
