@@ -8,8 +8,9 @@ which the Hugging Face libraries find by themselves (``huggingface-cli login`` o
 from __future__ import annotations
 
 import logging
+import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import torch  # noqa: TID251 -- the daemon is the one place torch belongs.
@@ -39,17 +40,23 @@ class LoadedModel:
     pad_id: int
     #: How many (sequence x position) KV entries fit in memory; None on the CPU.
     kv_budget_tokens: int | None = None
+    #: The Rust tokenizer may not be used from two threads while one changes its settings
+    #: (transformers does that lazily on encode); requests encode on a pool thread while
+    #: the generation thread decodes.
+    _tokenizer_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def encode(self, prompts: list[str]) -> list[list[int]]:
         """Token ids of each prompt exactly as given; the tokenizer adds BOS itself."""
-        ids: list[list[int]] = self.tokenizer(prompts, add_special_tokens=True)["input_ids"]
+        with self._tokenizer_lock:
+            ids: list[list[int]] = self.tokenizer(prompts, add_special_tokens=True)["input_ids"]
         return ids
 
     def decode(self, ids: Any) -> str:
         """Text of ``ids`` without special tokens and without any whitespace clean-up."""
-        text: str = self.tokenizer.decode(
-            list(ids), skip_special_tokens=True, clean_up_tokenization_spaces=False
-        )
+        with self._tokenizer_lock:
+            text: str = self.tokenizer.decode(
+                list(ids), skip_special_tokens=True, clean_up_tokenization_spaces=False
+            )
         return text
 
 

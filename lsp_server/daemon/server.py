@@ -239,9 +239,24 @@ class DaemonServer:
                 code="model_not_found",
                 param="model",
             )
+        if len(req.prompts) > self.settings.max_queue:
+            raise ApiError(
+                400,
+                f"at most {self.settings.max_queue} prompts per request",
+                code="invalid_value",
+                param="prompt",
+            )
         loop = asyncio.get_running_loop()
-        prompt_ids = await loop.run_in_executor(None, self.loaded.encode, list(req.prompts))
+        try:
+            prompt_ids = await loop.run_in_executor(None, self.loaded.encode, list(req.prompts))
+        except Exception as exc:
+            # Text the tokenizer rejects (a lone surrogate, say) is the client's problem.
+            raise ApiError(
+                400, f"the prompt could not be tokenized: {exc}", param="prompt"
+            ) from None
         for ids in prompt_ids:
+            if not ids:
+                raise ApiError(400, "the prompt is empty", code="invalid_value", param="prompt")
             if len(ids) + req.sampling.max_tokens > limit:
                 raise context_error(len(ids), req.sampling.max_tokens, limit)
         try:
@@ -308,22 +323,26 @@ class DaemonServer:
             await response.write(f"data: {data}\n\n".encode())
 
         try:
-            async for event in handle.events():
-                choice = {
-                    "index": event.index,
-                    "text": event.text,
-                    "finish_reason": event.finish_reason,
-                    "logprobs": None,
-                }
-                await send({**envelope, "choices": [choice]})
-        except ApiError as error:
-            # Headers are gone already: report the failure in the stream itself.
-            await send(error.body())
-        else:
-            if req.include_usage:
-                await send({**envelope, "choices": [], "usage": self._usage(handle)})
-        await send("[DONE]")
-        await response.write_eof()
+            try:
+                async for event in handle.events():
+                    choice = {
+                        "index": event.index,
+                        "text": event.text,
+                        "finish_reason": event.finish_reason,
+                        "logprobs": None,
+                    }
+                    await send({**envelope, "choices": [choice]})
+            except ApiError as error:
+                # Headers are gone already: report the failure in the stream itself.
+                await send(error.body())
+            else:
+                if req.include_usage:
+                    await send({**envelope, "choices": [], "usage": self._usage(handle)})
+            await send("[DONE]")
+            await response.write_eof()
+        except ConnectionResetError:
+            # The client hung up; the caller cancels the request. Nothing to answer.
+            logger.debug("streaming client went away")
         return response
 
 

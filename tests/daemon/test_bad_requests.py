@@ -46,6 +46,7 @@ BAD_BODIES: list[tuple[str, Any, int, str]] = [
     ("unsupported echo", {"prompt": "x", "echo": True}, 400, "'echo' is not supported"),
     ("unsupported logprobs", {"prompt": "x", "logprobs": 2}, 400, "'logprobs' is not supported"),
     ("unknown model", {"prompt": "x", "model": "gpt-4"}, 404, "does not exist"),
+    ("too many prompts", {"prompt": ["x"] * 300}, 400, "at most 256 prompts"),
 ]
 
 
@@ -90,3 +91,15 @@ async def test_unknown_route_and_wrong_method_are_json_errors(daemon: RunningDae
         wrong = await client.get(f"{daemon.url}/v1/completions")
         assert wrong.status_code == 405
         assert "error" in wrong.json()
+
+
+async def test_a_prompt_the_tokenizer_rejects_is_a_400(daemon: RunningDaemon) -> None:
+    # A lone surrogate is valid JSON but not encodable text.
+    async with httpx.AsyncClient() as client:
+        response = await client.post(
+            f"{daemon.url}/v1/completions",
+            content=b'{"prompt": "a\\ud800b"}',
+            headers={"Content-Type": "application/json"},
+        )
+        assert response.status_code == 400
+        assert "could not be tokenized" in response.json()["error"]["message"]

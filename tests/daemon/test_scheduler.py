@@ -90,3 +90,55 @@ def test_cancelled_waiting_groups_are_skipped() -> None:
     first, second = group(10), group(10)
     first.cancelled = True
     assert admitted(s, [first, second]) == [1]
+
+
+class ScriptedRunner(FakeRunner):
+    """Emits "a" per step for every sequence; fails any step that admits a poisoned prompt."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.counts: dict[tuple[int, int], int] = {}
+
+    def reset(self) -> list[Group]:
+        dropped, self.running = self.running, []
+        return dropped
+
+    def step(self, admit: Sequence[Group], drop: set[int]) -> object:
+        from lsp_server.daemon.batch import StepResult, Update
+
+        if any(g.prompt_ids == [666] for g in admit):
+            raise RuntimeError("poisoned prompt")
+        self.running = [g for g in self.running if g.key not in drop] + list(admit)
+        result = StepResult(decode_batch=sum(len(g.seqs) for g in self.running))
+        for g in self.running:
+            for s in g.seqs:
+                count = self.counts.get((g.key, s.index), 0) + 1
+                self.counts[(g.key, s.index)] = count
+                s.finish_reason = "length" if count >= g.params.max_tokens else None
+                result.updates.append(Update(g.key, s.index, "a", 1, s.finish_reason))
+        self.running = [g for g in self.running if not g.finished]
+        return result
+
+
+async def collect(handle: object) -> str:
+    return "".join([e.text async for e in handle.events()])  # type: ignore[attr-defined]
+
+
+async def test_a_failing_step_fails_its_requests_and_the_next_ones_still_run() -> None:
+    import pytest
+
+    from lsp_server.daemon.protocol import ApiError
+
+    s = scheduler(ScriptedRunner())
+    s.start()
+    try:
+        params = SamplingParams(max_tokens=3)
+        with pytest.raises(ApiError) as failure:
+            await collect(s.submit([[666]], 1, params))
+        assert failure.value.status == 500
+        assert "poisoned prompt" in failure.value.message
+        assert await collect(s.submit([[1, 2]], 1, params)) == "aaa"
+        both = await collect(s.submit([[1], [2]], 2, SamplingParams(max_tokens=2)))
+        assert both == "a" * 8
+    finally:
+        await s.close()
