@@ -5,13 +5,18 @@ candidates when there are some. The shape, which the benchmark (bench/suggest_be
 chose over plain random search:
 
 1. Seeds first: ``default<Oz>`` itself, -Oz's flattened pipeline with and without its loop
-   passes, a few cleanup tails after -Oz, and the model's candidates.
+   passes, short "promote, combine, simplify" pipelines, -Oz with a cleanup tail, and the
+   model's candidates (injected as they arrive).
 2. Then an elite pool of the best distinct candidates (size first, then length) is improved
    by random edits: insert, delete, replace, swap or move a pass, drawn from a weighted
-   vocabulary of passes that change code size. A child no larger than its parent enters the
-   pool, so the search drifts along plateaus instead of stalling on them.
+   vocabulary of passes that change code size. Anything no larger than the pool's worst
+   enters it, so the search drifts along plateaus instead of stalling on them. A share of
+   the children are fresh short random sequences (restarts) or a crossover of two members.
 3. Whenever the best improves, its passes are each tried deleted (greedy removal), which
    both shortens the answer and often finds a smaller result.
+
+On the corpus the winners are mostly short (one to eight passes): -Oz's loop passes and
+inlining are what most often make it larger than necessary for one function.
 
 The budget is time and compilations (``opt`` runs; answers from the measurer's caches are
 free). Every new best is reported through ``on_best`` as it is found.
@@ -42,6 +47,10 @@ log = logging.getLogger(__name__)
 
 _POOL_SIZE = 8
 _GRACE_SECONDS = 1.0
+#: Shares of the children that are fresh random sequences, and crossovers of two members.
+_FRESH = 0.15
+_CROSSOVER = 0.1
+_FRESH_MAX_LENGTH = 12
 
 
 @dataclass(frozen=True)
@@ -151,8 +160,6 @@ class Search:
         self.origins: Counter[str] = Counter()
         self.improvements: list[tuple[float, int, int]] = []
         self.stopped = "exhausted"
-        self.fresh = 0.15
-        self.cross = 0.1
 
     # -- budget --------------------------------------------------------------------------
 
@@ -241,9 +248,9 @@ class Search:
             return None
         for _ in range(50):
             roll = self.rng.random()
-            if roll < self.fresh:
-                child = self.moves.random_sequence(self.rng, 1, 12)
-            elif roll < self.fresh + self.cross and len(self.pool) > 1:
+            if roll < _FRESH:
+                child = self.moves.random_sequence(self.rng, 1, _FRESH_MAX_LENGTH)
+            elif roll < _FRESH + _CROSSOVER and len(self.pool) > 1:
                 a, b = self.rng.sample(self.pool, 2)
                 child = (
                     a.steps[: self.rng.randint(0, len(a.steps))]

@@ -109,8 +109,8 @@ SIMPLIFYCFG_OZ = (
 )
 
 #: Passes that change code size, weighted by how often they are worth trying. The weights
-#: come from what improved corpus functions in the benchmark (bench/suggest_bench.py): the
-#: cleanup passes that undo what -Oz's loop passes add, CFG merging, and redundancy removal.
+#: are set by hand from the pipelines that improved corpus functions in tuning runs of
+#: bench/suggest_bench.py: promotion, combining, CFG merging and redundancy removal first.
 VOCABULARY: tuple[tuple[Step, float], ...] = (
     (_f(INSTCOMBINE), 6.0),
     (_f("simplifycfg"), 4.0),
@@ -275,9 +275,20 @@ def flatten(pipeline: str, *, kinds: dict[str, str] | None = None) -> Candidate:
     _flatten_nodes(nodes, MODULE, steps)
     if kinds:
         steps = [
-            Step(s.text, kinds.get(s.name, s.level)) if s.level == MODULE else s for s in steps
+            Step(s.text, _with_memoryssa(s.name, kinds.get(s.name, s.level)))
+            if s.level == MODULE
+            else s
+            for s in steps
         ]
     return tuple(steps)
+
+
+# Loop passes that only run in a loop adaptor that keeps MemorySSA.
+_NEEDS_MEMORYSSA = frozenset({"licm", "lnicm", "simple-loop-unswitch"})
+
+
+def _with_memoryssa(name: str, level: str) -> str:
+    return LOOP_MSSA if level == LOOP and name in _NEEDS_MEMORYSSA else level
 
 
 def level_of(kind: str) -> str | None:

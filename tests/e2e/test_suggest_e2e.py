@@ -7,6 +7,7 @@ dozen compilations, so a search takes a second or two.
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 
 import pytest
@@ -30,10 +31,13 @@ MODULE_KIND = "source.irlens.suggestPasses"
 
 def record_notifications(client: LanguageClient) -> None:
     client.suggest_progress = []
+    client.searching = asyncio.Event()
 
     @client.feature("irlens/suggestProgress")
     def suggest_progress(params) -> None:
         client.suggest_progress.append(params)
+        if params.phase == "search":
+            client.searching.set()
 
 
 @pytest_lsp.fixture(params=CLIENTS, config=ClientServerConfig(server_command=SERVER))
@@ -63,6 +67,16 @@ async def model_client(request, lsp_client: LanguageClient, fake: FakeOpenAIServ
     """A session whose model.url points at the FAKE model server."""
     record_notifications(lsp_client)
     options = {**BUDGET, "model": {"url": fake.url}}
+    await lsp_client.initialize_session(initialize_params(request.param, options))
+    yield lsp_client
+    await lsp_client.shutdown_session()
+
+
+@pytest_lsp.fixture(params=CLIENTS[:1], config=ClientServerConfig(server_command=SERVER))
+async def long_client(request, lsp_client: LanguageClient):
+    """A session whose searches would run for a minute unless cancelled."""
+    record_notifications(lsp_client)
+    options = {"suggest": {"budgetSeconds": 60, "maxCompilations": 1000000}}
     await lsp_client.initialize_session(initialize_params(request.param, options))
     yield lsp_client
     await lsp_client.shutdown_session()
@@ -197,3 +211,23 @@ async def test_a_fake_model_answer_with_an_unknown_pass_is_repaired_and_said(
     assert sample["status"] == "rejected"
     assert any("unknown pass 'instcombin'" in note for note in result["notes"])
     assert result["offer"]["size"] <= result["ozSize"]
+
+
+async def test_cancelling_the_progress_stops_the_search(long_client, tmp_path) -> None:
+    client = long_client
+    uri = await open_example(client, tmp_path)
+    command = asyncio.ensure_future(
+        client.workspace_execute_command_async(
+            types.ExecuteCommandParams(
+                command="irlens.suggestPasses", arguments=[{"uri": uri, "function": "crc32"}]
+            )
+        )
+    )
+    await client.searching.wait()
+    [token] = [t for t in client.progress_reports if str(t).startswith("irlens-suggest")]
+    client.window_work_done_progress_cancel(types.WorkDoneProgressCancelParams(token=token))
+    result = await command
+    assert result == {"ok": False, "cancelled": True, "error": "cancelled"}
+    last = client.progress_reports[token][-1]
+    assert isinstance(last, types.WorkDoneProgressEnd) and last.message == "Cancelled"
+    assert client.suggest_progress[-1].phase == "search"

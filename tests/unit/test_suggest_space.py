@@ -111,3 +111,12 @@ def test_seeds_start_with_oz_itself() -> None:
     rendered = [render(s) for _, s in seeds]
     assert len(set(rendered)) == len(rendered)
     assert all(not s.name.startswith("loop-rotate") for s in seeds[2][1])
+
+
+def test_top_level_passes_take_their_level_from_the_registry() -> None:
+    kinds = {"instcombine": FUNCTION, "licm": LOOP, "indvars": LOOP, "inline": CGSCC}
+    flat = flatten("instcombine,licm,indvars,inline,globaldce", kinds=kinds)
+    assert [s.level for s in flat] == [FUNCTION, LOOP_MSSA, LOOP, CGSCC, MODULE]
+    assert render(flat) == (
+        "function(instcombine,loop-mssa(licm),loop(indvars)),cgscc(inline),globaldce"
+    )
