@@ -339,36 +339,57 @@ def cpu_part(new_tokens: int, reps: int) -> dict[str, Any]:
         return result
 
 
-def gpu_part(new_tokens: int, reps: int) -> dict[str, Any] | None:
+def build_random_model(config_kwargs: dict[str, Any], device: str) -> Any:
+    """A ``LlamaForCausalLM`` with random bfloat16 weights, built on ``device``."""
     import torch  # noqa: TID251 -- the benchmark measures torch itself.
+    from transformers import LlamaConfig, LlamaForCausalLM  # noqa: TID251
 
-    if not torch.cuda.is_available():
-        return None
-    from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM  # noqa: TID251
+    config = LlamaConfig(**config_kwargs)
+    config._attn_implementation = "sdpa"
+    torch.set_default_dtype(torch.bfloat16)
+    try:
+        try:
+            # Initialising 7B parameters is much faster on the GPU than on the CPU.
+            with torch.device(device):
+                model = LlamaForCausalLM(config)
+        except Exception:
+            model = LlamaForCausalLM(config).to(device)
+    finally:
+        torch.set_default_dtype(torch.float32)
+    return model.eval()
 
-    from lsp_server.daemon.loader import LoadedModel
 
-    name = torch.cuda.get_device_name()
+def big_model_part(
+    device_name: str, config_kwargs: dict[str, Any], new_tokens: int, reps: int
+) -> dict[str, Any]:
+    """Random-weight model of ``config_kwargs`` on ``device_name``, served in-process."""
+    import torch  # noqa: TID251 -- the benchmark measures torch itself.
+    from transformers import AutoTokenizer  # noqa: TID251
+
+    from lsp_server.daemon.loader import KV_MEMORY_FRACTION, LoadedModel, kv_bytes_per_token
+
+    device = torch.device(device_name)
+    name = torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu"
     peak = next((bw for key, bw in PEAK_BANDWIDTH if key in name), None)
     with tempfile.TemporaryDirectory(prefix="irlens-bench-tok-") as tmp:
         # Only the tokenizer is used; ids it does not know decode to nothing.
         build_tiny_checkpoint(Path(tmp), texts=corpus_texts(8))
         tokenizer = AutoTokenizer.from_pretrained(tmp)
-    config = LlamaConfig(**CODE_LLAMA_7B)
-    config._attn_implementation = "sdpa"
-    torch.set_default_dtype(torch.bfloat16)
-    with torch.device("cuda"):
-        model = LlamaForCausalLM(config).eval()
-    torch.set_default_dtype(torch.float32)
+    model = build_random_model(config_kwargs, device_name)
     weight_bytes = sum(p.numel() * p.element_size() for p in model.parameters())
+    budget = None
+    if device.type == "cuda":
+        free, _ = torch.cuda.mem_get_info(device)
+        budget = int(free * KV_MEMORY_FRACTION) // kv_bytes_per_token(model.config, torch.bfloat16)
     loaded = LoadedModel(
         model=model,
         tokenizer=tokenizer,
-        device=torch.device("cuda"),
+        device=device,
         dtype=torch.bfloat16,
-        context_limit=16384,
-        eos_ids=frozenset({2}),
+        context_limit=int(config_kwargs["max_position_embeddings"]),
+        eos_ids=frozenset({int(config_kwargs["eos_token_id"])}),
         pad_id=0,
+        kv_budget_tokens=budget,
     )
     prompts = make_prompts(tokenizer, 16)
     result: dict[str, Any] = {
@@ -399,6 +420,15 @@ def gpu_part(new_tokens: int, reps: int) -> dict[str, Any] | None:
             weight_bytes * result["generate"]["1"]["tokens_per_s"] / peak
         )
     return result
+
+
+def gpu_part(new_tokens: int, reps: int) -> dict[str, Any] | None:
+    """The 7B-shaped measurement, or None without CUDA."""
+    import torch  # noqa: TID251 -- the benchmark measures torch itself.
+
+    if not torch.cuda.is_available():
+        return None
+    return big_model_part("cuda", CODE_LLAMA_7B, new_tokens, reps)
 
 
 # -- report ------------------------------------------------------------------------
