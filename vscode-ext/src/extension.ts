@@ -7,7 +7,7 @@
 import * as vscode from 'vscode';
 import { CommandUnavailable, commandArguments, type EditorSnapshot, isAssembly, isIr } from './commandArgs';
 import { type DoctorReport, doctorSummary, doctorText } from './doctor';
-import { previewFromServer } from './panel/adapt';
+import { previewFromServer, suggestFromServer } from './panel/adapt';
 import { functionAt, pipelineAt } from './panel/ir';
 import { PanelProvider } from './panel/provider';
 import type { PanelMessage } from './panel/state';
@@ -17,7 +17,6 @@ import {
   PIPELINE_STEPS_REQUEST,
   type PipelineStepsPayload,
   SERVER_COMMANDS,
-  type SuggestPayload,
 } from './protocol';
 import { ServerController } from './server';
 import { needsRestart } from './settings';
@@ -116,8 +115,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
         case SERVER_COMMANDS.suggestPasses: {
           panel.dispatch({ type: 'suggestStarted' });
           void panel.reveal();
-          const result = (await next(finalArgs)) as SuggestPayload | null;
-          panel.dispatch({ type: 'suggest', suggest: result ?? { message: 'No suggestion.' }, done: true });
+          const result = await next(finalArgs);
+          panel.dispatch({ type: 'suggest', suggest: result ? suggestFromServer(result) : { message: 'No suggestion.' }, done: true });
           return result;
         }
         case SERVER_COMMANDS.liftToIR: {
@@ -159,7 +158,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       panel.dispatch({ type: 'status', status });
     },
     previewUpdated: (update) => panel.dispatch({ type: 'preview', preview: previewFromServer(update) }),
-    suggestProgress: (progress) => panel.dispatch({ type: 'suggest', suggest: progress }),
+    suggestProgress: (progress) => panel.dispatch({ type: 'suggest', suggest: suggestFromServer(progress) }),
     hovered: (document, position, hover) => {
       const uri = document.uri.toString();
       if (!isIr({ uri, languageId: document.languageId }) || !hover) {

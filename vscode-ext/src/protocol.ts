@@ -112,28 +112,38 @@ export interface PipelineStepsPayload {
   error?: string | null;
 }
 
+/** One pass list the panel lists, with its measured size. */
 export interface Suggestion {
   pipeline?: string;
-  passes?: string;
   bytes?: number | null;
-  size?: number | null;
+  /** Signed change against -Oz, in percent (negative: smaller). */
   vsOz?: number | null;
   verified?: boolean;
+  /** Where it came from: "offer", "model sample 0", ... */
   source?: string;
-  label?: string;
+  /** For model candidates: "valid", "repaired", "rejected", ... */
+  status?: string;
+  message?: string | null;
 }
 
+/** The panel's view of a suggestion: the command's result and irlens/suggestProgress merged (see adapt.ts). */
 export interface SuggestPayload {
   uri?: string;
   function?: string | null;
+  headline?: string;
+  outcome?: string;
+  phase?: string;
+  percentage?: number;
   ozBytes?: number | null;
-  oz?: number | null;
   best?: Suggestion | null;
   candidates?: Suggestion[];
-  suggestions?: Suggestion[];
   compilations?: number;
+  differential?: string | null;
+  modelError?: string | null;
+  notes?: string[];
   done?: boolean;
   message?: string;
+  error?: string | null;
 }
 
 export interface LiftFunctionReport {

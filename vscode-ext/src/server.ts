@@ -12,14 +12,14 @@ import {
   type ServerOptions,
 } from 'vscode-languageclient/node';
 import { PREVIEW_UPDATED_NOTIFICATION, STATUS_NOTIFICATION, SUGGEST_PROGRESS_NOTIFICATION } from './protocol';
-import type { StatusPayload, SuggestPayload } from './protocol';
+import type { StatusPayload } from './protocol';
 import { cannotStartMessage, resolveServerCommand, type ServerCommand } from './serverCommand';
 import { serverKeys, serverLogLevel, serverSettings } from './settings';
 
 export interface ServerEvents {
   status(status: StatusPayload): void;
   previewUpdated(update: unknown): void;
-  suggestProgress(progress: SuggestPayload): void;
+  suggestProgress(progress: unknown): void;
   hovered(document: vscode.TextDocument, position: vscode.Position, hover: vscode.Hover | null | undefined): void;
   /** Runs a server command; returns what the server returned, after the extension used it. */
   executeCommand(command: string, args: unknown[], next: (args: unknown[]) => Promise<unknown>): Promise<unknown>;
@@ -125,7 +125,7 @@ export class ServerController implements vscode.Disposable {
     const client = new LanguageClient('irlens', 'irlens', serverOptions, clientOptions);
     client.onNotification(STATUS_NOTIFICATION, (status: StatusPayload) => this.events.status(status));
     client.onNotification(PREVIEW_UPDATED_NOTIFICATION, (update: unknown) => this.events.previewUpdated(update));
-    client.onNotification(SUGGEST_PROGRESS_NOTIFICATION, (progress: SuggestPayload) =>
+    client.onNotification(SUGGEST_PROGRESS_NOTIFICATION, (progress: unknown) =>
       this.events.suggestProgress(progress),
     );
     this.client = client;

@@ -4,7 +4,7 @@
  * Unknown or missing fields are left out; the panel renders what there is.
  */
 
-import type { FunctionChange, Prediction, PreviewPayload, Size } from '../protocol';
+import type { FunctionChange, Prediction, PreviewPayload, Size, Suggestion, SuggestPayload } from '../protocol';
 
 type Raw = Record<string, unknown>;
 
@@ -103,4 +103,82 @@ export function previewFromServer(message: unknown): PreviewPayload {
     notes: notes?.length ? notes : undefined,
   };
   return Object.fromEntries(Object.entries(preview).filter(([, v]) => v !== undefined)) as PreviewPayload;
+}
+
+function percentVsOz(bytes: number | undefined, oz: number | undefined): number | undefined {
+  return bytes !== undefined && oz !== undefined && oz > 0 ? (100 * (bytes - oz)) / oz : undefined;
+}
+
+function compact<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+}
+
+/**
+ * The panel's SuggestPayload from `irlens/suggestProgress` (phase, bestSize, ...) or from the
+ * result of `irlens.suggestPasses` (headline, offer, model.candidates, search, ...).
+ */
+export function suggestFromServer(message: unknown): SuggestPayload {
+  if (!isObject(message)) {
+    return {};
+  }
+  const oz = num(message.ozSize) ?? num(message.ozBytes);
+  if ('phase' in message) {
+    const bytes = num(message.bestSize);
+    const pipeline = str(message.bestPipeline);
+    return compact({
+      uri: str(message.uri),
+      function: str(message.function),
+      phase: str(message.phase),
+      message: str(message.message),
+      percentage: num(message.percentage),
+      ozBytes: oz,
+      best: pipeline ? compact({ pipeline, bytes, vsOz: percentVsOz(bytes, oz), source: 'best so far' }) : undefined,
+      compilations: num(message.compilations),
+      done: message.phase === 'done' ? true : undefined,
+    });
+  }
+  const offer = isObject(message.offer) ? message.offer : undefined;
+  const saving = offer ? num(offer.savingPercent) : undefined;
+  const best: Suggestion | undefined = offer
+    ? compact({
+        pipeline: str(offer.pipeline),
+        bytes: num(offer.size),
+        vsOz: saving !== undefined ? -saving : percentVsOz(num(offer.size), oz),
+        verified: true,
+        source: offer.improved === true ? 'offer' : '-Oz is best',
+      })
+    : undefined;
+  const model = isObject(message.model) ? message.model : undefined;
+  const candidates: Suggestion[] = (Array.isArray(model?.candidates) ? model.candidates : [])
+    .filter(isObject)
+    .map((candidate) =>
+      compact({
+        pipeline: str(candidate.pipeline) ?? str(candidate.proposed),
+        bytes: num(candidate.size),
+        vsOz: percentVsOz(num(candidate.size), oz),
+        verified: num(candidate.size) !== undefined ? true : undefined,
+        source: num(candidate.sample) !== undefined ? `model sample ${num(candidate.sample)}` : 'model',
+        status: str(candidate.status),
+        message: str(candidate.message),
+      }),
+    );
+  const search = isObject(message.search) ? message.search : undefined;
+  const notes = Array.isArray(message.notes) ? message.notes.filter((n): n is string => typeof n === 'string') : undefined;
+  const cancelled = message.cancelled === true;
+  return compact({
+    uri: str(message.uri),
+    function: str(message.function),
+    headline: str(message.headline),
+    outcome: str(message.outcome),
+    ozBytes: oz,
+    best,
+    candidates: candidates.length ? candidates : undefined,
+    compilations: num(search?.evaluated) ?? num(message.verifiedCandidates),
+    differential: offer ? str(offer.differential) : undefined,
+    modelError: model ? str(model.error) : undefined,
+    notes: notes?.length ? notes : undefined,
+    error: str(message.error) ?? (cancelled ? 'cancelled' : undefined),
+    done: true,
+    phase: 'done',
+  });
 }

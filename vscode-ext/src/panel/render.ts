@@ -244,57 +244,85 @@ function renderSteps(state: PanelState): string {
   return parts.join('');
 }
 
-function suggestionBytes(suggestion: Suggestion): number | null | undefined {
-  return suggestion.bytes ?? suggestion.size;
+function versusOz(candidate: Suggestion, oz: number | null | undefined): string {
+  const percent =
+    typeof candidate.vsOz === 'number'
+      ? candidate.vsOz
+      : typeof candidate.bytes === 'number' && typeof oz === 'number' && oz > 0
+        ? (100 * (candidate.bytes - oz)) / oz
+        : undefined;
+  if (percent === undefined) {
+    return '–';
+  }
+  return `${percent > 0 ? '+' : percent < 0 ? '−' : '±'}${Math.abs(percent).toFixed(1)}%`;
 }
 
 function renderSuggest(state: PanelState): string {
   const suggest: SuggestPayload | undefined = state.suggest;
-  const running = state.suggestRunning ? ' <span class="muted">searching…</span>' : '';
+  const running = state.suggestRunning
+    ? ` <span class="muted">searching…${typeof suggest?.percentage === 'number' ? ` ${suggest.percentage}%` : ''}</span>`
+    : '';
+  const on = suggest?.function ? ` <span class="muted">for @${e(suggest.function)}</span>` : '';
   const parts = [
-    `<section id="suggest"><h2>Suggested passes${running}</h2>`,
+    `<section id="suggest"><h2>Suggested passes${on}${running}</h2>`,
     '<p><button class="action" data-action="run" data-command="suggestPasses">Suggest passes for size</button></p>',
   ];
   if (!suggest) {
     parts.push('<p class="muted">Pass lists proven smaller than <code>-Oz</code> by your local opt and llc.</p></section>');
     return parts.join('');
   }
-  if (suggest.message) {
-    parts.push(`<p class="message">${e(suggest.message)}</p>`);
+  if (suggest.headline) {
+    const tone = suggest.outcome === 'improved' ? 'good' : suggest.outcome === 'failed' ? 'bad' : '';
+    parts.push(`<p class="headline ${tone}">${renderInlineCode(suggest.headline)}</p>`);
+  } else if (suggest.message) {
+    parts.push(`<p class="muted">${e(suggest.message)}</p>`);
   }
-  const oz = suggest.ozBytes ?? suggest.oz;
-  const candidates = [...(suggest.candidates ?? suggest.suggestions ?? [])];
-  if (suggest.best && !candidates.some((c) => c.pipeline === suggest.best?.pipeline)) {
-    candidates.unshift(suggest.best);
+  if (suggest.error && suggest.error !== suggest.headline) {
+    parts.push(`<p class="message">${e(suggest.error)}</p>`);
   }
-  candidates.sort((a, b) => (suggestionBytes(a) ?? Infinity) - (suggestionBytes(b) ?? Infinity));
-  const meta = [
-    typeof oz === 'number' ? `-Oz: ${oz} bytes` : '',
-    typeof suggest.compilations === 'number' ? `${suggest.compilations} compilations` : '',
-  ].filter(Boolean);
-  if (meta.length) {
-    parts.push(`<p class="muted">${e(meta.join(' · '))}</p>`);
+  const rows: Suggestion[] = [];
+  if (suggest.best?.pipeline) {
+    rows.push(suggest.best);
   }
-  if (candidates.length) {
-    parts.push('<table class="suggestions"><thead><tr><th>pipeline</th><th>bytes</th><th>vs -Oz</th><th></th></tr></thead><tbody>');
-    candidates.forEach((candidate, index) => {
-      const bytes = suggestionBytes(candidate);
-      const versus =
-        typeof candidate.vsOz === 'number'
-          ? `${candidate.vsOz > 0 ? '+' : ''}${candidate.vsOz.toFixed(1)}%`
-          : typeof bytes === 'number' && typeof oz === 'number' && oz > 0
-            ? `${bytes - oz > 0 ? '+' : ''}${((100 * (bytes - oz)) / oz).toFixed(1)}%`
-            : '–';
-      const verified = candidate.verified === false ? 'unverified' : candidate.verified ? 'verified' : '';
+  for (const candidate of suggest.candidates ?? []) {
+    rows.push(candidate);
+  }
+  if (typeof suggest.ozBytes === 'number') {
+    rows.push({ pipeline: 'default<Oz>', bytes: suggest.ozBytes, vsOz: 0, source: '-Oz', verified: true });
+  }
+  if (rows.length) {
+    parts.push('<table class="suggestions"><thead><tr><th>pipeline</th><th>bytes</th><th>vs -Oz</th><th>from</th></tr></thead><tbody>');
+    rows.forEach((row, index) => {
+      const from = [row.source ?? '', row.status && row.status !== 'valid' ? row.status : ''].filter(Boolean).join(', ');
+      const title = row.message ? ` title="${e(row.message)}"` : '';
       parts.push(
-        `<tr class="${index === 0 ? 'best' : ''}"><td><code>${e(candidate.pipeline ?? candidate.passes ?? candidate.label ?? '')}</code></td>` +
-          `<td>${formatNumber(bytes)}</td><td>${e(versus)}</td><td>${e(verified)}</td></tr>`,
+        `<tr class="${index === 0 && suggest.best ? 'best' : ''}"${title}><td><code>${e(row.pipeline ?? '')}</code></td>` +
+          `<td>${formatNumber(row.bytes)}</td><td>${e(versusOz(row, suggest.ozBytes))}</td><td>${e(from)}</td></tr>`,
       );
     });
     parts.push('</tbody></table>');
   }
+  const meta = [
+    typeof suggest.compilations === 'number' ? `${suggest.compilations} candidates measured` : '',
+    suggest.differential ? `differential check: ${suggest.differential}` : '',
+    suggest.modelError ? `model: ${suggest.modelError}` : '',
+  ].filter(Boolean);
+  if (meta.length) {
+    parts.push(`<p class="muted">${e(meta.join(' · '))}</p>`);
+  }
+  for (const note of suggest.notes ?? []) {
+    parts.push(`<p class="muted">Note: ${e(note)}</p>`);
+  }
   parts.push('</section>');
   return parts.join('');
+}
+
+/** Escaped text with `code` spans, for the server's one-line headlines. */
+function renderInlineCode(text: string): string {
+  return text
+    .split(/(`[^`]*`)/)
+    .map((part) => (part.startsWith('`') && part.endsWith('`') && part.length > 1 ? `<code>${e(part.slice(1, -1))}</code>` : e(part)))
+    .join('');
 }
 
 const LIFT_TONES: Record<string, string> = { exact: 'good', similar: 'warn', failed: 'bad' };

@@ -45,27 +45,46 @@ def object_size(module: Path, tmp: Path) -> int:
     return int(text) + int(data)
 
 
-def suggestions(tmp: Path) -> dict[str, Any]:
+def suggestion(tmp: Path) -> dict[str, Any]:
+    """`irlens suggest --json` for @crc32 (a short real search), with fake model candidates."""
+    result = json.loads(
+        run(
+            *(sys.executable, "-m", "lsp_server", "suggest", str(EXAMPLE)),
+            *("--function", FUNCTION, "--budget", "3", "--json"),
+        )
+    )
+    result.pop("file", None)
+    result.pop("written", None)
     single = tmp / "f.ll"
     run("llvm-extract-19", f"--func={FUNCTION}", "-S", str(EXAMPLE), "-o", str(single))
-    sizes = {}
-    for pipeline in ("default<Oz>", "default<Os>", "function(sroa,instcombine,simplifycfg)"):
-        out = tmp / "o.ll"
-        run("opt-19", f"-passes={pipeline}", "-S", str(single), "-o", str(out))
-        sizes[pipeline] = object_size(out, tmp)
-    oz = sizes["default<Oz>"]
-    best = min(sizes, key=lambda p: sizes[p])
-    message = (
-        f"-Oz is best of {len(sizes)} verified candidates for @{FUNCTION}."
-        if sizes[best] >= oz
-        else None
-    )
-    return {
-        "ozBytes": oz,
-        "candidates": [{"pipeline": p, "bytes": b, "verified": True} for p, b in sizes.items()],
-        "compilations": len(sizes),
-        **({"message": message} if message else {}),
+    repaired = "function(sroa,simplifycfg)"
+    out = tmp / "o.ll"
+    run("opt-19", f"-passes={repaired}", "-S", str(single), "-o", str(out))
+    result["model"] = {
+        "name": "fake backend (test fixture)",
+        "error": None,
+        "candidates": [
+            {
+                "sample": 0,
+                "proposed": "function(sroa,instcombin,simplifycfg)",
+                "pipeline": repaired,
+                "status": "repaired",
+                "unknown": ["instcombin"],
+                "message": "repaired: dropped the unknown pass instcombin (did you mean instcombine?)",
+                "size": object_size(out, tmp),
+            },
+            {
+                "sample": 1,
+                "proposed": "optimize it well",
+                "pipeline": None,
+                "status": "rejected",
+                "unknown": [],
+                "message": "rejected: no pass list in the answer",
+                "size": None,
+            },
+        ],
     }
+    return result
 
 
 def main() -> None:
@@ -105,7 +124,7 @@ def main() -> None:
     uri = "file:///work/example.ll"
     version = re.search(r"LLVM version (\S+)", run("opt-19", "--version"))
     with tempfile.TemporaryDirectory() as name:
-        suggest = suggestions(Path(name))
+        suggest = {"uri": "file:///work/example.ll", **suggestion(Path(name))}
     fixture = {
         "status": {
             "version": "0.1.0",

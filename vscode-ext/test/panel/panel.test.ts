@@ -15,7 +15,7 @@ import * as path from 'node:path';
 import { after, before, test } from 'node:test';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { makeNonce, panelShell } from '../../src/panel/html';
-import { previewFromServer } from '../../src/panel/adapt';
+import { previewFromServer, suggestFromServer } from '../../src/panel/adapt';
 import { type PanelAction, type PanelState, parsePanelMessage, reduce } from '../../src/panel/state';
 import { EXTENSION_ROOT, REPO_ROOT } from '../paths';
 
@@ -29,7 +29,7 @@ const FIXTURE: PanelState = [
   { type: 'context', context: RAW.context },
   { type: 'preview', preview: previewFromServer(RAW.previewUpdated) },
   { type: 'steps', steps: RAW.steps },
-  { type: 'suggest', suggest: RAW.suggest, done: true },
+  { type: 'suggest', suggest: suggestFromServer(RAW.suggest), done: true },
 ].reduce((state, action) => reduce(state, action as PanelAction), {} as PanelState);
 
 /** The variables VS Code's Dark Modern theme sets on a webview's <html>, for the ones the panel uses. */
@@ -182,7 +182,8 @@ test('a preview, its pipeline steps and suggestions render with the theme colour
   assert.match(await page.textContent('#preview details.others summary') ?? '', /Also changed: @/);
   const added = await page.$eval('#preview .line.add', (el) => getComputedStyle(el).backgroundColor);
   assert.equal(added, 'rgba(155, 185, 85, 0.2)', 'added lines use the theme diff colour');
-  assert.match(await page.textContent('#suggest') ?? '', /-Oz: \d+ bytes/);
+  assert.match(await page.textContent('#suggest .headline') ?? '', /Optimize @crc32 for size: function\(sroa<modify-cfg>\)/);
+  assert.equal(await page.textContent('#suggest tr.best td:nth-child(3)'), '−11.3%');
   assert.match(await page.textContent('#preview .prediction') ?? '', /differs in 2 lines; size prediction off by 3 bytes/);
   await page.screenshot({ path: path.join(RESULTS, 'panel-dark.png'), fullPage: true });
   if (process.env.IRLENS_UPDATE_SCREENSHOT === '1') {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { previewFromServer } from '../../src/panel/adapt';
+import { previewFromServer, suggestFromServer } from '../../src/panel/adapt';
 import { renderPanel } from '../../src/panel/render';
 import { EXTENSION_ROOT } from '../paths';
 
@@ -42,4 +42,41 @@ test('garbage is an empty preview, not a crash', () => {
   assert.deepEqual(previewFromServer(null), {});
   assert.deepEqual(previewFromServer([1, 2]), {});
   assert.deepEqual(previewFromServer({ instructions: 'many', functions: 'x' }), {});
+});
+
+test('suggestion progress becomes the best so far', () => {
+  // The example of irlens/suggestProgress in docs/lsp-extensions.md.
+  const progress = suggestFromServer({
+    uri: 'file:///x/example.ll', function: 'crc32', phase: 'search',
+    message: "best so far 102 bytes (-11.3% vs -Oz's 115)", percentage: 24,
+    ozSize: 115, bestSize: 102, bestPipeline: 'function(sroa<modify-cfg>)', compilations: 9,
+  });
+  assert.equal(progress.best?.pipeline, 'function(sroa<modify-cfg>)');
+  assert.equal(progress.best?.bytes, 102);
+  assert.equal(progress.best?.vsOz?.toFixed(1), '-11.3');
+  assert.equal(progress.ozBytes, 115);
+  assert.equal(progress.percentage, 24);
+  assert.equal(progress.done, undefined);
+  assert.equal(suggestFromServer({ phase: 'done', message: 'x' }).done, true);
+});
+
+test("the suggestPasses result (irlens suggest --json) becomes the offer and the model's candidates", () => {
+  const result = suggestFromServer(RAW.suggest);
+  assert.equal(result.outcome, 'improved');
+  assert.match(result.headline ?? '', /^Optimize @crc32 for size/);
+  assert.equal(result.best?.pipeline, RAW.suggest.offer.pipeline);
+  assert.equal(result.best?.vsOz, -RAW.suggest.offer.savingPercent);
+  assert.equal(result.ozBytes, RAW.suggest.ozSize);
+  assert.deepEqual(
+    result.candidates?.map((c) => [c.source, c.status]),
+    [['model sample 0', 'repaired'], ['model sample 1', 'rejected']],
+  );
+  assert.equal(result.done, true);
+  assert.equal(result.compilations, RAW.suggest.search.evaluated);
+});
+
+test('a cancelled or failed suggestion says so', () => {
+  assert.equal(suggestFromServer({ ok: false, cancelled: true }).error, 'cancelled');
+  const failed = suggestFromServer({ outcome: 'failed', error: 'no function @nope is defined here', headline: 'x' });
+  assert.match(renderPanel({ suggest: failed }), /no function @nope is defined here/);
 });

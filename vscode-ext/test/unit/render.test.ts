@@ -62,19 +62,22 @@ test('steps: changed ones are marked, the selected one shows its IR and diff', (
   assert.match(html, /<span class="line del">-x<\/span><span class="line add">\+y<\/span>/);
 });
 
-test('suggestions are sorted by size with their gain over -Oz', () => {
+test('suggestions: the offer first, then the model candidates, then -Oz, with their gain', () => {
   const html = renderPanel({
     suggest: {
+      function: 'crc32',
+      headline: 'Optimize @crc32 for size: `a`: 200 → 190 bytes',
+      outcome: 'improved',
       ozBytes: 200,
-      candidates: [
-        { pipeline: 'b', bytes: 198, verified: true },
-        { pipeline: 'a', bytes: 190, verified: true },
-      ],
+      best: { pipeline: 'a', bytes: 190, verified: true, source: 'offer' },
+      candidates: [{ pipeline: 'b', bytes: 198, source: 'model sample 0', status: 'repaired' }],
     },
   });
-  assert.ok(html.indexOf('<code>a</code>') < html.indexOf('<code>b</code>'));
-  assert.match(html, /-5\.0%/);
-  assert.match(html, /-Oz: 200 bytes/);
+  assert.match(html, /class="headline good">Optimize @crc32 for size: <code>a<\/code>/);
+  assert.ok(html.indexOf('<code>a</code></td>') < html.indexOf('<code>b</code></td>'));
+  assert.ok(html.indexOf('<code>b</code></td>') < html.indexOf('<code>default&lt;Oz&gt;</code></td>'));
+  assert.match(html, /−5\.0%/);
+  assert.match(html, /model sample 0, repaired/);
 });
 
 test('lift reports list each function with its round trip', () => {
