@@ -157,6 +157,45 @@ def _search_action(
     )
 
 
+_USAGE = (
+    'irlens.suggestPasses takes {"uri": ..., "function"?: ..., "budgetSeconds"?: ..., '
+    '"apply"?: true}, or a URI optionally followed by a function name'
+)
+
+
+@dataclass(frozen=True)
+class SuggestRequest:
+    """What ``irlens.suggestPasses`` was asked."""
+
+    uri: str
+    function: str | None = None
+    budget: float | None = None
+    apply: bool = False
+
+
+def parse_arguments(args: list[Any]) -> SuggestRequest | str:
+    """The request in the command's arguments, or a message saying what is wrong."""
+    if not args:
+        return _USAGE
+    first = args[0]
+    if isinstance(first, str) and first:
+        second = args[1] if len(args) > 1 else None
+        if second is not None and not isinstance(second, str):
+            return _USAGE
+        return SuggestRequest(first, second or None)
+    if not isinstance(first, dict) or not isinstance(first.get("uri"), str):
+        return _USAGE
+    function = first.get("function")
+    budget = first.get("budgetSeconds")
+    if function is not None and not isinstance(function, str):
+        return "irlens.suggestPasses: function must be a string"
+    if budget is not None and (isinstance(budget, bool) or not isinstance(budget, int | float)):
+        return "irlens.suggestPasses: budgetSeconds must be a number"
+    if budget is not None and not 0 <= budget <= 3600:
+        return "irlens.suggestPasses: budgetSeconds must be between 0 and 3600"
+    return SuggestRequest(first["uri"], function or None, budget, bool(first.get("apply")))
+
+
 # --- edits -------------------------------------------------------------------------------
 
 

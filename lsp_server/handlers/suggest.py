@@ -30,10 +30,6 @@ from lsp_server.server import IrlensServer
 log = logging.getLogger(__name__)
 
 _KEEP_RESULTS = 32
-_USAGE = (
-    'irlens.suggestPasses takes {"uri": ..., "function"?: ..., "budgetSeconds"?: ..., '
-    '"apply"?: true}, or a URI optionally followed by a function name'
-)
 
 
 def _plain(value: Any) -> Any:
@@ -279,13 +275,13 @@ async def _resolve(
 
 
 async def _command(ls: IrlensServer, state: _State, args: list[Any]) -> dict[str, Any]:
-    request = _arguments(args)
+    request = feature.parse_arguments(args)
     if isinstance(request, str):
         ls.window_show_message(
             types.ShowMessageParams(type=types.MessageType.Error, message=request)
         )
         return {"ok": False, "error": request}
-    uri, function, budget, apply = request
+    uri, function, budget, apply = request.uri, request.function, request.budget, request.apply
     try:
         document = ls.workspace.get_text_document(uri)
         text, version = document.source, document.version
@@ -304,26 +300,3 @@ async def _command(ls: IrlensServer, state: _State, args: list[Any]) -> dict[str
         applied = await ls.workspace_apply_edit_async(types.ApplyWorkspaceEditParams(edit=edit))
         payload["applied"] = bool(applied.applied)
     return payload
-
-
-def _arguments(args: list[Any]) -> tuple[str, str | None, float | None, bool] | str:
-    """(uri, function, budget, apply) from the command's arguments, or what is wrong."""
-    if not args:
-        return _USAGE
-    first = args[0]
-    if isinstance(first, str) and first:
-        second = args[1] if len(args) > 1 else None
-        if second is not None and not isinstance(second, str):
-            return _USAGE
-        return first, second or None, None, False
-    if not isinstance(first, dict) or not isinstance(first.get("uri"), str):
-        return _USAGE
-    function = first.get("function")
-    budget = first.get("budgetSeconds")
-    if function is not None and not isinstance(function, str):
-        return "irlens.suggestPasses: function must be a string"
-    if budget is not None and (isinstance(budget, bool) or not isinstance(budget, int | float)):
-        return "irlens.suggestPasses: budgetSeconds must be a number"
-    if budget is not None and not 0 <= budget <= 3600:
-        return "irlens.suggestPasses: budgetSeconds must be between 0 and 3600"
-    return first["uri"], function or None, budget, bool(first.get("apply"))

@@ -113,21 +113,18 @@ class ModelAnswers:
     model: str | None
 
 
-async def ask_model(
-    backend: ModelBackend,
-    ir: str,
-    registry: PassRegistry,
-    *,
-    samples: int,
-    temperature: float,
-) -> ModelAnswers:
-    """The greedy answer, then ``samples`` sampled ones, each checked (see the module doc).
+Answer = tuple[str, str | None]  # the text and the finish reason
 
-    A backend failure is an ``error`` value; answers that arrived before it are kept.
+
+async def fetch_answers(
+    backend: ModelBackend, ir: str, *, samples: int, temperature: float
+) -> tuple[list[Answer], str | None]:
+    """The raw answers, greedy first, and the backend's failure (None when it answered).
+
+    Answers that arrived before a failure are kept.
     """
     prompt = pass_list_prompt(ir)
-    answers: list[tuple[str, str | None]] = []
-    error: str | None = None
+    answers: list[Answer] = []
     try:
         greedy = await backend.complete(
             prompt, max_tokens=MAX_TOKENS, temperature=0.0, n=1, stop=PASS_LIST_STOP
@@ -144,8 +141,30 @@ async def ask_model(
             answers.extend(zip(sampled.texts, sampled.finish_reasons, strict=False))
     except ModelError as err:
         log.info("pass-list request failed: %s", err)
-        error = str(err)
+        return answers, str(err)
+    return answers, None
+
+
+def check_answers(
+    answers: Sequence[Answer], registry: PassRegistry, error: str | None, model: str | None
+) -> ModelAnswers:
     checked = tuple(
         check_answer(i, text, reason, registry) for i, (text, reason) in enumerate(answers)
     )
-    return ModelAnswers(checked, error, backend.model_name)
+    return ModelAnswers(checked, error, model)
+
+
+async def ask_model(
+    backend: ModelBackend,
+    ir: str,
+    registry: PassRegistry,
+    *,
+    samples: int,
+    temperature: float,
+) -> ModelAnswers:
+    """The greedy answer, then ``samples`` sampled ones, each checked (see the module doc).
+
+    A backend failure is an ``error`` value; answers that arrived before it are kept.
+    """
+    answers, error = await fetch_answers(backend, ir, samples=samples, temperature=temperature)
+    return check_answers(answers, registry, error, backend.model_name)

@@ -10,6 +10,7 @@ everything and kills the tools it started.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import os
 import random
@@ -24,7 +25,7 @@ from lsp_server.llvm.passes import PassRegistry
 from lsp_server.llvm.runner import run_tool
 from lsp_server.llvm.toolchain import MissingToolError, Toolchain
 from lsp_server.search import local, verify
-from lsp_server.search.candidates import ModelAnswers, Status, ask_model
+from lsp_server.search.candidates import ModelAnswers, Status, check_answers, fetch_answers
 from lsp_server.search.measure import Measurer
 from lsp_server.search.select import OZ_PIPELINE, Choice, Measured, Outcome, choose
 from lsp_server.search.space import Candidate, Moves, flatten, level_of, vocabulary
@@ -296,15 +297,7 @@ async def _suggest(
     model_task: asyncio.Task[ModelAnswers] | None = None
     if services.backend is not None:
         _emit(on_progress, ProgressEvent("model", "asking the model for pass lists", 2, oz_size))
-        model_task = asyncio.ensure_future(
-            ask_model(
-                services.backend,
-                source,
-                registry,
-                samples=options.samples,
-                temperature=options.temperature,
-            )
-        )
+        model_task = asyncio.ensure_future(_ask_model(services, source, registry, options))
 
     budget = local.Budget(options.budget_seconds, options.max_compilations)
     search_start = time.monotonic()
@@ -366,6 +359,35 @@ async def _suggest(
     choice = choose(oz_size, measured)
     result.choice = choice
     await _offer(text, function, source, services, options, result, measured, on_progress)
+
+
+async def _ask_model(
+    services: Services, source: str, registry: PassRegistry, options: Options
+) -> ModelAnswers:
+    """The model's checked answers, from the result cache when it has them."""
+    backend = services.backend
+    assert backend is not None
+    cache = services.cache
+    model = backend.model_name
+    key = None
+    if cache is not None and model:
+        key = cache.key(
+            "suggest-pass-list",
+            model,
+            services.toolchain.version_text,
+            source,
+            {"samples": options.samples, "temperature": options.temperature},
+        )
+        stored = cache.get(key)
+        if stored is not None:
+            answers = [(str(text), reason) for text, reason in json.loads(stored)]
+            return check_answers(answers, registry, None, model)
+    fetched, error = await fetch_answers(
+        backend, source, samples=options.samples, temperature=options.temperature
+    )
+    if key is not None and cache is not None and error is None:
+        cache.put(key, json.dumps(fetched))
+    return check_answers(fetched, registry, error, backend.model_name)
 
 
 async def _await_model(

@@ -47,8 +47,10 @@ class FakeBackend:
 
     def __init__(self, greedy: str = "", samples=(), error: str | None = None) -> None:
         self.greedy, self.samples, self.error = greedy, list(samples), error
+        self.calls = 0
 
     async def complete(self, prompt, *, max_tokens, temperature=0.0, n=1, stop=None, seed=None):
+        self.calls += 1
         if self.error:
             raise ModelError(self.error)
         texts = [self.greedy] if temperature == 0 else (self.samples * n)[:n]
@@ -184,3 +186,17 @@ async def test_the_differential_check_catches_a_different_program(toolchain) -> 
     assert (await differential_check(toolchain, EXAMPLE, broken, TRIPLE)).startswith(
         "failed: exit code 1 after the pipeline, 0 at -O0"
     )
+
+
+async def test_model_answers_come_from_the_result_cache_the_second_time(services) -> None:
+    from lsp_server.model.cache import ResultCache
+
+    services.backend = FakeBackend("'function(sroa)'", ["'function(gvn)'"])
+    services.cache = ResultCache.memory()
+    first = await suggest(EXAMPLE, "crc32", services, options(compilations=8))
+    assert services.backend.calls == 2  # greedy, then the samples
+    second = await suggest(EXAMPLE, "crc32", services, options(compilations=8))
+    assert services.backend.calls == 2
+    assert [c.pipeline for c in second.model.candidates] == [
+        c.pipeline for c in first.model.candidates
+    ]

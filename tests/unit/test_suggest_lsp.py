@@ -168,3 +168,28 @@ def test_the_offer_edit_is_versioned_when_the_client_can_take_it() -> None:
     assert versioned.document_changes[0].text_document.version == 7
     plain = feature.workspace_edit(URI, 7, edits, document_changes=False)
     assert plain.changes == {URI: edits}
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        ([URI], feature.SuggestRequest(URI)),
+        ([URI, "crc32"], feature.SuggestRequest(URI, "crc32")),
+        (
+            [{"uri": URI, "function": "crc32", "budgetSeconds": 2, "apply": True}],
+            feature.SuggestRequest(URI, "crc32", 2, True),
+        ),
+        ([], "takes"),
+        ([42], "takes"),
+        ([URI, 7], "takes"),
+        ([{"uri": URI, "budgetSeconds": "soon"}], "must be a number"),
+        ([{"uri": URI, "budgetSeconds": -1}], "between 0 and 3600"),
+        ([{"uri": URI, "function": 3}], "must be a string"),
+    ],
+)
+def test_command_arguments(args, expected) -> None:
+    found = feature.parse_arguments(args)
+    if isinstance(expected, str):
+        assert isinstance(found, str) and expected in found
+    else:
+        assert found == expected
