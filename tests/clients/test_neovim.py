@@ -137,3 +137,26 @@ def test_preview_command_lists_the_pipeline_steps_in_a_split(tmp_path: Path) -> 
     assert report["changed_line"] is not None, "SROA changes @crc32"
     assert report["after_filetype"] == "llvm", report["after"][:3]
     assert report["after"][0].startswith("define dso_local i32 @crc32(")
+
+
+def test_suggest_command_shows_verified_pass_lists_in_a_split(tmp_path: Path) -> None:
+    example = tmp_path / "example.ll"
+    shutil.copy(EXAMPLES / "example.ll", example)
+    lines = example.read_text().splitlines()
+    inside = next(i for i, line in enumerate(lines) if "@crc32(" in line) + 3
+    body = f"""
+  report.ready = client_ready()
+  vim.api.nvim_win_set_cursor(0, {{ {inside}, 0 }})
+  local windows = #vim.api.nvim_list_wins()
+  vim.cmd('IrlensSuggest')
+  report.opened = vim.wait(90000, function() return #vim.api.nvim_list_wins() > windows end, 50)
+  report.lines = vim.api.nvim_buf_get_lines(0, 0, -1, false)
+"""
+    # A small search budget, passed as a setting, keeps the test short.
+    report = run_scenario(tmp_path, example, body, settings={"suggest": {"budgetSeconds": 1}})
+    assert report["ready"]
+    assert report["opened"], f"no split opened; messages: {report['messages']}"
+    shown = report["lines"]
+    assert shown[0].startswith(("Optimize @crc32 for size:", "-Oz is best")), shown
+    oz_rows = [line for line in shown if line.endswith("default<Oz>  (-Oz)")]
+    assert len(oz_rows) == 1, shown

@@ -10,7 +10,7 @@ from typing import Any
 
 from neovim_session import PLUGIN, lua_string, nvim_path
 
-from testdata import EXAMPLES
+from testdata import EXAMPLES, ROOT
 
 
 def run_lua(tmp_path: Path, body: str, *files: Path) -> Any:
@@ -108,3 +108,39 @@ end
     assert result["lines"][0] == "irlens pipeline steps: function(sroa,early-cse) on @f"
     assert result["lines"][3:] == [" 1. [*] SROAPass on f", " 2. [ ] EarlyCSEPass on f"]
     assert result["irs"] == {"4": "after sroa", "5": "after sroa"}
+
+
+def test_lsp_config_for_neovim_011_is_a_valid_config_table(tmp_path: Path) -> None:
+    # Neovim 0.11's vim.lsp.config reads lsp/irlens.lua as a plain table; check its fields
+    # (the Neovim here is older, so it loads the file, it does not start it).
+    config = PLUGIN / "lsp" / "irlens.lua"
+    body = f"""
+local cfg = dofile({lua_string(str(config))})
+result = {{ cmd = cfg.cmd, filetypes = cfg.filetypes, root_markers = cfg.root_markers,
+  init_options_is_table = type(cfg.init_options) == 'table' }}
+"""
+    result = run_lua(tmp_path, body)
+    assert result == {
+        "cmd": ["irlens", "serve"],
+        "filetypes": ["llvm", "asm"],
+        "root_markers": [".git", "pyproject.toml", "compile_commands.json"],
+        "init_options_is_table": True,
+    }
+
+
+def test_suggestions_view_reads_the_documented_result(tmp_path: Path) -> None:
+    fixture = ROOT / "vscode-ext" / "test" / "panel" / "panel-state.json"
+    result = json.loads(fixture.read_text())["suggest"]
+    body = f"""
+result = irlens.suggestion_lines(vim.fn.json_decode({lua_string(json.dumps(result))}))
+"""
+    lines = run_lua(tmp_path, body)
+    assert lines[0] == result["headline"].replace("`", "")
+    offer = result["offer"]
+    assert any(
+        line.endswith(f"{offer['pipeline']}  (offer, verified)")
+        and f"{offer['size']} bytes" in line
+        for line in lines
+    ), lines
+    assert any("model sample 0, repaired" in line for line in lines), lines
+    assert any(line.endswith("default<Oz>  (-Oz)") for line in lines), lines

@@ -305,35 +305,57 @@ function M.lift(opts)
   end)
 end
 
-local function suggestion_lines(result)
-  local lines = {}
+--- The lines of the suggestions view, from irlens.suggestPasses' result (see docs/lsp-extensions.md).
+function M.suggestion_lines(result)
   if type(result) ~= 'table' then
     return { 'no suggestion' }
   end
-  if text(result.message) then
-    vim.list_extend(lines, split_lines(result.message))
+  local lines = {}
+  local headline = text(result.headline) or text(result.message)
+  if headline then
+    table.insert(lines, (headline:gsub('`', '')))
   end
-  local candidates = type(result.candidates) == 'table' and result.candidates
-    or type(result.suggestions) == 'table' and result.suggestions
-    or {}
-  if type(result.best) == 'table' and #candidates == 0 then
-    candidates = { result.best }
+  if text(result.error) and result.error ~= headline then
+    table.insert(lines, 'error: ' .. result.error)
   end
-  local oz = number(result.ozBytes) or number(result.oz)
+  local oz = number(result.ozSize)
+  local function row(bytes, pipeline, from)
+    local versus = ''
+    if bytes and oz and oz > 0 then
+      versus = string.format('  %+.1f%% vs -Oz', 100 * (bytes - oz) / oz)
+    end
+    return string.format('%5s bytes%s  %s  (%s)', bytes and tostring(bytes) or '?', versus, pipeline, from)
+  end
+  table.insert(lines, '')
+  local offer = type(result.offer) == 'table' and result.offer or nil
+  if offer and text(offer.pipeline) then
+    table.insert(lines, row(number(offer.size), offer.pipeline, offer.improved == true and 'offer, verified' or '-Oz is best'))
+    if text(offer.differential) then
+      table.insert(lines, '      differential check: ' .. offer.differential)
+    end
+  end
+  local model = type(result.model) == 'table' and result.model or nil
+  if model and type(model.candidates) == 'table' then
+    for _, candidate in ipairs(model.candidates) do
+      local pipeline = text(candidate.pipeline) or text(candidate.proposed) or '?'
+      local from = string.format('model sample %s, %s', tostring(number(candidate.sample) or '?'), text(candidate.status) or '?')
+      table.insert(lines, row(number(candidate.size), pipeline, from))
+    end
+  end
+  if model and text(model.error) then
+    table.insert(lines, 'model: ' .. model.error)
+  end
   if oz then
-    table.insert(lines, string.format('-Oz: %d bytes', oz))
+    table.insert(lines, row(oz, 'default<Oz>', '-Oz'))
   end
-  for _, candidate in ipairs(candidates) do
-    local bytes = number(candidate.bytes) or number(candidate.size)
-    table.insert(
-      lines,
-      string.format(
-        '%s bytes  %s%s',
-        bytes and tostring(bytes) or '?',
-        text(candidate.pipeline) or text(candidate.passes) or text(candidate.label) or '?',
-        candidate.verified == true and '  (verified)' or ''
-      )
-    )
+  local search = type(result.search) == 'table' and result.search or nil
+  if search and number(search.evaluated) then
+    table.insert(lines, string.format('%d candidates measured in %.1f s', search.evaluated, number(search.seconds) or 0))
+  end
+  if type(result.notes) == 'table' then
+    for _, note in ipairs(result.notes) do
+      table.insert(lines, 'note: ' .. tostring(note))
+    end
   end
   return lines
 end
@@ -353,7 +375,7 @@ function M.suggest()
   notify('searching for pass lists' .. (fn and (' for @' .. fn) or '') .. '…')
   execute(client, bufnr, 'irlens.suggestPasses', argument, function(result)
     M.last_suggest = result
-    scratch('irlens://suggestions', suggestion_lines(result))
+    scratch('irlens://suggestions', M.suggestion_lines(result))
   end)
 end
 
