@@ -113,9 +113,11 @@ class PreviewState:
             return known  # type: ignore[no-any-return]
         flight = self.flights.get(document)
         if flight is None or flight.key != key or flight.task.done():
+            stale = None
             if flight is not None and not flight.task.done():
-                flight.task.cancel()
-            task = asyncio.ensure_future(compute_truth(text, target, services, self.memo))
+                stale = flight.task
+                stale.cancel()
+            task = asyncio.ensure_future(self._compute(stale, text, target, services))
             flight = _Flight(key, task)
             self.flights[document] = flight
             task.add_done_callback(functools.partial(self._landed, document))
@@ -134,6 +136,15 @@ class PreviewState:
         if truth.before.ir is not None or truth.error is not None:
             self.memo.put(key, truth)
         return truth
+
+    async def _compute(
+        self, stale: asyncio.Task[Truth] | None, text: str, target: Target, services: Services
+    ) -> Truth:
+        if stale is not None:
+            # Start only once the stale computation has killed its tools: at most one
+            # computation's processes run per document.
+            await asyncio.wait([stale])
+        return await compute_truth(text, target, services, self.memo)
 
     def _landed(self, document: str, task: asyncio.Task[Truth]) -> None:
         flight = self.flights.get(document)

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from lsp_server.features.preview_ir import count_instructions, elf_berkeley_size
-from lsp_server.features.preview_target import Target
+from lsp_server.features.preview_target import Target, combined_pipeline
 from lsp_server.llvm import llc
 from lsp_server.llvm.errors import ToolError
 from lsp_server.llvm.extract import extract_function
@@ -197,6 +197,44 @@ async def _counts(ir: str) -> dict[str, int]:
     return count_instructions(ir)
 
 
+def _known_stage(services: Services, key: str, memo: Memo) -> Stage | None:
+    """A stage this session or the on-disk cache already has."""
+    cached = memo.get(key)
+    if cached is not None:
+        return cached  # type: ignore[no-any-return]
+    cache = services.cache
+    stored = cache.get(key) if cache is not None else None
+    if stored is None:
+        return None
+    try:
+        stage = Stage.from_json(json.loads(stored))
+    except (ValueError, KeyError, TypeError):
+        log.warning("ignoring a malformed cached preview stage")
+        return None
+    memo.put(key, stage)
+    return stage
+
+
+async def _finish_stage(
+    services: Services, key: str, pipeline: str, ir: str, messages: str, memo: Memo
+) -> Stage:
+    """Count and measure opt's output, and remember the stage."""
+    counts, (size, size_error) = await asyncio.gather(_counts(ir), _size(services, ir, memo))
+    stage = Stage(pipeline, ir, None, messages, counts, size, size_error)
+    memo.put(key, stage)
+    if services.cache is not None and size_error is None:
+        services.cache.put(key, json.dumps(stage.to_json()))
+    return stage
+
+
+def _opt_argv(services: Services, pipeline: str, args: tuple[str, ...]) -> list[str]:
+    argv = [services.toolchain.path("opt"), "-S", "-o", "-"]
+    if pipeline:
+        argv.append(f"-passes={pipeline}")
+    argv.extend(args)
+    return argv
+
+
 async def run_stage(
     services: Services,
     module: str,
@@ -206,38 +244,53 @@ async def run_stage(
 ) -> Stage:
     """``opt -S -passes=<pipeline> <args>`` on ``module``, with counts and size; cached."""
     key = _stage_key(services, module, pipeline, args)
-    cached = memo.get(key)
-    if cached is not None:
-        return cached  # type: ignore[no-any-return]
-    cache = services.cache
-    if cache is not None:
-        stored = cache.get(key)
-        if stored is not None:
-            try:
-                stage = Stage.from_json(json.loads(stored))
-            except (ValueError, KeyError, TypeError):
-                log.warning("ignoring a malformed cached preview stage")
-            else:
-                memo.put(key, stage)
-                return stage
-    toolchain = services.toolchain
-    argv = [toolchain.path("opt"), "-S", "-o", "-"]
-    if pipeline:
-        argv.append(f"-passes={pipeline}")
-    argv.extend(args)
+    known = _known_stage(services, key, memo)
+    if known is not None:
+        return known
     started = time.perf_counter()
-    result = await run_tool(argv, stdin=module, timeout=toolchain.timeout)
+    result = await run_tool(
+        _opt_argv(services, pipeline, args), stdin=module, timeout=services.toolchain.timeout
+    )
     log.debug("opt -passes=%s: %.1f ms", pipeline, (time.perf_counter() - started) * 1000)
     messages = result.err[:_MAX_MESSAGES]
     if not result.ok:
         return Stage(pipeline, None, _classify(result), messages)
-    ir = result.out
-    counts, (size, size_error) = await asyncio.gather(_counts(ir), _size(services, ir, memo))
-    stage = Stage(pipeline, ir, None, messages, counts, size, size_error)
-    memo.put(key, stage)
-    if cache is not None and size_error is None:
-        cache.put(key, json.dumps(stage.to_json()))
-    return stage
+    return await _finish_stage(services, key, pipeline, result.out, messages, memo)
+
+
+async def _both_stages(
+    services: Services, module: str, target: Target, memo: Memo
+) -> tuple[Stage, Stage] | None:
+    """Both stages from one opt run (see :func:`combined_pipeline`), or None when that
+    cannot be done; the caller then runs the two pipelines separately."""
+    before_key = _stage_key(services, module, target.before, target.args)
+    after_key = _stage_key(services, module, target.after, target.args)
+    known_before = _known_stage(services, before_key, memo)
+    known_after = _known_stage(services, after_key, memo)
+    if known_before is not None and known_after is not None:
+        return known_before, known_after
+    if known_before is not None or known_after is not None:
+        return None  # one run of the missing side costs less
+    try:
+        registry = await services.registry()
+    except ToolError:
+        return None
+    pipeline = combined_pipeline(target, registry.by_kind)
+    if pipeline is None:
+        return None
+    result = await run_tool(
+        _opt_argv(services, pipeline, target.args),
+        stdin=module,
+        timeout=services.toolchain.timeout,
+    )
+    # The print pass writes the "before" module to stderr; anything else there (a warning,
+    # a remark) would be mixed into it, so such runs are redone the plain way.
+    if not result.ok or not result.err.startswith("; ModuleID = "):
+        return None
+    return await asyncio.gather(
+        _finish_stage(services, before_key, target.before, result.err, "", memo),
+        _finish_stage(services, after_key, target.after, result.out, "", memo),
+    )
 
 
 async def _extracted(services: Services, text: str, name: str, memo: Memo) -> str | ToolError:
@@ -293,10 +346,13 @@ async def compute_truth(text: str, target: Target, services: Services, memo: Mem
             notes.append(f"could not extract @{target.function} ({extracted}); ran on the module")
         else:
             module = extracted
-    before, after = await asyncio.gather(
-        run_stage(services, module, target.before, target.args, memo),
-        run_stage(services, module, target.after, target.args, memo),
-    )
+    both = await _both_stages(services, module, target, memo)
+    if both is None:
+        both = await asyncio.gather(
+            run_stage(services, module, target.before, target.args, memo),
+            run_stage(services, module, target.after, target.args, memo),
+        )
+    before, after = both
     error = None
     if before.failure is not None:
         failure = before.failure

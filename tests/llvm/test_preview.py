@@ -17,6 +17,7 @@ from lsp_server.features.preview_target import find_target
 from lsp_server.llvm import llc, opt, size
 from lsp_server.model.cache import ResultCache
 from lsp_server.services import Services
+from lsp_server.syntax.runlines import find_pipelines
 from testdata import CORPUS, EXAMPLES
 
 pytestmark = pytest.mark.llvm
@@ -80,6 +81,41 @@ async def test_pass_preview_is_opts_output_before_and_after_the_pass(services, t
     assert truth.after.counts == await opt.instruction_counts(toolchain, expected_after)
     assert truth.after.size == await size.binary_size(toolchain, expected_after)
     assert truth.before.size == await size.binary_size(toolchain, expected_before)
+
+
+@pytest.mark.parametrize(
+    "pipeline",
+    [
+        "sroa,early-cse,instcombine,simplifycfg",
+        "cgscc(inline),globalopt,function(sroa,instcombine),constmerge",
+    ],
+)
+async def test_one_opt_run_gives_what_two_runs_give(
+    services, toolchain, pipeline, monkeypatch
+) -> None:
+    """The preview prints the "before" module from inside the "after" run where the cut
+    allows it; every pass of these pipelines must see the same two modules as when the two
+    truncated pipelines run on their own."""
+    source = (CORPUS / "ir" / "dev-brotli-0121.ll").read_text()
+    text = f"; RUN: opt -passes='{pipeline}' -S %s\n" + source
+    ran: list[str] = []
+    original = preview_run.run_tool
+
+    async def counting(argv, **kwargs):
+        ran.append(next((a for a in argv if a.startswith("-passes=")), ""))
+        return await original(argv, **kwargs)
+
+    monkeypatch.setattr(preview_run, "run_tool", counting)
+    state = PreviewState()
+    for ref in find_pipelines(text)[0].passes:
+        target = find_target(text, 0, ref.span.start.col, "default<Oz>")
+        assert target is not None
+        ran.clear()
+        truth = await state.truth("doc", text, target, services)
+        assert truth.error is None
+        assert len(ran) == 1, (target.pass_text, ran)  # one opt run for both sides
+        assert truth.before.ir == await opt.run_pipeline(toolchain, text, target.before)
+        assert truth.after.ir == await opt.run_pipeline(toolchain, text, target.after)
 
 
 async def test_hover_markdown_on_a_run_line_pass(services) -> None:

@@ -81,6 +81,37 @@ async def test_a_newer_hover_cancels_the_stale_computation(gate: Gate, services)
     assert state.in_flight() == 0
 
 
+async def test_the_newer_computation_starts_after_the_stale_one_stopped(
+    gate: Gate, services, monkeypatch
+) -> None:
+    """Tools of two computations never run side by side on one document."""
+    reaped = asyncio.Event()
+    original = gate.__call__
+
+    async def stopping(text, target, services_, memo):
+        try:
+            return await original(text, target, services_, memo)
+        except asyncio.CancelledError:
+            await reaped.wait()  # a killed tool still being waited for
+            raise
+
+    monkeypatch.setattr(hover, "compute_truth", stopping)
+    state = PreviewState()
+    first = asyncio.ensure_future(state.truth("doc", "v1", TARGET, services))
+    await gate.running.wait()
+    other = replace(TARGET, pass_text="sroa", before="", after="sroa")
+    second = asyncio.ensure_future(state.truth("doc", "v1", other, services))
+    for _ in range(5):
+        await asyncio.sleep(0)
+    assert gate.started == [TARGET]  # the second waits for the first to stop
+    reaped.set()
+    gate.release.set()
+    with pytest.raises(Superseded):
+        await first
+    await second
+    assert gate.started == [TARGET, other]
+
+
 async def test_an_identical_hover_shares_the_computation(gate: Gate, services) -> None:
     state = PreviewState()
     first = asyncio.ensure_future(state.truth("doc", "v1", TARGET, services))

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from lsp_server.features.preview_target import find_target, nearest_function, opt_arguments
+from lsp_server.features.preview_target import (
+    combined_pipeline,
+    find_target,
+    nearest_function,
+    opt_arguments,
+)
 from lsp_server.syntax.ir import parse_module
 from lsp_server.syntax.runlines import parse_run_lines
 
@@ -124,3 +129,44 @@ def test_nearest_function_prefers_the_one_holding_the_line() -> None:
     assert nearest_function(module, 0) == "first"
     assert nearest_function(module, 100) == "second"
     assert nearest_function(parse_module("declare void @f()\n"), 0) is None
+
+
+KINDS = {
+    "module": frozenset({"globalopt", "print", "constmerge"}),
+    "cgscc": frozenset({"inline"}),
+    "function": frozenset({"sroa", "instcombine", "gvn", "print", "verify"}),
+    "loop": frozenset({"licm", "indvars"}),
+    "function-analyses": frozenset({"aa"}),
+    "module-analyses": frozenset({"globals-aa"}),
+}
+
+
+def _combined(pipeline: str, leaf: str) -> str | None:
+    text = f"; RUN: opt -passes='{pipeline}' -S %s\n" + BODY
+    line = text.splitlines()[0]
+    # The last occurrence, so "sroa" in "sroa,gvn,sroa" can be picked by its position.
+    target = find_target(text, 0, line.rindex(leaf) + 1, "default<Oz>")
+    assert target is not None
+    return combined_pipeline(target, KINDS)
+
+
+def test_one_run_prints_the_before_module_where_the_cut_is_exact() -> None:
+    # Flat function passes: opt wraps them in function(); the wrap is made explicit.
+    assert (
+        _combined("sroa,instcombine,gvn", "gvn") == "function(sroa,instcombine),print,function(gvn)"
+    )
+    assert _combined("function(sroa,gvn)", "sroa") == "print,function(sroa)"
+    assert _combined("cgscc(inline),globalopt", "globalopt") == "cgscc(inline),print,globalopt"
+    assert _combined("globalopt,function(sroa,gvn)", "gvn") == (
+        "globalopt,function(sroa),print,function(gvn)"
+    )
+    # The first pass needs no cut at all, whatever its level.
+    assert _combined("inline,sroa", "inline") == "print,cgscc(inline)"
+
+
+def test_no_single_run_where_a_cut_would_change_the_result() -> None:
+    assert _combined("cgscc(inline,function(sroa))", "sroa") is None  # CGSCC interleaving
+    assert _combined("function(loop(indvars,licm))", "licm") is None  # loop interleaving
+    assert _combined("repeat<2>(sroa,gvn)", "gvn") is None
+    assert _combined("inline,sroa", "sroa") is None  # a CGSCC pipeline
+    assert _combined("sroa,print", "print") is None  # printers print to stderr themselves
