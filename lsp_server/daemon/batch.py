@@ -21,9 +21,9 @@ from typing import Any
 
 import torch  # noqa: TID251 -- the daemon is the one place torch belongs.
 import torch.nn.functional as F  # noqa: TID251 -- as above.
-from transformers import DynamicCache  # noqa: TID251 -- as above.
 
-from lsp_server.daemon.lookup import find_draft
+from lsp_server.daemon.kvcache import SlabLayer, layers, new_cache
+from lsp_server.daemon.lookup import DraftIndex
 from lsp_server.daemon.sampling import RowSampling, make_generator, sample
 from lsp_server.daemon.sequence import Group, SequenceState
 
@@ -38,6 +38,8 @@ class _Row:
     pending: int
     #: Real tokens of this row in the cache (the rest of its columns are padding).
     length: int
+    #: Prompt-lookup index of prompt and output, made the first time this row drafts.
+    drafts: DraftIndex | None = None
 
     @property
     def sampling(self) -> RowSampling:
@@ -125,8 +127,8 @@ class BatchRunner:
 
     # -- cache surgery -------------------------------------------------------------
 
-    def _layers(self) -> list[Any]:
-        return list(self._cache.layers) if self._cache is not None else []
+    def _layers(self) -> list[SlabLayer]:
+        return layers(self._cache) if self._cache is not None else []
 
     def _keep(self, indices: list[int]) -> None:
         """Keep only the rows at ``indices``, then cut padding columns no row needs."""
@@ -140,33 +142,40 @@ class BatchRunner:
         width = self._width()
         trim = width - max(r.length for r in self._rows)
         for layer in self._layers():
-            layer.keys = layer.keys.index_select(0, index)[:, :, trim:]
-            layer.values = layer.values.index_select(0, index)[:, :, trim:]
+            assert layer.keys is not None and layer.values is not None
+            layer.set(
+                layer.keys.index_select(0, index)[:, :, trim:],
+                layer.values.index_select(0, index)[:, :, trim:],
+            )
 
     def _width(self) -> int:
-        layers = self._layers()
-        return int(layers[0].keys.shape[-2]) if layers else 0
+        found = self._layers()
+        return found[0].width() if found else 0
 
     def _merge(self, rows: list[_Row], cache: Any) -> None:
         """Add prefilled ``rows`` (with their own ``cache``) to the running batch."""
         if not self._rows:
             self._rows, self._cache = rows, cache
             return
-        old_width, new_width = self._width(), int(cache.layers[0].keys.shape[-2])
+        old_width, new_width = self._width(), layers(cache)[0].width()
         width = max(old_width, new_width)
-        for mine, theirs in zip(self._layers(), cache.layers, strict=True):
+        for mine, theirs in zip(self._layers(), layers(cache), strict=True):
+            assert mine.keys is not None and mine.values is not None
+            assert theirs.keys is not None and theirs.values is not None
             # Left padding keeps every row's tokens right-aligned; the mask hides the zeros.
-            mine.keys = torch.cat(
-                [
-                    F.pad(mine.keys, (0, 0, width - old_width, 0)),
-                    F.pad(theirs.keys, (0, 0, width - new_width, 0)),
-                ]
-            )
-            mine.values = torch.cat(
-                [
-                    F.pad(mine.values, (0, 0, width - old_width, 0)),
-                    F.pad(theirs.values, (0, 0, width - new_width, 0)),
-                ]
+            mine.set(
+                torch.cat(
+                    [
+                        F.pad(mine.keys, (0, 0, width - old_width, 0)),
+                        F.pad(theirs.keys, (0, 0, width - new_width, 0)),
+                    ]
+                ),
+                torch.cat(
+                    [
+                        F.pad(mine.values, (0, 0, width - old_width, 0)),
+                        F.pad(theirs.values, (0, 0, width - new_width, 0)),
+                    ]
+                ),
             )
         self._rows += rows
 
@@ -212,7 +221,7 @@ class BatchRunner:
             result.prefill_tokens += len(ids)
         input_ids, mask = input_ids.to(self.device), mask.to(self.device)
         positions = (mask.cumsum(-1) - 1).clamp(min=0)
-        cache: Any = DynamicCache(config=self.model.config)
+        cache = new_cache(self.model.config)
         logits = self._forward(input_ids, mask, positions, cache)[:, -1, :]
         result.forward_passes += 1
 
@@ -233,10 +242,12 @@ class BatchRunner:
                 keep.append(i)
         if not keep:
             return
-        index = torch.tensor([owners[i] for i in keep], device=self.device)
-        for layer in cache.layers:
-            layer.keys = layer.keys.index_select(0, index)
-            layer.values = layer.values.index_select(0, index)
+        kept_owners = [owners[i] for i in keep]
+        if kept_owners != list(range(len(groups))):
+            index = torch.tensor(kept_owners, device=self.device)
+            for layer in layers(cache):
+                assert layer.keys is not None and layer.values is not None
+                layer.set(layer.keys.index_select(0, index), layer.values.index_select(0, index))
         self._merge([rows[i] for i in keep], cache)
 
     def _decode(self, result: StepResult) -> None:
@@ -262,7 +273,11 @@ class BatchRunner:
         seq = row.seq
         # Each accepted draft token plus the model's own next token is generated output.
         budget = min(self.draft_tokens, seq.max_tokens - len(seq.token_ids) - 1)
-        draft = find_draft(row.group.prompt_ids + seq.token_ids, num_tokens=budget)
+        if row.drafts is None:
+            row.drafts = DraftIndex(row.group.prompt_ids + seq.token_ids)
+        else:
+            row.drafts.extend(seq.token_ids[len(row.drafts.ids) - len(row.group.prompt_ids) :])
+        draft = row.drafts.draft(budget)
         if not draft:
             return False
         width = self._width() + 1 + len(draft)
@@ -286,8 +301,7 @@ class BatchRunner:
         if rejected:
             row.length -= rejected
             for layer in self._layers():
-                layer.keys = layer.keys[:, :, :-rejected]
-                layer.values = layer.values[:, :, :-rejected]
+                layer.truncate(layer.width() - rejected)
         tokens = [*draft[:accepted], predicted[accepted]]
         row.pending = tokens[-1]
         self._record(row, tokens, result)

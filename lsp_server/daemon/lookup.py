@@ -32,3 +32,41 @@ def find_draft(
                 if draft:
                     return draft
     return []
+
+
+class DraftIndex:
+    """:func:`find_draft` in O(1) per step: a map from each n-gram to its latest start.
+
+    Scanning a 16k-token context for the tail on every step would cost milliseconds of
+    Python; the index is built once per sequence and extended as tokens are generated.
+    An n-gram is registered only once a token follows it, so the tail never finds itself.
+    """
+
+    def __init__(self, ids: Sequence[int], *, max_ngram: int = 3, min_ngram: int = 1) -> None:
+        self.ids: list[int] = []
+        self._sizes = range(max_ngram, min_ngram - 1, -1)
+        self._latest: dict[tuple[int, ...], int] = {}
+        self.extend(ids)
+
+    def extend(self, tokens: Sequence[int]) -> None:
+        """Append ``tokens`` to the context."""
+        ids = self.ids
+        for token in tokens:
+            ids.append(token)
+            end = len(ids) - 1  # the n-grams ending just before this token now have a successor
+            for n in self._sizes:
+                if end - n >= 0:
+                    self._latest[tuple(ids[end - n : end])] = end - n
+
+    def draft(self, num_tokens: int) -> list[int]:
+        """Up to ``num_tokens`` tokens that followed the latest earlier copy of the tail."""
+        if num_tokens <= 0:
+            return []
+        ids = self.ids
+        for n in self._sizes:
+            if len(ids) < n + 1:
+                continue
+            start = self._latest.get(tuple(ids[len(ids) - n :]))
+            if start is not None:
+                return ids[start + n : start + n + num_tokens]
+        return []

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from lsp_server.daemon.lookup import find_draft
+from hypothesis import given
+from hypothesis import strategies as st
+
+from lsp_server.daemon.lookup import DraftIndex, find_draft
 
 
 def test_the_most_recent_match_of_the_longest_ngram_wins() -> None:
@@ -23,3 +26,17 @@ def test_no_match_no_draft() -> None:
 def test_the_draft_is_at_most_num_tokens_long() -> None:
     ids = [*range(50), 0, 1, 2]
     assert find_draft(ids, num_tokens=4) == [3, 4, 5, 6]
+
+
+@given(
+    ids=st.lists(st.integers(0, 4), max_size=60),
+    more=st.lists(st.integers(0, 4), max_size=20),
+    num_tokens=st.integers(0, 6),
+)
+def test_the_index_drafts_exactly_what_the_scan_finds(
+    ids: list[int], more: list[int], num_tokens: int
+) -> None:
+    index = DraftIndex(ids)
+    assert index.draft(num_tokens) == find_draft(ids, num_tokens=num_tokens)
+    index.extend(more)
+    assert index.draft(num_tokens) == find_draft(ids + more, num_tokens=num_tokens)
