@@ -43,6 +43,9 @@ class IrlensServer(LanguageServer):
         self._diagnostic_tasks: dict[str, asyncio.Task[None]] = {}
         self._told: set[str] = set()
         self._background: set[asyncio.Future[Any]] = set()
+        # Diagnostics features publish beside the tools' (e.g. a lift's failed functions):
+        # uri -> feature -> diagnostics, merged into every publish for that uri.
+        self._extra_diagnostics: dict[str, dict[str, list[types.Diagnostic]]] = {}
 
     # -- services -----------------------------------------------------------------------
 
@@ -128,18 +131,17 @@ class IrlensServer(LanguageServer):
         if delay > 0:
             await asyncio.sleep(delay)
         services = await self.services()
-        if not services.settings.diagnostics.enabled:
-            return
         document = self.workspace.get_text_document(uri)
         kind = diagnostics.document_kind(uri, document.language_id)
         if kind is None:
             return
         version, text = document.version, document.source
+        found: list[types.Diagnostic] = []
         try:
-            found = await diagnostics.diagnose(text, kind, services, self.encoding)
+            if services.settings.diagnostics.enabled:
+                found = await diagnostics.diagnose(text, kind, services, self.encoding)
         except MissingToolError as err:
             self.tell(diagnostics.missing_tool_message(kind, err), types.MessageType.Warning)
-            return
         except asyncio.CancelledError:
             raise
         except Exception:
@@ -147,9 +149,29 @@ class IrlensServer(LanguageServer):
             return
         if self.workspace.get_text_document(uri).version != version:
             return  # the document changed meanwhile; a newer check is on its way
+        found += self.extra_diagnostics(uri)
         self.text_document_publish_diagnostics(
             types.PublishDiagnosticsParams(uri=uri, diagnostics=found, version=version)
         )
+
+    async def set_extra_diagnostics(
+        self, uri: str, feature: str, found: list[types.Diagnostic]
+    ) -> None:
+        """Keep ``feature``'s diagnostics for ``uri`` and publish them with the tools' now.
+
+        They last until the document changes, since their lines go stale then.
+        """
+        self._extra_diagnostics.setdefault(uri, {})[feature] = list(found)
+        pending = self._diagnostic_tasks.pop(uri, None)
+        if pending is not None:
+            pending.cancel()
+        await self._diagnose(uri, 0)
+
+    def extra_diagnostics(self, uri: str) -> list[types.Diagnostic]:
+        return [d for found in self._extra_diagnostics.get(uri, {}).values() for d in found]
+
+    def forget_extra_diagnostics(self, uri: str) -> None:
+        self._extra_diagnostics.pop(uri, None)
 
     def clear_diagnostics(self, uri: str) -> None:
         task = self._diagnostic_tasks.pop(uri, None)
@@ -222,6 +244,7 @@ def _register_documents(server: IrlensServer) -> None:
 
     @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
     def did_change(ls: IrlensServer, params: types.DidChangeTextDocumentParams) -> None:
+        ls.forget_extra_diagnostics(params.text_document.uri)
         delay = ls.settings.diagnostics.debounce_ms / 1000
         ls.schedule_diagnostics(params.text_document.uri, delay=delay)
 
@@ -231,6 +254,7 @@ def _register_documents(server: IrlensServer) -> None:
 
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls: IrlensServer, params: types.DidCloseTextDocumentParams) -> None:
+        ls.forget_extra_diagnostics(params.text_document.uri)
         ls.clear_diagnostics(params.text_document.uri)
 
 

@@ -1,11 +1,9 @@
 """LSP wiring of Lift to IR: the ``irlens.liftToIR`` command, its code action, progress,
 cancellation, the new ``.lifted.ll`` document and the diagnostics of failed functions.
 
-Diagnostics: LSP keeps one diagnostic list per document, so publishing the lift's
-diagnostics alone would clobber llvm-mc's. The lift's are kept per URI here
-(:func:`extra_diagnostics`) and published merged with a fresh llvm-mc check; the server's
-own diagnostics pass should merge :func:`extra_diagnostics` too (and call
-:func:`forget_diagnostics` when the text changes, since their lines go stale).
+Diagnostics: LSP keeps one diagnostic list per document, so the lift's are handed to the
+server (``set_extra_diagnostics``), which publishes them merged with llvm-mc's and drops them
+when the text changes.
 """
 
 from __future__ import annotations
@@ -45,20 +43,7 @@ from lsp_server.server import IrlensServer
 
 log = logging.getLogger(__name__)
 
-_EXTRA: weakref.WeakKeyDictionary[Any, dict[str, list[types.Diagnostic]]] = (
-    weakref.WeakKeyDictionary()
-)
 _WITH_CODE_ACTION: weakref.WeakSet[Any] = weakref.WeakSet()
-
-
-def extra_diagnostics(server: IrlensServer, uri: str) -> list[types.Diagnostic]:
-    """The lift's diagnostics for ``uri`` (for the server's diagnostics pass to merge)."""
-    return list(_EXTRA.get(server, {}).get(uri, []))
-
-
-def forget_diagnostics(server: IrlensServer, uri: str) -> None:
-    """Drop the lift's diagnostics for ``uri`` (its text changed, so their lines are stale)."""
-    _EXTRA.get(server, {}).pop(uri, None)
 
 
 def register(server: IrlensServer) -> None:
@@ -195,19 +180,7 @@ async def _publish(
     current = ls.workspace.text_documents.get(uri)
     if current is not None and current.version != version:
         return
-    found = lift_diagnostics(result, text, ls.encoding)
-    _EXTRA.setdefault(ls, {})[uri] = found
-    services = await ls.services()
-    assembler: list[types.Diagnostic] = []
-    if services.settings.diagnostics.enabled:
-        assembler = await ls.guarded(
-            "diagnostics",
-            asm_diagnostics.diagnose(text, "asm", services, ls.encoding),
-            [],
-        )
-    ls.text_document_publish_diagnostics(
-        types.PublishDiagnosticsParams(uri=uri, diagnostics=assembler + found, version=version)
-    )
+    await ls.set_extra_diagnostics(uri, "lift", lift_diagnostics(result, text, ls.encoding))
 
 
 def _taken(ls: IrlensServer) -> Callable[[str], bool]:
