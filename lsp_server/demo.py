@@ -1,7 +1,7 @@
 """``irlens demo``: irlens at work on a bundled example, with no model and no GPU.
 
 It runs the same feature functions the language server runs, on ``examples/example.ll``,
-and prints what an editor would show. Each feature adds its step to :data:`STEPS`.
+and prints what an editor would show, one step per feature.
 """
 
 from __future__ import annotations
@@ -32,7 +32,19 @@ async def _symbols_step(text: str, services: Services) -> str:
     return f"Symbols: {listed}\nDiagnostics (llvm-as {services.toolchain.version_text}): {verdict}"
 
 
-STEPS: list[tuple[str, Step]] = [("Outline and diagnostics", _symbols_step)]
+def _steps() -> list[tuple[str, Step]]:
+    # Imported here: the feature modules are only needed when the demo runs.
+    from lsp_server.features import hover, lift, suggest
+
+    return [
+        ("Outline and diagnostics", _symbols_step),
+        (
+            "Hover `instcombine` in the RUN line: the IR after the pass, from the real opt",
+            hover.demo_step,
+        ),
+        ("Suggest passes for @crc32: a local search, proven against -Oz", suggest.demo_step),
+        ("Lift to IR (needs a model; the round-trip check it runs is shown here)", lift.demo_step),
+    ]
 
 
 async def _run(services: Services) -> int:
@@ -45,7 +57,7 @@ async def _run(services: Services) -> int:
         return 1
     text = example_text()
     out.write("Example: lsp_server/examples/example.ll (crc32, scale_samples, main)\n")
-    for title, step in STEPS:
+    for title, step in _steps():
         out.write(f"\n== {title} ==\n")
         out.write(await step(text, services) + "\n")
     out.write(
