@@ -72,7 +72,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
             "the checkpoint to serve: a local directory saved with save_pretrained, or a "
             "Hugging Face hub id such as facebook/llm-compiler-7b-ftd. The LLM Compiler "
             "checkpoints are gated: accept Meta's license on the model page, then give your "
-            "own token with `huggingface-cli login` or the HF_TOKEN environment variable "
+            "own token with `hf auth login` (older: `huggingface-cli login`) or the HF_TOKEN "
+            "environment variable "
             "(irlens never ships or re-hosts weights)"
         ),
     )

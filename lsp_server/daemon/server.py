@@ -121,9 +121,8 @@ class DaemonServer:
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.settings.host, self.settings.port)
         await site.start()
-        server = site._server
-        sockets = getattr(server, "sockets", None) or []
-        self.port = int(sockets[0].getsockname()[1]) if sockets else self.settings.port
+        addresses = self._runner.addresses
+        self.port = int(addresses[0][1]) if addresses else self.settings.port
         logger.info(
             "serving %s on http://%s:%d/v1 (OpenAI-compatible completions)%s",
             self.settings.model_name,
