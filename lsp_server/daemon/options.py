@@ -255,7 +255,12 @@ def run(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         return 0
     except Exception as exc:
-        logger.error("the daemon stopped: %s", exc, exc_info=logger.isEnabledFor(logging.DEBUG))
+        logger.error(
+            "the daemon stopped (model %s): %s",
+            settings.model,
+            exc,
+            exc_info=logger.isEnabledFor(logging.DEBUG),
+        )
         if "gated" in str(exc).lower() or "401" in str(exc) or "403" in str(exc):
             logger.error(
                 "%s is gated: accept its license on the Hugging Face model page, then run "

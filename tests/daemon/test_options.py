@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -76,3 +78,17 @@ def test_bad_option_values_are_rejected(bad: list[str]) -> None:
     options.add_arguments(parser)
     with pytest.raises(SystemExit):
         parser.parse_args(["--model", "m", *bad])
+
+
+def test_a_checkpoint_that_cannot_load_is_a_clear_error(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    import argparse
+
+    parser = argparse.ArgumentParser()
+    options.add_arguments(parser)
+    args = parser.parse_args(["--model", str(tmp_path), "--device", "cpu", "--port", "0"])
+    with caplog.at_level(logging.ERROR):
+        assert options.run(args) == 1
+    assert "the daemon stopped" in caplog.text
+    assert str(tmp_path) in caplog.text
