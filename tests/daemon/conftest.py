@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from daemon_support import RunningDaemon, start_daemon_thread
+from daemon_support import API_KEY, RunningDaemon, start_daemon_thread
 
 from lsp_server.daemon.options import DaemonSettings
 from lsp_server.daemon.tiny import TinyShape, build_tiny_checkpoint
@@ -30,7 +30,6 @@ TEST_SHAPE = TinyShape(
     max_position_embeddings=4096,
 )
 SERVED_NAME = "tiny-llama"
-API_KEY = "test-key-0123456789"
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

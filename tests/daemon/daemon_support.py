@@ -16,6 +16,9 @@ START_TIMEOUT_S = 180.0
 POLL_INTERVAL_S = 0.02
 WAIT_LIMIT_S = 60.0
 
+#: The bearer token of the keyed daemon fixture.
+API_KEY = "test-key-0123456789"
+
 
 @dataclass
 class RunningDaemon:

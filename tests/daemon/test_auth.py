@@ -7,8 +7,7 @@ import logging
 
 import httpx
 import pytest
-from conftest import API_KEY
-from daemon_support import RunningDaemon
+from daemon_support import API_KEY, RunningDaemon
 
 from lsp_server.daemon import options
 

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import openai
 import pytest
-from conftest import API_KEY
-from daemon_support import RunningDaemon
+from daemon_support import API_KEY, RunningDaemon
 
 PROMPT = "[INST] Disassemble this code to LLVM-IR:\n\n<code>\t.text\n</code> [/INST]"
 
