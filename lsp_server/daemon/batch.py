@@ -82,12 +82,14 @@ class BatchRunner:
         pad_id: int,
         prompt_lookup: bool = False,
         draft_tokens: int = 8,
+        grow_cache_in_place: bool = True,
     ) -> None:
         self.model = model
         self.device = device
         self.pad_id = pad_id
         self.prompt_lookup = prompt_lookup
         self.draft_tokens = draft_tokens
+        self.grow_cache_in_place = grow_cache_in_place
         self._rows: list[_Row] = []
         self._cache: Any = None
         #: Prompt-lookup totals since start: how often drafting pays off.
@@ -221,7 +223,7 @@ class BatchRunner:
             result.prefill_tokens += len(ids)
         input_ids, mask = input_ids.to(self.device), mask.to(self.device)
         positions = (mask.cumsum(-1) - 1).clamp(min=0)
-        cache = new_cache(self.model.config)
+        cache = new_cache(self.model.config, grow_in_place=self.grow_cache_in_place)
         logits = self._forward(input_ids, mask, positions, cache)[:, -1, :]
         result.forward_passes += 1
 

@@ -7,6 +7,9 @@ and writes new positions into it, reallocating only when it is full (growing by 
 quarter, so the copies cost O(1) per step on average). ``keys`` and ``values`` stay
 what the model expects: tensors of shape ``[batch, heads, positions, head_dim]``, here
 views into the larger buffers.
+
+``torch.compile`` cannot trace the in-place writes into a reallocated buffer, so with
+``--compile`` the layer concatenates like ``DynamicLayer`` (``grow_in_place=False``).
 """
 
 from __future__ import annotations
@@ -25,8 +28,9 @@ MIN_GROWTH = 256
 class SlabLayer(DynamicLayer):  # type: ignore[no-untyped-call]
     """One layer's keys and values with room to grow in place."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, grow_in_place: bool = True) -> None:
         super().__init__()  # type: ignore[no-untyped-call]
+        self.grow_in_place = grow_in_place
         self._key_buffer: torch.Tensor | None = None
         self._value_buffer: torch.Tensor | None = None
 
@@ -51,6 +55,12 @@ class SlabLayer(DynamicLayer):  # type: ignore[no-untyped-call]
         self, key_states: torch.Tensor, value_states: torch.Tensor, *args: Any, **kwargs: Any
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """Append this step's keys and values; return all of them (views)."""
+        if not self.grow_in_place:
+            if self.width() and self.keys is not None and self.values is not None:
+                key_states = torch.cat([self.keys, key_states], dim=-2)
+                value_states = torch.cat([self.values, value_states], dim=-2)
+            self.set(key_states, value_states)
+            return key_states, value_states
         old = self.width()
         new = old + key_states.shape[-2]
         buffer = self._key_buffer
@@ -77,13 +87,20 @@ class SlabLayer(DynamicLayer):  # type: ignore[no-untyped-call]
         self._key_buffer, self._value_buffer = key_buffer, value_buffer
 
 
-def new_cache(config: Any) -> Any:
+class ConcatLayer(SlabLayer):  # type: ignore[no-untyped-call]  # as SlabLayer.
+    """A :class:`SlabLayer` that concatenates, for transformers versions that make layers lazily."""
+
+    def __init__(self) -> None:
+        super().__init__(grow_in_place=False)
+
+
+def new_cache(config: Any, *, grow_in_place: bool = True) -> Any:
     """A ``DynamicCache`` for ``config`` whose layers are :class:`SlabLayer`."""
     cache = DynamicCache(config=config)
     if cache.layers:
-        cache.layers = [SlabLayer() for _ in cache.layers]
+        cache.layers = [SlabLayer(grow_in_place=grow_in_place) for _ in cache.layers]
     else:
-        cache.layer_class_to_replicate = SlabLayer
+        cache.layer_class_to_replicate = SlabLayer if grow_in_place else ConcatLayer
     return cache
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import torch  # noqa: TID251 -- tests of the daemon's torch code use torch.
 
 from lsp_server.daemon.kvcache import MIN_GROWTH, SlabLayer
@@ -11,8 +12,9 @@ def chunk(width: int, seed: int) -> torch.Tensor:
     return torch.randn(2, 3, width, 4, generator=torch.Generator().manual_seed(seed))
 
 
-def test_updates_equal_concatenation_across_reallocations() -> None:
-    layer = SlabLayer()
+@pytest.mark.parametrize("grow_in_place", [True, False])
+def test_updates_equal_concatenation_across_reallocations(grow_in_place: bool) -> None:
+    layer = SlabLayer(grow_in_place=grow_in_place)
     expected = chunk(5, 0)
     keys, values = layer.update(expected, -expected)
     for step in range(1, MIN_GROWTH * 2):
@@ -24,8 +26,9 @@ def test_updates_equal_concatenation_across_reallocations() -> None:
     assert layer.get_seq_length() == expected.shape[-2]
 
 
-def test_truncate_then_update_overwrites_the_dropped_positions() -> None:
-    layer = SlabLayer()
+@pytest.mark.parametrize("grow_in_place", [True, False])
+def test_truncate_then_update_overwrites_the_dropped_positions(grow_in_place: bool) -> None:
+    layer = SlabLayer(grow_in_place=grow_in_place)
     first, rejected, accepted = chunk(6, 1), chunk(4, 2), chunk(2, 3)
     layer.update(first, first)
     layer.update(rejected, rejected)
