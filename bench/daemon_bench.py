@@ -62,6 +62,7 @@ CPU_SHAPE = TinyShape(
 PEAK_BANDWIDTH = [
     ("H200", 4.8e12),
     ("H100 PCIe", 2.0e12),
+    ("H100 NVL", 3.9e12),
     ("H100", 3.35e12),
     ("A100-SXM4-80GB", 2.039e12),
     ("A100 80GB PCIe", 1.935e12),
@@ -368,6 +369,25 @@ def build_random_model(config_kwargs: dict[str, Any], device: str) -> Any:
     return model.eval()
 
 
+def serve_and_measure(
+    loaded: Any, settings: DaemonSettings, prompts: list[str], new_tokens: int, reps: int
+) -> dict[str, Any]:
+    """Serve ``loaded`` in-process and measure 1 and 16 concurrent requests."""
+    daemon = ThreadDaemon(loaded, settings)
+    try:
+        return {
+            str(c): median_run(
+                [
+                    asyncio.run(http_load(daemon.url, settings.model_name, prompts, new_tokens, c))
+                    for _ in range(reps)
+                ]
+            )
+            for c in (1, 16)
+        }
+    finally:
+        daemon.stop()
+
+
 def big_model_part(
     device_name: str, config_kwargs: dict[str, Any], new_tokens: int, reps: int
 ) -> dict[str, Any]:
@@ -409,25 +429,29 @@ def big_model_part(
         "generate": {"1": generate_baseline(loaded, prompts[:1], new_tokens, reps)},
     }
     settings = DaemonSettings(model="code-llama-7b-shape", port=0, max_batch_size=16)
-    daemon = ThreadDaemon(loaded, settings)
-    try:
-        result["daemon"] = {
-            str(c): median_run(
-                [
-                    asyncio.run(http_load(daemon.url, settings.model_name, prompts, new_tokens, c))
-                    for _ in range(reps)
-                ]
+    result["daemon"] = serve_and_measure(loaded, settings, prompts, new_tokens, reps)
+    if device.type == "cuda":
+        # The same with --compile; compiling may fail on some setups, which is a result too.
+        try:
+            loaded.model.forward = torch.compile(loaded.model.forward, dynamic=True)
+            compiled = DaemonSettings(
+                model="code-llama-7b-shape", port=0, max_batch_size=16, compile=True
             )
-            for c in (1, 16)
-        }
-    finally:
-        daemon.stop()
+            result["daemon_compile"] = serve_and_measure(
+                loaded, compiled, prompts, new_tokens, reps
+            )
+        except Exception as exc:
+            result["daemon_compile_error"] = f"{type(exc).__name__}: {exc}"[:500]
     if peak:
         tps = result["daemon"]["1"]["tokens_per_s"]
         result["bandwidth_fraction_batch1"] = weight_bytes * tps / peak
         result["bandwidth_fraction_batch1_generate"] = (
             weight_bytes * result["generate"]["1"]["tokens_per_s"] / peak
         )
+        if "daemon_compile" in result:
+            result["bandwidth_fraction_batch1_compile"] = (
+                weight_bytes * result["daemon_compile"]["1"]["tokens_per_s"] / peak
+            )
     return result
 
 
@@ -512,6 +536,19 @@ def markdown(results: dict[str, Any], command: str) -> str:
             + (f"{frac:.0%}" if frac is not None else "unknown GPU: no peak bandwidth in the table")
             + " |",
         ]
+        if "daemon_compile" in gpu:
+            compiled = gpu["daemon_compile"]
+            lines += [
+                f"| daemon --compile, 1 request | {compiled['1']['tokens_per_s']:.1f} tokens/s |",
+                f"| daemon --compile, 16 concurrent | {compiled['16']['tokens_per_s']:.1f} tokens/s |",
+            ]
+            if gpu.get("bandwidth_fraction_batch1_compile") is not None:
+                lines.append(
+                    "| fraction of the bandwidth limit at batch 1, --compile | "
+                    f"{gpu['bandwidth_fraction_batch1_compile']:.0%} |"
+                )
+        if "daemon_compile_error" in gpu:
+            lines.append(f"| daemon --compile | failed: {gpu['daemon_compile_error']} |")
     return "\n".join(lines) + "\n"
 
 
