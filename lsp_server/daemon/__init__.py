@@ -12,6 +12,7 @@ Module map:
 - ``protocol``: validation of ``/v1/completions`` bodies, OpenAI-style errors.
 - ``sequence``: per-sequence bookkeeping: incremental detokenizing, stop strings, finish.
 - ``sampling``, ``batch``: the torch side: one batched decoding step at a time.
+- ``kvcache``: a KV cache layer that grows in place instead of copying every step.
 - ``lookup``: prompt-lookup (n-gram) drafts for speculative decoding.
 - ``scheduler``: the asyncio queue that batches requests and runs steps on a worker thread.
 - ``server``: the aiohttp application.
