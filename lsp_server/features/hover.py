@@ -35,6 +35,7 @@ from lsp_server.features.preview_model import (
 )
 from lsp_server.features.preview_run import Memo, Truth, compute_truth
 from lsp_server.features.preview_target import Target, find_target
+from lsp_server.features.preview_warm import WarmLlc
 from lsp_server.model.client import BackendState
 from lsp_server.services import Services
 from lsp_server.syntax.span import Span
@@ -94,6 +95,7 @@ class PreviewState:
     _by_document: dict[str, list[str]] = field(default_factory=dict)
     _failures: dict[str, tuple[float, Prediction]] = field(default_factory=dict)
     max_in_flight: int = 0  # the most truth computations ever in flight (for the benchmark)
+    warm: WarmLlc | None = None  # llc processes started ahead (the server sets one)
 
     def in_flight(self) -> int:
         return sum(1 for flight in self.flights.values() if not flight.task.done())
@@ -144,7 +146,7 @@ class PreviewState:
             # Start only once the stale computation has killed its tools: at most one
             # computation's processes run per document.
             await asyncio.wait([stale])
-        return await compute_truth(text, target, services, self.memo)
+        return await compute_truth(text, target, services, self.memo, self.warm)
 
     def _landed(self, document: str, task: asyncio.Task[Truth]) -> None:
         flight = self.flights.get(document)
@@ -256,6 +258,24 @@ def _problem(services: Services, target: Target) -> HoverPreview | None:
     return HoverPreview(markdown, target.span, {"error": problem})
 
 
+_NO_TARGET = object()
+
+
+def _target(
+    text: str, line: int, col: int, services: Services, state: PreviewState
+) -> Target | None:
+    """find_target, remembered: parsing the RUN lines and the outline of a large file is
+    most of what a repeated hover costs."""
+    default = services.settings.preview.default_pipeline
+    key = ("target", hashlib.sha256(text.encode()).hexdigest(), line, col, default)
+    known = state.memo.get(key)
+    if known is not None:
+        return None if known is _NO_TARGET else known
+    target = find_target(text, line, col, default)
+    state.memo.put(key, _NO_TARGET if target is None else target)
+    return target
+
+
 async def hover_preview(
     text: str,
     line: int,
@@ -270,7 +290,7 @@ async def hover_preview(
     cursor is on neither a pass nor a ``define`` line. Raises :class:`Superseded` when a
     newer hover on the same document replaced this one."""
     started = time.monotonic()
-    target = find_target(text, line, col, services.settings.preview.default_pipeline)
+    target = _target(text, line, col, services, state)
     if target is None:
         return None
     problem = _problem(services, target)

@@ -22,6 +22,7 @@ from typing import Any
 
 from lsp_server.features.preview_ir import count_instructions, elf_berkeley_size
 from lsp_server.features.preview_target import Target, combined_pipeline
+from lsp_server.features.preview_warm import WarmLlc
 from lsp_server.llvm import llc
 from lsp_server.llvm.errors import ToolError
 from lsp_server.llvm.extract import extract_function
@@ -173,7 +174,9 @@ def _classify(result: ToolResult) -> Failure:
     return Failure("failed", result.describe_failure())
 
 
-async def _size(services: Services, ir: str, memo: Memo) -> tuple[int | None, str | None]:
+async def _size(
+    services: Services, ir: str, memo: Memo, warm: WarmLlc | None
+) -> tuple[int | None, str | None]:
     """Binary size of a printed module; keyed by its text, so an unchanged module is free."""
     key = ("size", hashlib.sha256(ir.encode()).hexdigest(), services.settings.target.triple)
     cached = memo.get(key)
@@ -181,7 +184,10 @@ async def _size(services: Services, ir: str, memo: Memo) -> tuple[int | None, st
         return cached  # type: ignore[no-any-return]
     toolchain = services.toolchain
     try:
-        obj = await llc.compile_object(toolchain, ir)
+        if warm is not None:
+            obj = await warm.compile(toolchain, ir)
+        else:
+            obj = await llc.compile_object(toolchain, ir)
         size = elf_berkeley_size(obj)
         if size is None:
             size = (await object_size(toolchain, obj)).binary_size
@@ -216,10 +222,16 @@ def _known_stage(services: Services, key: str, memo: Memo) -> Stage | None:
 
 
 async def _finish_stage(
-    services: Services, key: str, pipeline: str, ir: str, messages: str, memo: Memo
+    services: Services,
+    key: str,
+    pipeline: str,
+    ir: str,
+    messages: str,
+    memo: Memo,
+    warm: WarmLlc | None = None,
 ) -> Stage:
     """Count and measure opt's output, and remember the stage."""
-    counts, (size, size_error) = await asyncio.gather(_counts(ir), _size(services, ir, memo))
+    counts, (size, size_error) = await asyncio.gather(_counts(ir), _size(services, ir, memo, warm))
     stage = Stage(pipeline, ir, None, messages, counts, size, size_error)
     memo.put(key, stage)
     if services.cache is not None and size_error is None:
@@ -241,8 +253,12 @@ async def run_stage(
     pipeline: str,
     args: tuple[str, ...],
     memo: Memo,
+    warm: WarmLlc | None = None,
 ) -> Stage:
-    """``opt -S -passes=<pipeline> <args>`` on ``module``, with counts and size; cached."""
+    """``opt -S -passes=<pipeline> <args>`` on ``module``, with counts and size; cached.
+
+    ``warm`` compiles with llc processes started ahead (the server's); None starts llc
+    when needed."""
     key = _stage_key(services, module, pipeline, args)
     known = _known_stage(services, key, memo)
     if known is not None:
@@ -255,11 +271,11 @@ async def run_stage(
     messages = result.err[:_MAX_MESSAGES]
     if not result.ok:
         return Stage(pipeline, None, _classify(result), messages)
-    return await _finish_stage(services, key, pipeline, result.out, messages, memo)
+    return await _finish_stage(services, key, pipeline, result.out, messages, memo, warm)
 
 
 async def _both_stages(
-    services: Services, module: str, target: Target, memo: Memo
+    services: Services, module: str, target: Target, memo: Memo, warm: WarmLlc | None
 ) -> tuple[Stage, Stage] | None:
     """Both stages from one opt run (see :func:`combined_pipeline`), or None when that
     cannot be done; the caller then runs the two pipelines separately."""
@@ -288,8 +304,8 @@ async def _both_stages(
     if not result.ok or not result.err.startswith("; ModuleID = "):
         return None
     return await asyncio.gather(
-        _finish_stage(services, before_key, target.before, result.err, "", memo),
-        _finish_stage(services, after_key, target.after, result.out, "", memo),
+        _finish_stage(services, before_key, target.before, result.err, "", memo, warm),
+        _finish_stage(services, after_key, target.after, result.out, "", memo, warm),
     )
 
 
@@ -323,8 +339,11 @@ async def _pipeline_message(services: Services, target: Target, failure: Failure
     return failure.message
 
 
-async def compute_truth(text: str, target: Target, services: Services, memo: Memo) -> Truth:
-    """Run the target's two pipelines (concurrently) and explain any failure."""
+async def compute_truth(
+    text: str, target: Target, services: Services, memo: Memo, warm: WarmLlc | None = None
+) -> Truth:
+    """Run the target's pipelines (one opt run where possible, else two side by side) and
+    explain any failure."""
     version = services.toolchain.version_text
     notes = list(target.notes)
     module = text
@@ -346,11 +365,11 @@ async def compute_truth(text: str, target: Target, services: Services, memo: Mem
             notes.append(f"could not extract @{target.function} ({extracted}); ran on the module")
         else:
             module = extracted
-    both = await _both_stages(services, module, target, memo)
+    both = await _both_stages(services, module, target, memo, warm)
     if both is None:
         both = await asyncio.gather(
-            run_stage(services, module, target.before, target.args, memo),
-            run_stage(services, module, target.after, target.args, memo),
+            run_stage(services, module, target.before, target.args, memo, warm),
+            run_stage(services, module, target.after, target.args, memo, warm),
         )
     before, after = both
     error = None

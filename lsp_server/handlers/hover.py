@@ -19,6 +19,7 @@ from lsp_server.features.hover import (
 )
 from lsp_server.features.positions import Lines
 from lsp_server.features.preview_steps import pipeline_steps, resolve_request
+from lsp_server.features.preview_warm import WarmLlc
 
 if TYPE_CHECKING:
     from lsp_server.server import IrlensServer
@@ -64,7 +65,9 @@ def _position_json(lines: Lines, found: HoverPreview | PreviewUpdate) -> dict[st
 
 def register(server: IrlensServer) -> None:
     """Add the preview's handlers to ``server``."""
-    state = PreviewState()
+    # Spare llc processes wait for the next hover's modules (they exit with the server,
+    # when their stdin closes).
+    state = PreviewState(warm=WarmLlc())
 
     @server.feature(types.TEXT_DOCUMENT_HOVER)
     async def hover(ls: IrlensServer, params: types.HoverParams) -> types.Hover | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import json
 
@@ -14,7 +15,9 @@ from lsp_server.features.hover import PreviewState, hover_preview
 from lsp_server.features.preview_ir import count_instructions, elf_berkeley_size
 from lsp_server.features.preview_steps import pipeline_steps
 from lsp_server.features.preview_target import find_target
+from lsp_server.features.preview_warm import WarmLlc
 from lsp_server.llvm import llc, opt, size
+from lsp_server.llvm.errors import ToolError
 from lsp_server.model.cache import ResultCache
 from lsp_server.services import Services
 from lsp_server.syntax.runlines import find_pipelines
@@ -253,3 +256,24 @@ def test_cli_preview_text_and_json(capsys) -> None:
     assert main(["preview", path, "--pass", "no-such-pass"]) == 1
     assert "unknown pass 'no-such-pass'" in capsys.readouterr().out
     assert main(["preview", path, "--pipeline", "sroa", "--pass", "gvn"]) == 2
+
+
+async def test_llc_started_ahead_compiles_what_llc_compiles(toolchain) -> None:
+    warm = WarmLlc()
+    try:
+        ir = await opt.run_pipeline(toolchain, EXAMPLE, "")
+        expected = await llc.compile_object(toolchain, ir)
+        assert await warm.compile(toolchain, ir) == expected
+        # The first compile started spares for the next ones; wait until they are up.
+        await asyncio.gather(*warm._refill.values())
+        spares = warm._spares[warm.argv(toolchain, ir)]
+        assert len(spares) == 2 and all(s.alive for s in spares)
+        assert await warm.compile(toolchain, ir) == expected
+        with pytest.raises(ToolError, match="llc could not compile"):
+            await warm.compile(toolchain, "define void @f() {\n  bogus\n}\n")
+        slow = dataclasses.replace(toolchain, timeout=0.001)
+        with pytest.raises(ToolError, match="timed out"):
+            await warm.compile(slow, ir)
+    finally:
+        await warm.close()
+    assert warm._spares == {}

@@ -41,7 +41,9 @@ class Gate:
         self.release = asyncio.Event()
         self.running = asyncio.Event()
 
-    async def __call__(self, text: str, target: Target, services: Services, memo: object) -> Truth:
+    async def __call__(
+        self, text: str, target: Target, services: Services, memo: object, warm: object = None
+    ) -> Truth:
         self.started.append(target)
         self.running.set()
         try:
@@ -51,6 +53,17 @@ class Gate:
             raise
         stage = Stage(target.after, "define void @f() {\n  ret void\n}\n")
         return Truth(target, "19.1.7", text, stage, stage)
+
+
+async def running(gate: Gate, *tasks: asyncio.Future[object]) -> None:
+    """Wait until the fake computation runs; a request that failed first fails the test
+    instead of leaving it waiting forever."""
+    started = asyncio.ensure_future(gate.running.wait())
+    await asyncio.wait([started, *tasks], return_when=asyncio.FIRST_COMPLETED)
+    for task in tasks:
+        if task.done():
+            task.result()
+    assert started.done()
 
 
 @pytest.fixture
@@ -68,7 +81,7 @@ def services() -> Services:
 async def test_a_newer_hover_cancels_the_stale_computation(gate: Gate, services) -> None:
     state = PreviewState()
     first = asyncio.ensure_future(state.truth("doc", "v1", TARGET, services))
-    await gate.running.wait()
+    await running(gate, first)
     other = replace(TARGET, pass_text="sroa", before="", after="sroa")
     second = asyncio.ensure_future(state.truth("doc", "v1", other, services))
     await asyncio.sleep(0)  # let the second hover start and cancel the first
@@ -88,9 +101,9 @@ async def test_the_newer_computation_starts_after_the_stale_one_stopped(
     reaped = asyncio.Event()
     original = gate.__call__
 
-    async def stopping(text, target, services_, memo):
+    async def stopping(text, target, services_, memo, warm=None):
         try:
-            return await original(text, target, services_, memo)
+            return await original(text, target, services_, memo, warm)
         except asyncio.CancelledError:
             await reaped.wait()  # a killed tool still being waited for
             raise
@@ -98,7 +111,7 @@ async def test_the_newer_computation_starts_after_the_stale_one_stopped(
     monkeypatch.setattr(hover, "compute_truth", stopping)
     state = PreviewState()
     first = asyncio.ensure_future(state.truth("doc", "v1", TARGET, services))
-    await gate.running.wait()
+    await running(gate, first)
     other = replace(TARGET, pass_text="sroa", before="", after="sroa")
     second = asyncio.ensure_future(state.truth("doc", "v1", other, services))
     for _ in range(5):
@@ -116,7 +129,7 @@ async def test_an_identical_hover_shares_the_computation(gate: Gate, services) -
     state = PreviewState()
     first = asyncio.ensure_future(state.truth("doc", "v1", TARGET, services))
     second = asyncio.ensure_future(state.truth("doc", "v1", TARGET, services))
-    await gate.running.wait()
+    await running(gate, first, second)
     gate.release.set()
     assert (await first) is (await second)
     assert gate.started == [TARGET]
@@ -129,7 +142,7 @@ async def test_documents_do_not_cancel_each_other(gate: Gate, services) -> None:
     state = PreviewState()
     one = asyncio.ensure_future(state.truth("one", "v1", TARGET, services))
     two = asyncio.ensure_future(state.truth("two", "v1", TARGET, services))
-    await gate.running.wait()
+    await running(gate, one, two)
     await asyncio.sleep(0)
     gate.release.set()
     await one
@@ -141,7 +154,7 @@ async def test_documents_do_not_cancel_each_other(gate: Gate, services) -> None:
 async def test_a_cancelled_request_stops_its_computation(gate: Gate, services) -> None:
     state = PreviewState()
     request = asyncio.ensure_future(state.truth("doc", "v1", TARGET, services))
-    await gate.running.wait()
+    await running(gate, request)
     request.cancel()
     with pytest.raises(asyncio.CancelledError):
         await request
