@@ -115,7 +115,7 @@ def generate_baseline(
     loaded: Any, prompts: list[str], new_tokens: int, reps: int
 ) -> dict[str, float]:
     """``model.generate`` (greedy, EOS suppressed) on a left-padded batch of ``prompts``."""
-    import torch  # noqa: TID251 -- the benchmark measures torch itself.
+    import torch
 
     tokenizer = loaded.tokenizer
     tokenizer.padding_side = "left"
@@ -351,8 +351,8 @@ def cpu_part(new_tokens: int, reps: int) -> dict[str, Any]:
 
 def build_random_model(config_kwargs: dict[str, Any], device: str) -> Any:
     """A ``LlamaForCausalLM`` with random bfloat16 weights, built on ``device``."""
-    import torch  # noqa: TID251 -- the benchmark measures torch itself.
-    from transformers import LlamaConfig, LlamaForCausalLM  # noqa: TID251
+    import torch
+    from transformers import LlamaConfig, LlamaForCausalLM
 
     config = LlamaConfig(**config_kwargs)
     config._attn_implementation = "sdpa"
@@ -392,8 +392,8 @@ def big_model_part(
     device_name: str, config_kwargs: dict[str, Any], new_tokens: int, reps: int
 ) -> dict[str, Any]:
     """Random-weight model of ``config_kwargs`` on ``device_name``, served in-process."""
-    import torch  # noqa: TID251 -- the benchmark measures torch itself.
-    from transformers import AutoTokenizer  # noqa: TID251
+    import torch
+    from transformers import AutoTokenizer
 
     from lsp_server.daemon.loader import KV_MEMORY_FRACTION, LoadedModel, kv_bytes_per_token
 
@@ -457,7 +457,7 @@ def big_model_part(
 
 def gpu_part(new_tokens: int, reps: int) -> dict[str, Any] | None:
     """The 7B-shaped measurement, or None without CUDA."""
-    import torch  # noqa: TID251 -- the benchmark measures torch itself.
+    import torch
 
     if not torch.cuda.is_available():
         return None
@@ -558,8 +558,8 @@ def main() -> int:
     parser.add_argument("--reps", type=int, default=5)
     parser.add_argument("--skip-gpu", action="store_true")
     args = parser.parse_args()
-    import torch  # noqa: TID251 -- versions for the report.
-    import transformers  # noqa: TID251
+    import torch
+    import transformers
 
     results: dict[str, Any] = {
         "machine": {

@@ -67,7 +67,12 @@ class RawClient:
         """Seconds from process start to the initialize reply."""
         rid = self.request(
             "initialize",
-            {"processId": None, "rootUri": None, "capabilities": {}, "initializationOptions": options or {}},
+            {
+                "processId": None,
+                "rootUri": None,
+                "capabilities": {},
+                "initializationOptions": options or {},
+            },
         )
         at, _ = self.wait(lambda m: m.get("id") == rid)
         self.notify("initialized", {})

@@ -33,22 +33,23 @@ def big_module(lines: int = 2000) -> str:
     """Concatenate corpus modules (renaming clashes away) until the module has ``lines`` lines."""
     import re
 
-    parts, total, n = [], 0, 0
+    parts, total = [], 0
     header = ""
-    for path in sorted((CORPUS / "ir").glob("*.ll")):
+    for n, path in enumerate(sorted((CORPUS / "ir").glob("*.ll")), start=1):
         text = path.read_text()
         body = [
             line
             for line in text.splitlines()
-            if not line.startswith(("target ", "source_filename", "; ModuleID", "!", "attributes #"))
+            if not line.startswith(
+                ("target ", "source_filename", "; ModuleID", "!", "attributes #")
+            )
         ]
         if not header:
             header = "\n".join(line for line in text.splitlines() if line.startswith("target "))
-        n += 1
         chunk = "\n".join(body)
         # Give every module's symbols and metadata a unique suffix so they do not clash.
-        chunk = re.sub(r"@([\w.$]+)", lambda m: f"@{m[1]}.m{n}", chunk)
-        chunk = re.sub(r"%(struct|union)\.([\w.]+)", lambda m: f"%{m[1]}.{m[2]}.m{n}", chunk)
+        chunk = re.sub(r"@([\w.$]+)", rf"@\1.m{n}", chunk)
+        chunk = re.sub(r"%(struct|union)\.([\w.]+)", rf"%\1.\2.m{n}", chunk)
         chunk = re.sub(r"![\w.]+", "", chunk)
         chunk = re.sub(r"#\d+", "", chunk)
         chunk = re.sub(r",\s*(?=\n|$)", "", chunk)
@@ -95,7 +96,9 @@ def measure_diagnostics(text: str, changes: int) -> tuple[list[float], float, bo
                 "contentChanges": [{"text": "\n".join(edited) + "\n"}],
             },
         )
-        at, message = client.wait(lambda m: is_diag(m) and m["params"].get("version") == version)
+        at, message = client.wait(
+            lambda m, v=version: is_diag(m) and m["params"].get("version") == v
+        )
         assert bool(message["params"]["diagnostics"]) == broken
         latencies.append(at - sent)
     rss = client.rss_mb()
@@ -124,11 +127,20 @@ def main() -> int:
     p95 = percentile(latencies, 0.95) * 1000
     result = {
         "machine": {"python": sys.version.split()[0], "platform": platform.platform()},
-        "initialize_ms": {"irlens_median": irlens_ms, "minimal_median": minimal_ms, "ratio": ratio,
-                          "irlens_all": [t * 1000 for t in init["irlens"]],
-                          "minimal_all": [t * 1000 for t in init["minimal"]]},
-        "diagnostics_ms": {"module_lines": text.count("\n"), "module_valid": valid,
-                           "p50": p50, "p95": p95, "n": len(latencies)},
+        "initialize_ms": {
+            "irlens_median": irlens_ms,
+            "minimal_median": minimal_ms,
+            "ratio": ratio,
+            "irlens_all": [t * 1000 for t in init["irlens"]],
+            "minimal_all": [t * 1000 for t in init["minimal"]],
+        },
+        "diagnostics_ms": {
+            "module_lines": text.count("\n"),
+            "module_valid": valid,
+            "p50": p50,
+            "p95": p95,
+            "n": len(latencies),
+        },
         "rss_mb": rss,
         "targets": {"initialize_ratio": 1.3, "diagnostics_p95_ms": 150, "rss_mb": 80},
         "pass": {"initialize": ratio <= 1.3, "diagnostics": p95 < 150, "memory": rss < 80},

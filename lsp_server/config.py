@@ -281,7 +281,9 @@ def markdown() -> str:
         bounds = ""
         if spec.minimum is not None or spec.maximum is not None:
             bounds = f", from {spec.minimum} to {spec.maximum}"
-        out.append(f"{spec.description} ({spec.type}, default `{json.dumps(spec.default)}`{bounds})\n")
+        out.append(
+            f"{spec.description} ({spec.type}, default `{json.dumps(spec.default)}`{bounds})\n"
+        )
     return "\n".join(out)
 
 

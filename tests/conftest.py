@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from testdata import CORPUS
 
 from lsp_server.llvm.toolchain import Toolchain, discover
+from testdata import CORPUS
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:

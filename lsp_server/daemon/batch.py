@@ -19,8 +19,8 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import torch  # noqa: TID251 -- the daemon is the one place torch belongs.
-import torch.nn.functional as F  # noqa: TID251 -- as above.
+import torch
+import torch.nn.functional as F
 
 from lsp_server.daemon.kvcache import SlabLayer, layers, new_cache
 from lsp_server.daemon.lookup import DraftIndex

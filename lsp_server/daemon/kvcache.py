@@ -16,9 +16,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import torch  # noqa: TID251 -- the daemon is the one place torch belongs.
-from transformers import DynamicCache  # noqa: TID251 -- as above.
-from transformers.cache_utils import DynamicLayer  # noqa: TID251 -- as above.
+import torch
+from transformers import DynamicCache
+from transformers.cache_utils import DynamicLayer
 
 #: Spare positions added on each reallocation, at least.
 MIN_GROWTH = 256

@@ -13,8 +13,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-import torch  # noqa: TID251 -- the daemon is the one place torch belongs.
-from transformers import AutoModelForCausalLM, AutoTokenizer  # noqa: TID251 -- as above.
+import torch
+from transformers import AutoModelForCausalLM, AutoTokenizer
 
 logger = logging.getLogger(__name__)
 

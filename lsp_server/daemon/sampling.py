@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import torch  # noqa: TID251 -- the daemon is the one place torch belongs.
+import torch
 
 from lsp_server.daemon.protocol import SamplingParams
 

@@ -88,9 +88,9 @@ def build_tiny_checkpoint(
     ``texts`` are extra training text for the tokenizer (IR or assembly files); the
     built-in sample is always included. Returns ``path``.
     """
-    import torch  # noqa: TID251 -- this module builds a model, like the rest of the daemon.
+    import torch
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors, trainers
-    from transformers import (  # noqa: TID251 -- as above.
+    from transformers import (
         GenerationConfig,
         LlamaConfig,
         LlamaForCausalLM,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-import torch  # noqa: TID251 -- tests of the daemon's torch code use torch.
+import torch
 
 from lsp_server.daemon.kvcache import MIN_GROWTH, SlabLayer
 
