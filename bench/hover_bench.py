@@ -265,6 +265,7 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=40)
     parser.add_argument("--burst", type=int, default=50)
     args = parser.parse_args()
+    load_before = os.getloadavg()
     text = build_module()
     lines = text.count("\n")
     functions = text.count("\ndefine ")
@@ -287,6 +288,7 @@ def main() -> int:
         "burst": llvm["burst"],
         "machine": {
             "cpus": os.cpu_count(),
+            "load_average_1min": {"start": load_before[0], "end": os.getloadavg()[0]},
             "python": platform.python_version(),
             "platform": platform.platform(),
         },
@@ -356,7 +358,8 @@ def main() -> int:
         "",
         f"Hovering `{PASS}` in `{PIPELINE}` on a {lines}-line module of {functions} corpus "
         "functions, through `irlens serve --no-cache` over stdio (diagnostics off); "
-        f"{os.cpu_count()} CPUs.",
+        f"{os.cpu_count()} CPUs, 1-minute load average {load_before[0]:.1f} at the start and "
+        f"{os.getloadavg()[0]:.1f} at the end (other work shared the machine).",
         "",
         *table,
         "",

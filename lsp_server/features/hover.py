@@ -135,7 +135,11 @@ class PreviewState:
             raise
         finally:
             flight.waiters -= 1
-        if truth.before.ir is not None or truth.error is not None:
+        timed_out = any(
+            stage.failure is not None and stage.failure.kind == "timeout"
+            for stage in (truth.before, truth.after)
+        )
+        if not timed_out:
             self.memo.put(key, truth)
         return truth
 

@@ -21,7 +21,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from lsp_server.features.preview_ir import count_instructions, elf_berkeley_size
-from lsp_server.features.preview_target import Target, combined_pipeline
+from lsp_server.features.preview_split import combined_pipeline
+from lsp_server.features.preview_target import Target
 from lsp_server.features.preview_warm import WarmLlc
 from lsp_server.llvm import llc
 from lsp_server.llvm.errors import ToolError
