@@ -19,9 +19,13 @@ from typing import Any
 from lsp_server.commands.common import print_json, services_from_args
 from lsp_server.features.hover import preview_text
 from lsp_server.features.preview import preview_json, render_markdown
-from lsp_server.features.preview_target import Target, pipeline_target, run_line_pipelines
+from lsp_server.features.preview_target import (
+    Target,
+    pass_target,
+    pipeline_target,
+    run_line_pipelines,
+)
 from lsp_server.llvm.toolchain import MissingToolError
-from lsp_server.syntax.pipeline import leaves, parse_pipeline, truncate
 
 
 def add_parser(
@@ -43,31 +47,6 @@ def add_parser(
     add_common_flags(parser)
 
 
-def _pass_in(
-    text: str, pipeline: str, pass_name: str, function: str | None, args: tuple[str, ...]
-) -> Target | None:
-    nodes, _ = parse_pipeline(pipeline)
-    found = leaves(nodes)
-    for index, leaf in enumerate(found):
-        if pass_name in (leaf.name, leaf.text):
-            base = pipeline_target(text, pipeline, function, args)
-            return Target(
-                kind="pass",
-                pipeline=pipeline,
-                pass_text=leaf.text,
-                before=truncate(nodes, index, inclusive=False),
-                after=truncate(nodes, index, inclusive=True),
-                model_passes=leaf.text,
-                args=args,
-                function=base.function,
-                extract=False,
-                span=base.span,
-                leaf_index=index,
-                leaf_count=len(found),
-            )
-    return None
-
-
 def choose_target(
     text: str,
     pass_name: str | None,
@@ -84,12 +63,12 @@ def choose_target(
                 args = ref_args
         if pass_name is None:
             return pipeline_target(text, pipeline, function, args)
-        return _pass_in(text, pipeline, pass_name, function, args) or (
+        return pass_target(text, pipeline, pass_name, function, args) or (
             f"no pass {pass_name!r} in the pipeline {pipeline!r}"
         )
     if pass_name is not None:
         for ref, ref_args in run_lines:
-            found = _pass_in(text, ref.text, pass_name, function, ref_args)
+            found = pass_target(text, ref.text, pass_name, function, ref_args)
             if found is not None:
                 return found
         return pipeline_target(text, pass_name, function)

@@ -275,6 +275,18 @@ async def run_stage(
     return await _finish_stage(services, key, pipeline, result.out, messages, memo, warm)
 
 
+# How the last line of a printed module can start.
+_MODULE_END = re.compile(r"(?:\}|attributes #|!|declare |define |@|%|\$|target |source_filename)")
+
+
+def _only_module(err: str) -> bool:
+    """Whether opt's stderr is one printed module and nothing else."""
+    if not err.startswith("; ModuleID = "):
+        return False
+    last = err.rstrip("\n").rsplit("\n", 1)[-1]
+    return _MODULE_END.match(last) is not None or last.startswith("; ModuleID = ")
+
+
 async def _both_stages(
     services: Services, module: str, target: Target, memo: Memo, warm: WarmLlc | None
 ) -> tuple[Stage, Stage] | None:
@@ -300,9 +312,13 @@ async def _both_stages(
         stdin=module,
         timeout=services.toolchain.timeout,
     )
+    if result.timed_out:
+        failure = _classify(result)
+        return Stage(target.before, None, failure), Stage(target.after, None, failure)
     # The print pass writes the "before" module to stderr; anything else there (a warning,
-    # a remark) would be mixed into it, so such runs are redone the plain way.
-    if not result.ok or not result.err.startswith("; ModuleID = "):
+    # a remark) would be mixed into it, so such runs, and failures, which the two plain
+    # runs attribute to their side, are redone the plain way.
+    if not result.ok or not _only_module(result.err):
         return None
     return await asyncio.gather(
         _finish_stage(services, before_key, target.before, result.err, "", memo, warm),

@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from lsp_server.syntax.ir import IrModule, parse_module
-from lsp_server.syntax.pipeline import truncate
+from lsp_server.syntax.pipeline import leaves, parse_pipeline, truncate
 from lsp_server.syntax.runlines import PipelineRef, parse_run_lines, pass_at
 from lsp_server.syntax.shell import Stage, split_commands, tokenize
 from lsp_server.syntax.span import Pos, Span, split_lines
@@ -310,3 +310,30 @@ def run_line_pipelines(text: str) -> list[tuple[PipelineRef, tuple[str, ...]]]:
             args, _ = opt_arguments(run_line.command, pipeline)
             found.append((pipeline, args))
     return found
+
+
+def pass_target(
+    text: str, pipeline: str, pass_name: str, function: str | None, args: tuple[str, ...] = ()
+) -> Target | None:
+    """A target for the first pass named ``pass_name`` (or written so, with parameters)
+    in ``pipeline``, as if hovered there; None when the pipeline has no such pass."""
+    nodes, _ = parse_pipeline(pipeline)
+    found = leaves(nodes)
+    for index, leaf in enumerate(found):
+        if pass_name in (leaf.name, leaf.text):
+            base = pipeline_target(text, pipeline, function, args)
+            return Target(
+                kind="pass",
+                pipeline=pipeline,
+                pass_text=leaf.text,
+                before=truncate(nodes, index, inclusive=False),
+                after=truncate(nodes, index, inclusive=True),
+                model_passes=leaf.text,
+                args=args,
+                function=base.function,
+                extract=False,
+                span=base.span,
+                leaf_index=index,
+                leaf_count=len(found),
+            )
+    return None
