@@ -17,6 +17,12 @@ from lsp_server.syntax.pipeline import PipelineNode, parse_pipeline, truncate
 # pass sees only its function, so running the functions through the first half and then
 # through the second gives the module the whole adaptor gives.
 _SPLITTABLE = frozenset({"module", "function"})
+# Names opt parses itself at module level (adaptors and the default pipelines), which
+# --print-passes does not list as module passes.
+_MODULE_LEVEL = frozenset(
+    {"module", "cgscc", "function", "repeat", "default", "thinlto-pre-link", "thinlto"}
+    | {"lto-pre-link", "lto"}
+)
 # Passes whose own output goes to stderr, where the combined run prints the "before".
 _PRINTING = ("print", "debugify", "check-debugify", "dot-", "view-", "verify")
 
@@ -31,7 +37,7 @@ def _top_level(node: PipelineNode, kinds: dict[str, frozenset[str]]) -> str | No
         if analysis in kinds.get("function-analyses", frozenset()):
             return "function"
         return None
-    if name in ("module", "cgscc", "function", "repeat") or name in kinds.get("module", ()):
+    if name in _MODULE_LEVEL or name in kinds.get("module", ()):
         return "module"
     if name in kinds.get("cgscc", ()) or name == "devirt":
         return "cgscc"

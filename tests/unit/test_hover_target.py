@@ -166,3 +166,11 @@ def test_no_single_run_where_a_cut_would_change_the_result() -> None:
     assert _combined("repeat<2>(sroa,gvn)", "gvn") is None
     assert _combined("inline,sroa", "sroa") is None  # a CGSCC pipeline
     assert _combined("sroa,print", "print") is None  # printers print to stderr themselves
+
+
+def test_define_line_runs_once_with_the_default_pipeline() -> None:
+    text = BODY
+    line = next(i for i, t in enumerate(text.splitlines()) if "@second" in t)
+    target = find_target(text, line, 3, "default<Oz>")
+    assert target is not None
+    assert combined_pipeline(target, KINDS) == "print,default<Oz>"
