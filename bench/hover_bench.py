@@ -200,6 +200,28 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[index]
 
 
+def tool_floor(text: str) -> float:
+    """Milliseconds for the least any preview must run, measured between the hovers: one
+    opt run of the pipeline, then one llc of its output, started cold as usual."""
+    started = time.perf_counter()
+    out = subprocess.run(
+        ["opt-19", "-S", "-o", "-", f"-passes={PIPELINE.replace(PASS, 'print,' + PASS)}"],
+        input=text,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    with tempfile.TemporaryDirectory() as tmp:
+        subprocess.run(
+            ["llc-19", "-filetype=obj", "-o", str(Path(tmp, "out.o")), "-"],
+            input=out,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+    return (time.perf_counter() - started) * 1000
+
+
 def measure_llvm_only(text: str, runs: int, burst: int) -> dict[str, Any]:
     session = Session(text, {})
     try:
@@ -207,11 +229,13 @@ def measure_llvm_only(text: str, runs: int, burst: int) -> dict[str, Any]:
             session.change(10_000 + value)
             session.hover()
         uncached: list[float] = []
+        floor: list[float] = []
         for value in range(runs):
             session.change(value + 1)
             ms, message = session.hover()
             assert "```diff" in _markdown(message), _markdown(message)[:500]
             uncached.append(ms)
+            floor.append(tool_floor(session.text))
         repeat = [session.hover()[0] for _ in range(runs)]
         with ChildSampler(session.client.proc.pid) as sampler:
             ids = set()
@@ -227,6 +251,7 @@ def measure_llvm_only(text: str, runs: int, burst: int) -> dict[str, Any]:
         )
         return {
             "uncached_ms": uncached,
+            "floor_ms": floor,
             "repeat_ms": repeat,
             "burst": {
                 "hovers": burst,
@@ -280,6 +305,7 @@ def main() -> int:
         "runs": args.runs,
         "uncached_p50_ms": statistics.median(uncached),
         "uncached_p95_ms": percentile(uncached, 95),
+        "tool_floor_p50_ms": statistics.median(llvm["floor_ms"]),
         "repeat_p50_ms": statistics.median(repeat),
         "repeat_p95_ms": percentile(repeat, 95),
         "model_calls_first_hover": model["first_calls"],
@@ -294,6 +320,7 @@ def main() -> int:
         },
         "raw": {
             "uncached_ms": uncached,
+            "floor_ms": llvm["floor_ms"],
             "repeat_ms": repeat,
             "model_repeat_ms": model["repeat_ms"],
         },
@@ -313,6 +340,12 @@ def main() -> int:
             f"{summary['uncached_p95_ms']:.1f} ms",
             "< 150 ms",
             summary["uncached_p95_ms"] < 150,
+        ),
+        (
+            "the tools alone, p50: one opt run then one llc, between the hovers",
+            f"{summary['tool_floor_p50_ms']:.1f} ms",
+            "",
+            None,
         ),
         ("repeat hover, p50", f"{summary['repeat_p50_ms']:.1f} ms", "", None),
         (

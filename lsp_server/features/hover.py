@@ -94,6 +94,7 @@ class PreviewState:
     predictions: dict[str, asyncio.Task[Prediction]] = field(default_factory=dict)
     _by_document: dict[str, list[str]] = field(default_factory=dict)
     _failures: dict[str, tuple[float, Prediction]] = field(default_factory=dict)
+    _winding: dict[str, set[asyncio.Task[Truth]]] = field(default_factory=dict)
     max_in_flight: int = 0  # the most truth computations ever in flight (for the benchmark)
     warm: WarmLlc | None = None  # llc processes started ahead (the server sets one)
 
@@ -115,13 +116,15 @@ class PreviewState:
             return known  # type: ignore[no-any-return]
         flight = self.flights.get(document)
         if flight is None or flight.key != key or flight.task.done():
-            stale = None
-            if flight is not None and not flight.task.done():
-                stale = flight.task
-                stale.cancel()
+            # Every earlier computation of the document still winding down, not only the
+            # last one: a computation cancelled before it started waits for nothing.
+            stale = {t for t in self._winding.get(document, set()) if not t.done()}
+            for old in stale:
+                old.cancel()
             task = asyncio.ensure_future(self._compute(stale, text, target, services))
             flight = _Flight(key, task)
             self.flights[document] = flight
+            self._winding.setdefault(document, set()).add(task)
             task.add_done_callback(functools.partial(self._landed, document))
             self.max_in_flight = max(self.max_in_flight, self.in_flight())
         flight.waiters += 1
@@ -144,18 +147,23 @@ class PreviewState:
         return truth
 
     async def _compute(
-        self, stale: asyncio.Task[Truth] | None, text: str, target: Target, services: Services
+        self, stale: set[asyncio.Task[Truth]], text: str, target: Target, services: Services
     ) -> Truth:
-        if stale is not None:
-            # Start only once the stale computation has killed its tools: at most one
+        if stale:
+            # Start only once the stale computations have killed their tools: at most one
             # computation's processes run per document.
-            await asyncio.wait([stale])
+            await asyncio.wait(stale)
         return await compute_truth(text, target, services, self.memo, self.warm)
 
     def _landed(self, document: str, task: asyncio.Task[Truth]) -> None:
         flight = self.flights.get(document)
         if flight is not None and flight.task is task:
             del self.flights[document]
+        winding = self._winding.get(document)
+        if winding is not None:
+            winding.discard(task)
+            if not winding:
+                del self._winding[document]
         if not task.cancelled() and task.exception() is not None:
             log.debug("preview computation failed", exc_info=task.exception())
 

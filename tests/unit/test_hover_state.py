@@ -220,3 +220,41 @@ def test_steps_of_the_whole_module_keep_every_unit() -> None:
     ]
     assert [s.changed for s in steps] == [False, True, False, False, True]
     assert steps[-1].ir is not None and "@g" not in steps[-1].ir
+
+
+async def test_a_chain_of_hovers_never_overlaps_computations(
+    gate: Gate, services, monkeypatch
+) -> None:
+    """Three quick hovers: the third starts only after the first has stopped, even though
+    the second (which was waiting for the first) was cancelled at once."""
+    reaped = asyncio.Event()
+    original = gate.__call__
+    live: list[Target] = []
+    most = 0
+
+    async def tracked(text, target, services_, memo, warm=None):
+        nonlocal most
+        live.append(target)
+        most = max(most, len(live))
+        try:
+            return await original(text, target, services_, memo, warm)
+        except asyncio.CancelledError:
+            await reaped.wait()
+            raise
+        finally:
+            live.remove(target)
+
+    monkeypatch.setattr(hover, "compute_truth", tracked)
+    state = PreviewState()
+    targets = [replace(TARGET, after=f"sroa,gvn{i}") for i in range(3)]
+    first = asyncio.ensure_future(state.truth("doc", "v1", targets[0], services))
+    await running(gate, first)
+    rest = [asyncio.ensure_future(state.truth("doc", "v1", t, services)) for t in targets[1:]]
+    for _ in range(5):
+        await asyncio.sleep(0)
+    reaped.set()
+    gate.release.set()
+    results = await asyncio.gather(first, *rest, return_exceptions=True)
+    assert isinstance(results[0], Superseded) and isinstance(results[1], Superseded)
+    assert results[2].target == targets[2]
+    assert most == 1
