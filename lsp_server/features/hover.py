@@ -119,8 +119,10 @@ class PreviewState:
             # Every earlier computation of the document still winding down, not only the
             # last one: a computation cancelled before it started waits for nothing.
             stale = {t for t in self._winding.get(document, set()) if not t.done()}
-            for old in stale:
-                old.cancel()
+            if flight is not None and not flight.task.done():
+                # Only the current one: cancelling one again while it waits for its killed
+                # tool to exit would cut that wait short.
+                flight.task.cancel()
             task = asyncio.ensure_future(self._compute(stale, text, target, services))
             flight = _Flight(key, task)
             self.flights[document] = flight
