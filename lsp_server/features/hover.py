@@ -35,7 +35,7 @@ from lsp_server.features.preview_model import (
 )
 from lsp_server.features.preview_run import Memo, Truth, compute_truth
 from lsp_server.features.preview_target import Target, find_target
-from lsp_server.features.preview_warm import WarmLlc
+from lsp_server.features.preview_warm import WarmTools
 from lsp_server.model.client import BackendState
 from lsp_server.services import Services
 from lsp_server.syntax.span import Span
@@ -96,7 +96,7 @@ class PreviewState:
     _failures: dict[str, tuple[float, Prediction]] = field(default_factory=dict)
     _winding: dict[str, set[asyncio.Task[Truth]]] = field(default_factory=dict)
     max_in_flight: int = 0  # the most truth computations ever in flight (for the benchmark)
-    warm: WarmLlc | None = None  # llc processes started ahead (the server sets one)
+    warm: WarmTools | None = None  # opt and llc started ahead (the server sets one)
 
     def in_flight(self) -> int:
         return sum(1 for flight in self.flights.values() if not flight.task.done())

@@ -23,7 +23,7 @@ from typing import Any
 from lsp_server.features.preview_ir import count_instructions, elf_berkeley_size
 from lsp_server.features.preview_split import combined_pipeline
 from lsp_server.features.preview_target import Target
-from lsp_server.features.preview_warm import WarmLlc
+from lsp_server.features.preview_warm import WarmTools
 from lsp_server.llvm import llc
 from lsp_server.llvm.errors import ToolError
 from lsp_server.llvm.extract import extract_function
@@ -176,7 +176,7 @@ def _classify(result: ToolResult) -> Failure:
 
 
 async def _size(
-    services: Services, ir: str, memo: Memo, warm: WarmLlc | None
+    services: Services, ir: str, memo: Memo, warm: WarmTools | None
 ) -> tuple[int | None, str | None]:
     """Binary size of a printed module; keyed by its text, so an unchanged module is free."""
     key = ("size", hashlib.sha256(ir.encode()).hexdigest(), services.settings.target.triple)
@@ -229,7 +229,7 @@ async def _finish_stage(
     ir: str,
     messages: str,
     memo: Memo,
-    warm: WarmLlc | None = None,
+    warm: WarmTools | None = None,
 ) -> Stage:
     """Count and measure opt's output, and remember the stage."""
     counts, (size, size_error) = await asyncio.gather(_counts(ir), _size(services, ir, memo, warm))
@@ -240,12 +240,28 @@ async def _finish_stage(
     return stage
 
 
-def _opt_argv(services: Services, pipeline: str, args: tuple[str, ...]) -> list[str]:
-    argv = [services.toolchain.path("opt"), "-S", "-o", "-"]
+async def _run_opt(
+    services: Services,
+    pipeline: str,
+    args: tuple[str, ...],
+    module: str,
+    warm: WarmTools | None,
+) -> ToolResult:
+    """``opt -S -o - -passes=<pipeline> <args>`` on ``module``, by a spare when there is
+    one (the server's), else by the runner."""
+    toolchain = services.toolchain
+    options = ["-S", "-o", "-"]
     if pipeline:
-        argv.append(f"-passes={pipeline}")
-    argv.extend(args)
-    return argv
+        options.append(f"-passes={pipeline}")
+    options.extend(args)
+    started = time.perf_counter()
+    if warm is not None:
+        result = await warm.opt(toolchain, options, module)
+    else:
+        argv = [toolchain.path("opt"), *options]
+        result = await run_tool(argv, stdin=module, timeout=toolchain.timeout)
+    log.debug("opt -passes=%s: %.1f ms", pipeline, (time.perf_counter() - started) * 1000)
+    return result
 
 
 async def run_stage(
@@ -254,21 +270,17 @@ async def run_stage(
     pipeline: str,
     args: tuple[str, ...],
     memo: Memo,
-    warm: WarmLlc | None = None,
+    warm: WarmTools | None = None,
 ) -> Stage:
     """``opt -S -passes=<pipeline> <args>`` on ``module``, with counts and size; cached.
 
-    ``warm`` compiles with llc processes started ahead (the server's); None starts llc
-    when needed."""
+    ``warm`` runs opt and llc with processes started ahead (the server's); None starts
+    them when needed."""
     key = _stage_key(services, module, pipeline, args)
     known = _known_stage(services, key, memo)
     if known is not None:
         return known
-    started = time.perf_counter()
-    result = await run_tool(
-        _opt_argv(services, pipeline, args), stdin=module, timeout=services.toolchain.timeout
-    )
-    log.debug("opt -passes=%s: %.1f ms", pipeline, (time.perf_counter() - started) * 1000)
+    result = await _run_opt(services, pipeline, args, module, warm)
     messages = result.err[:_MAX_MESSAGES]
     if not result.ok:
         return Stage(pipeline, None, _classify(result), messages)
@@ -288,7 +300,7 @@ def _only_module(err: str) -> bool:
 
 
 async def _both_stages(
-    services: Services, module: str, target: Target, memo: Memo, warm: WarmLlc | None
+    services: Services, module: str, target: Target, memo: Memo, warm: WarmTools | None
 ) -> tuple[Stage, Stage] | None:
     """Both stages from one opt run (see :func:`combined_pipeline`), or None when that
     cannot be done; the caller then runs the two pipelines separately."""
@@ -307,11 +319,7 @@ async def _both_stages(
     pipeline = combined_pipeline(target, registry.by_kind)
     if pipeline is None:
         return None
-    result = await run_tool(
-        _opt_argv(services, pipeline, target.args),
-        stdin=module,
-        timeout=services.toolchain.timeout,
-    )
+    result = await _run_opt(services, pipeline, target.args, module, warm)
     if result.timed_out:
         failure = _classify(result)
         return Stage(target.before, None, failure), Stage(target.after, None, failure)
@@ -357,7 +365,7 @@ async def _pipeline_message(services: Services, target: Target, failure: Failure
 
 
 async def compute_truth(
-    text: str, target: Target, services: Services, memo: Memo, warm: WarmLlc | None = None
+    text: str, target: Target, services: Services, memo: Memo, warm: WarmTools | None = None
 ) -> Truth:
     """Run the target's pipelines (one opt run where possible, else two side by side) and
     explain any failure."""

@@ -1,15 +1,26 @@
-"""llc started ahead of need, so a hover does not wait for it to load.
+"""opt and llc started ahead of need, so a hover does not wait for them to load.
 
 Starting an LLVM tool costs more than the work a hover gives it: loading libLLVM and
-running its static initialisers takes 20-40 ms on a small machine, compiling a 500-line
-module about as much. llc's command line does not depend on the module (it reads the IR
-from stdin), so a spare llc can be started before a hover needs it and wait, blocked on
-its stdin, until the module arrives. opt cannot be started early: its pipeline is part of
-its command line.
+running its static initialisers takes 15-40 ms on a small machine, running a few passes
+on a 500-line module or compiling it about as much. So spare processes are started before
+a hover needs them and wait, blocked, until it does:
 
-Every run keeps the runner's guarantees (lsp_server.llvm.runner): an argv list, a private
-temporary directory, a timeout, an address-space limit, no core files, cancellation kills
-the child. A spare that died meanwhile is replaced by a fresh start.
+- llc's command line does not depend on the module, so a spare llc simply waits on its
+  stdin for the module;
+- opt's pipeline is part of its command line, which is not known in advance. A spare opt
+  is started as ``opt @args.rsp`` where ``args.rsp`` is a named pipe: LLVM opens and reads
+  response files (as a stream, for a pipe) while it parses its command line, after
+  loading and initialising, so the spare waits there until the hover writes the real
+  arguments. A spare that is not waiting there yet is replaced by a plain start with an
+  ordinary response file.
+
+Every run keeps the runner's guarantees (lsp_server.llvm.runner): an argv list (written
+to the response file with every special character escaped), a private temporary
+directory, a timeout, a cap on the output, an address-space limit, no core files, and
+cancellation kills the child. The limits are set from outside with ``prlimit`` right
+after the start, before the child gets any input: without a ``preexec_fn`` Python starts
+the child with vfork, several times faster than a fork of the whole server. A spare that
+died meanwhile is replaced by a fresh start.
 """
 
 from __future__ import annotations
@@ -18,33 +29,51 @@ import asyncio
 import contextlib
 import logging
 import os
+import re
 import resource
 import signal
 import tempfile
+import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from lsp_server.llvm.errors import ToolError
 from lsp_server.llvm.llc import module_triple
-from lsp_server.llvm.runner import DEFAULT_MEMORY_MB, ToolResult
+from lsp_server.llvm.runner import DEFAULT_MEMORY_MB, DEFAULT_OUTPUT_CAP, ToolResult
 from lsp_server.llvm.toolchain import Toolchain
 
 log = logging.getLogger(__name__)
 
 #: Spares kept per command line: a preview compiles its two modules side by side.
-SPARES = 2
+LLC_SPARES = 2
+#: A preview runs one opt (two where one run cannot give both sides).
+OPT_SPARES = 2
+#: Spares are started this long after a run, when the hover that used one is done, so
+#: that starting them does not compete with its work.
+REFILL_DELAY = 0.1
 _OUTPUT = "out.o"
-_MAX_STDERR = 1 << 20
+_ARGS = "args.rsp"
+_CHUNK = 1 << 16
+_SPECIAL = re.compile(r"""([\s\\'"])""")
 
 
-def _limits() -> None:
+def _limit(pid: int) -> None:
     limit = DEFAULT_MEMORY_MB * 1024 * 1024
-    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    with contextlib.suppress(ProcessLookupError, PermissionError, OSError):
+        resource.prlimit(pid, resource.RLIMIT_AS, (limit, limit))
+        resource.prlimit(pid, resource.RLIMIT_CORE, (0, 0))
+
+
+def response_file(args: Sequence[str]) -> bytes:
+    """``args`` as an LLVM response file: one per line, GNU quoting (a backslash makes
+    the next character literal), so each argument arrives exactly as given."""
+    return "".join(_SPECIAL.sub(r"\\\1", arg) + "\n" for arg in args).encode()
 
 
 @dataclass
 class _Started:
+    argv: tuple[str, ...]
     proc: asyncio.subprocess.Process
     workdir: tempfile.TemporaryDirectory[str]
 
@@ -57,6 +86,22 @@ class _Started:
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(self.proc.pid, signal.SIGKILL)
 
+    def send_args(self, args: Sequence[str]) -> bool:
+        """Give a spare opt its arguments; False when it is not (yet) waiting for them."""
+        try:
+            # Succeeds only while the child has the pipe open for reading, that is, waits.
+            fd = os.open(Path(self.workdir.name, _ARGS), os.O_WRONLY | os.O_NONBLOCK)
+        except OSError:
+            return False
+        try:
+            os.set_blocking(fd, True)
+            os.write(fd, response_file(args))
+        except OSError:
+            return False
+        finally:
+            os.close(fd)
+        return True
+
     async def close(self) -> None:
         self.kill()
         with contextlib.suppress(Exception):
@@ -64,8 +109,78 @@ class _Started:
         self.workdir.cleanup()
 
 
-class WarmLlc:
-    """Object files from llc, with spare processes started ahead (see the module doc)."""
+async def _read(stream: asyncio.StreamReader | None, cap: int, over: asyncio.Event) -> bytes:
+    data = bytearray()
+    if stream is None:
+        return bytes(data)
+    while chunk := await stream.read(_CHUNK):
+        if over.is_set():
+            continue  # drain, so that the killed child's pipes close
+        if len(data) + len(chunk) > cap:
+            data.extend(chunk[: cap - len(data)])
+            over.set()
+            continue
+        data.extend(chunk)
+    return bytes(data)
+
+
+async def _when_over(over: asyncio.Event) -> tuple[bytes, bytes]:
+    await over.wait()
+    return b"", b""
+
+
+async def _exchange(started: _Started, data: bytes, timeout: float, cap: int) -> ToolResult:
+    """Feed ``data`` to the child, collect its output within ``timeout`` and ``cap``."""
+    proc = started.proc
+    begun = time.perf_counter()
+    over = asyncio.Event()
+
+    async def feed() -> None:
+        if proc.stdin is None:
+            return
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+            proc.stdin.write(data)
+            await proc.stdin.drain()
+            proc.stdin.close()
+
+    feeder = asyncio.ensure_future(feed())
+    readers: asyncio.Future[tuple[bytes, bytes]] = asyncio.ensure_future(
+        asyncio.gather(_read(proc.stdout, cap, over), _read(proc.stderr, cap, over))
+    )
+    capped: asyncio.Future[tuple[bytes, bytes]] = asyncio.ensure_future(_when_over(over))
+    timed_out = False
+    try:
+        done, _ = await asyncio.wait(
+            [readers, capped], timeout=timeout, return_when=asyncio.FIRST_COMPLETED
+        )
+        if readers not in done:
+            timed_out = not over.is_set()
+            started.kill()
+        out, err = await readers
+        left = max(0.1, timeout - (time.perf_counter() - begun))
+        try:
+            await asyncio.wait_for(proc.wait(), left)
+        except asyncio.TimeoutError:
+            timed_out = True
+            started.kill()
+            await proc.wait()
+    finally:
+        capped.cancel()
+        feeder.cancel()
+        readers.cancel()
+    return ToolResult(
+        argv=started.argv,
+        returncode=proc.returncode,
+        stdout=out,
+        stderr=err,
+        timed_out=timed_out,
+        truncated=over.is_set(),
+        seconds=time.perf_counter() - begun,
+    )
+
+
+class WarmTools:
+    """opt runs and llc object files with spare processes (see the module docstring)."""
 
     def __init__(self) -> None:
         self._spares: dict[tuple[str, ...], list[_Started]] = {}
@@ -73,36 +188,37 @@ class WarmLlc:
         self._closing: set[asyncio.Task[None]] = set()
         self._closed = False
 
-    def _discard(self, started: _Started) -> None:
-        task = asyncio.ensure_future(started.close())
-        self._closing.add(task)
-        task.add_done_callback(self._closing.discard)
+    # -- starting and keeping spares --------------------------------------------------
 
-    @staticmethod
-    def argv(toolchain: Toolchain, ir: str) -> tuple[str, ...]:
-        """llc's command line for ``ir``: the module's own triple, else the configured one
-        (as lsp_server.llvm.llc does)."""
-        argv = [toolchain.path("llc"), "-filetype=obj", "-o", _OUTPUT, "-"]
-        if module_triple(ir) is None and toolchain.default_triple:
-            argv.append(f"-mtriple={toolchain.default_triple}")
-        return tuple(argv)
-
-    async def _start(self, argv: tuple[str, ...]) -> _Started:
-        workdir = tempfile.TemporaryDirectory(prefix="irlens-llc-")
+    async def _start(self, argv: tuple[str, ...], args: Sequence[str] | None = None) -> _Started:
+        """Start ``argv``. For opt (``@args.rsp``): with ``args``, the response file is an
+        ordinary file holding them; without, a named pipe the spare will wait on."""
+        workdir = tempfile.TemporaryDirectory(prefix="irlens-warm-")
         try:
+            if argv[-1] == f"@{_ARGS}":
+                path = Path(workdir.name, _ARGS)
+                if args is None:
+                    os.mkfifo(path, 0o600)
+                else:
+                    path.write_bytes(response_file(args))
             proc = await asyncio.create_subprocess_exec(
                 *argv,
                 stdin=asyncio.subprocess.PIPE,
-                stdout=asyncio.subprocess.DEVNULL,
+                stdout=asyncio.subprocess.PIPE,
                 stderr=asyncio.subprocess.PIPE,
                 cwd=workdir.name,
-                preexec_fn=_limits,
                 start_new_session=True,
             )
         except BaseException:
             workdir.cleanup()
             raise
-        return _Started(proc, workdir)
+        _limit(proc.pid)
+        return _Started(argv, proc, workdir)
+
+    def _discard(self, started: _Started) -> None:
+        task = asyncio.ensure_future(started.close())
+        self._closing.add(task)
+        task.add_done_callback(self._closing.discard)
 
     def _take(self, argv: tuple[str, ...]) -> _Started | None:
         spares = self._spares.get(argv, [])
@@ -113,22 +229,24 @@ class WarmLlc:
             self._discard(started)
         return None
 
-    def _top_up(self, argv: tuple[str, ...]) -> None:
-        """Start spares for ``argv`` in the background (others' command lines are dropped:
-        the next hover almost always compiles for the same target)."""
+    def _top_up(self, argv: tuple[str, ...], count: int) -> None:
+        """Start spares for ``argv`` in a moment (spares of another tool path or target are
+        dropped: the next hover almost always uses the same)."""
         if self._closed:
             return
-        for other in [a for a in self._spares if a != argv]:
+        tool = argv[0]
+        for other in [a for a in self._spares if a != argv and a[0] == tool]:
             for started in self._spares.pop(other):
                 self._discard(started)
 
         async def refill() -> None:
+            await asyncio.sleep(REFILL_DELAY)
             spares = self._spares.setdefault(argv, [])
-            while len(spares) < SPARES and not self._closed:
+            while len(spares) < count and not self._closed:
                 try:
                     spares.append(await self._start(argv))
                 except OSError as err:
-                    log.debug("could not start a spare llc: %s", err)
+                    log.debug("could not start a spare %s: %s", Path(tool).name, err)
                     return
 
         running = self._refill.get(argv)
@@ -136,33 +254,59 @@ class WarmLlc:
             return
         self._refill[argv] = asyncio.ensure_future(refill())
 
+    async def _started(self, argv: tuple[str, ...]) -> _Started:
+        started = self._take(argv)
+        if started is not None:
+            return started
+        try:
+            return await self._start(argv)
+        except OSError as err:
+            raise ToolError(f"{Path(argv[0]).name} could not be started: {err}") from err
+
+    # -- the tools ----------------------------------------------------------------------
+
+    @staticmethod
+    def llc_argv(toolchain: Toolchain, ir: str) -> tuple[str, ...]:
+        """llc's command line for ``ir``: the module's own triple, else the configured one
+        (as lsp_server.llvm.llc does)."""
+        argv = [toolchain.path("llc"), "-filetype=obj", "-o", _OUTPUT, "-"]
+        if module_triple(ir) is None and toolchain.default_triple:
+            argv.append(f"-mtriple={toolchain.default_triple}")
+        return tuple(argv)
+
     async def compile(self, toolchain: Toolchain, ir: str) -> bytes:
         """``llc -filetype=obj`` of ``ir``; raises ToolError as lsp_server.llvm.llc does."""
-        argv = self.argv(toolchain, ir)
-        started = self._take(argv)
+        argv = self.llc_argv(toolchain, ir)
+        started = await self._started(argv)
         try:
-            if started is None:
-                started = await self._start(argv)
-        except OSError as error:
-            raise ToolError(f"llc could not be started: {error}") from error
-        try:
-            try:
-                _, stderr = await asyncio.wait_for(
-                    started.proc.communicate(ir.encode()), toolchain.timeout
-                )
-            except asyncio.TimeoutError:
-                started.kill()
-                await started.proc.wait()
-                result = ToolResult(argv, started.proc.returncode, b"", b"", timed_out=True)
-                raise ToolError.from_result("llc could not compile this module", result) from None
+            result = await _exchange(started, ir.encode(), toolchain.timeout, 1 << 20)
             path = Path(started.workdir.name, _OUTPUT)
-            result = ToolResult(argv, started.proc.returncode, b"", stderr[:_MAX_STDERR])
             if not result.ok or not path.is_file():
                 raise ToolError.from_result("llc could not compile this module", result)
             return path.read_bytes()
         finally:
             await started.close()
-            self._top_up(argv)
+            self._top_up(argv, LLC_SPARES)
+
+    async def opt(self, toolchain: Toolchain, args: Sequence[str], module: str) -> ToolResult:
+        """``opt <args>`` with ``module`` on stdin: what ``run_tool`` returns for it."""
+        spare_argv = (toolchain.path("opt"), f"@{_ARGS}")
+        started = self._take(spare_argv)
+        if started is not None and not started.send_args(args):
+            # Still loading (or gone): a fresh start with the arguments in a file.
+            self._discard(started)
+            started = None
+        if started is None:
+            try:
+                started = await self._start(spare_argv, args)
+            except OSError as err:
+                raise ToolError(f"opt could not be started: {err}") from err
+        try:
+            started.argv = (spare_argv[0], *args)
+            return await _exchange(started, module.encode(), toolchain.timeout, DEFAULT_OUTPUT_CAP)
+        finally:
+            await started.close()
+            self._top_up(spare_argv, OPT_SPARES)
 
     async def close(self) -> None:
         """Stop the spares (and start no more)."""

@@ -19,7 +19,7 @@ from lsp_server.features.hover import (
 )
 from lsp_server.features.positions import Lines
 from lsp_server.features.preview_steps import pipeline_steps, resolve_request
-from lsp_server.features.preview_warm import WarmLlc
+from lsp_server.features.preview_warm import WarmTools
 
 if TYPE_CHECKING:
     from lsp_server.server import IrlensServer
@@ -65,9 +65,9 @@ def _position_json(lines: Lines, found: HoverPreview | PreviewUpdate) -> dict[st
 
 def register(server: IrlensServer) -> None:
     """Add the preview's handlers to ``server``."""
-    # Spare llc processes wait for the next hover's modules (they exit with the server,
-    # when their stdin closes).
-    state = PreviewState(warm=WarmLlc())
+    # Spare opt and llc processes wait for the next hover (they exit with the server, when
+    # their stdin closes).
+    state = PreviewState(warm=WarmTools())
 
     @server.feature(types.TEXT_DOCUMENT_HOVER)
     async def hover(ls: IrlensServer, params: types.HoverParams) -> types.Hover | None:

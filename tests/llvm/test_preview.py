@@ -15,7 +15,7 @@ from lsp_server.features.hover import PreviewState, hover_preview
 from lsp_server.features.preview_ir import count_instructions, elf_berkeley_size
 from lsp_server.features.preview_steps import pipeline_steps
 from lsp_server.features.preview_target import find_target
-from lsp_server.features.preview_warm import WarmLlc
+from lsp_server.features.preview_warm import WarmTools
 from lsp_server.llvm import llc, opt, size
 from lsp_server.llvm.errors import ToolError
 from lsp_server.model.cache import ResultCache
@@ -258,22 +258,32 @@ def test_cli_preview_text_and_json(capsys) -> None:
     assert main(["preview", path, "--pipeline", "sroa", "--pass", "gvn"]) == 2
 
 
-async def test_llc_started_ahead_compiles_what_llc_compiles(toolchain) -> None:
-    warm = WarmLlc()
+async def test_tools_started_ahead_give_what_the_runner_gives(toolchain) -> None:
+    warm = WarmTools()
     try:
         ir = await opt.run_pipeline(toolchain, EXAMPLE, "")
         expected = await llc.compile_object(toolchain, ir)
         assert await warm.compile(toolchain, ir) == expected
-        # The first compile started spares for the next ones; wait until they are up.
+        options = ["-S", "-o", "-", "-passes=function(sroa,instcombine)"]
+        first = await warm.opt(toolchain, options, EXAMPLE)
+        assert first.ok
+        assert first.out == await opt.run_pipeline(toolchain, EXAMPLE, "function(sroa,instcombine)")
+        # The first runs started spares for the next ones; wait until they are up.
         await asyncio.gather(*warm._refill.values())
-        spares = warm._spares[warm.argv(toolchain, ir)]
-        assert len(spares) == 2 and all(s.alive for s in spares)
+        spares = [s for group in warm._spares.values() for s in group]
+        assert len(spares) == 4 and all(s.alive for s in spares)
         assert await warm.compile(toolchain, ir) == expected
+        again = await warm.opt(toolchain, options, EXAMPLE)
+        assert again.out == first.out
+        # Arguments reach opt exactly, quotes, backslashes and spaces included.
+        odd = await warm.opt(toolchain, ['-passes=it\'s a \\ "pass"'], EXAMPLE)
+        assert not odd.ok and 'it\'s a \\ "pass"' in odd.err
         with pytest.raises(ToolError, match="llc could not compile"):
             await warm.compile(toolchain, "define void @f() {\n  bogus\n}\n")
         slow = dataclasses.replace(toolchain, timeout=0.001)
         with pytest.raises(ToolError, match="timed out"):
             await warm.compile(slow, ir)
+        assert (await warm.opt(slow, options, EXAMPLE)).timed_out
     finally:
         await warm.close()
     assert warm._spares == {}

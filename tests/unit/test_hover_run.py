@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from lsp_server.features.preview_run import Memo, _classify, _only_module
+from lsp_server.features.preview_warm import response_file
 from lsp_server.llvm.runner import ToolResult
 
 
@@ -48,3 +49,9 @@ def test_memo_forgets_the_oldest() -> None:
     memo.put("c", 3)
     assert memo.get("b") is None and memo.get("a") == 1 and memo.get("c") == 3
     assert len(memo) == 2
+
+
+def test_response_file_escapes_what_llvm_would_split_or_unquote() -> None:
+    assert response_file(["-S", "-passes=a b", "x\\y", "it's", '"q"']) == (
+        b'-S\n-passes=a\\ b\nx\\\\y\nit\\\'s\n\\"q\\"\n'
+    )
