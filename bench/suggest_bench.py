@@ -89,10 +89,13 @@ def summarise(records: list[dict[str, Any]]) -> dict[str, Any]:
     savings = [r["savingPercent"] for r in ok]
     spent: Counter[str] = Counter()
     origins: Counter[str] = Counter()
+    found_by: Counter[str] = Counter()
     for r in ok:
         for key in ("optRuns", "llcRuns", "irCacheHits", "pipelineCacheHits", "failures"):
             spent[key] += r["search"].get(key, 0)
         origins.update(r["search"].get("improvementsBy", {}))
+        if r.get("foundBy"):
+            found_by[r["foundBy"]] += 1
     n = max(1, len(ok))
     summary: dict[str, Any] = {
         "functions": len(records),
@@ -120,6 +123,7 @@ def summarise(records: list[dict[str, Any]]) -> dict[str, Any]:
             "pipelineCacheHits": spent["pipelineCacheHits"],
             "failures": spent["failures"],
             "improvementsBy": dict(origins),
+            "bestFoundBy": dict(found_by),
         },
     }
     model = [r["model"] for r in ok if r.get("model")]
@@ -176,7 +180,8 @@ async def run_one(
         "outcome": data["outcome"],
         "error": result.error,
         "seconds": round(seconds, 2),
-        "searchSeconds": data["search"]["seconds"],
+        "searchSeconds": data["search"]["searchSeconds"],
+        "foundBy": data["foundBy"] if offer and offer.improved else None,
         "search": data["search"],
     }
     if data.get("model"):
@@ -211,15 +216,16 @@ def render_markdown(runs: dict[str, Any]) -> str:
     lines += ["", "## What the compilations were spent on", ""]
     lines += [
         "| run | opt runs | llc runs | same module as before (llc skipped) | failed "
-        "| improvements found by |",
-        "| --- | ---: | ---: | ---: | ---: | --- |",
+        "| new bests found by | offered result found by |",
+        "| --- | ---: | ---: | ---: | ---: | --- | --- |",
     ]
     for key, run in sorted(runs.items()):
         spent = run["summary"]["spent"]
         origins = ", ".join(f"{k} {v}" for k, v in sorted(spent["improvementsBy"].items()))
+        found = ", ".join(f"{k} {v}" for k, v in sorted(spent.get("bestFoundBy", {}).items()))
         lines.append(
             f"| {key} | {spent['optRuns']} | {spent['llcRuns']} | {spent['irCacheHits']} | "
-            f"{spent['failures']} | {origins} |"
+            f"{spent['failures']} | {origins} | {found} |"
         )
     models = {k: r for k, r in runs.items() if "model" in r["summary"]}
     if models:

@@ -219,6 +219,7 @@ async def _suggest(
         if model_task is not None:
             model_task.cancel()
     result.evaluated = outcome.evaluated
+    result.search_seconds = outcome.seconds
     result.stopped = outcome.stopped
     result.stats = {
         **measurer.stats.to_json(),

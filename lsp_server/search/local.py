@@ -79,7 +79,7 @@ class SearchResult:
     evaluated: int
     seconds: float
     stopped: str  # "time", "compilations" or "exhausted"
-    origins: Counter[str] = field(default_factory=Counter)
+    origins: Counter[str] = field(default_factory=Counter)  # new bests by where they came from
     improvements: list[tuple[float, int, int]] = field(default_factory=list)
 
 
@@ -208,10 +208,13 @@ class Search:
         found = Found(steps, measurement.pipeline, measurement.size, origin)
         self._admit(found)
         if self.best is None or self._rank(found) < self._rank(self.best):
+            first = self.best is None
             improved = self.best is None or found.size < self.best.size
             self.best = found
             if improved:
-                self.origins[origin] += 1
+                if not first:
+                    # The first best is the baseline, not an improvement on anything.
+                    self.origins[origin] += 1
                 self.improvements.append(
                     (round(time.monotonic() - self.start, 3), self.spent(), found.size)
                 )

@@ -65,6 +65,7 @@ class Suggestion:
     notes: list[str] = field(default_factory=list)
     error: str | None = None
     seconds: float = 0.0
+    search_seconds: float = 0.0
     evaluated: int = 0
     stats: dict[str, Any] = field(default_factory=dict)
     stopped: str = ""
@@ -103,6 +104,7 @@ class Suggestion:
             "outcome": self.choice.outcome.value if self.choice else None,
             "verifiedCandidates": self.choice.verified_candidates if self.choice else 0,
             "ozSize": self.choice.oz_size if self.choice else None,
+            "foundBy": self.choice.origin if self.choice else None,
             "offer": None
             if offer is None
             else {
@@ -126,6 +128,7 @@ class Suggestion:
             },
             "search": {
                 "seconds": round(self.seconds, 3),
+                "searchSeconds": round(self.search_seconds, 3),
                 "evaluated": self.evaluated,
                 "stopped": self.stopped,
                 **self.stats,
