@@ -8,11 +8,10 @@ a hover needs them and wait, blocked, until it does:
 - llc's command line does not depend on the module, so a spare llc simply waits on its
   stdin for the module;
 - opt's pipeline is part of its command line, which is not known in advance. A spare opt
-  is started as ``opt @args.rsp`` where ``args.rsp`` is a named pipe: LLVM opens and reads
-  response files (as a stream, for a pipe) while it parses its command line, after
+  is started as ``opt @/dev/fd/N`` where N is the read end of a pipe it inherits: LLVM
+  reads response files (as a stream, for a pipe) while it parses its command line, after
   loading and initialising, so the spare waits there until the hover writes the real
-  arguments. A spare that is not waiting there yet is replaced by a plain start with an
-  ordinary response file.
+  arguments and closes the pipe.
 
 Every run keeps the runner's guarantees (lsp_server.llvm.runner): an argv list (written
 to the response file with every special character escaped), a private temporary
@@ -53,7 +52,7 @@ OPT_SPARES = 2
 #: that starting them does not compete with its work.
 REFILL_DELAY = 0.1
 _OUTPUT = "out.o"
-_ARGS = "args.rsp"
+_ARGS = "@args"  # stands for opt's response-file pipe in a spare's key
 _CHUNK = 1 << 16
 _SPECIAL = re.compile(r"""([\s\\'"])""")
 
@@ -73,9 +72,11 @@ def response_file(args: Sequence[str]) -> bytes:
 
 @dataclass
 class _Started:
-    argv: tuple[str, ...]
+    key: tuple[str, ...]
     proc: asyncio.subprocess.Process
     workdir: tempfile.TemporaryDirectory[str]
+    args_fd: int | None = None  # the write end of opt's response-file pipe
+    argv: tuple[str, ...] = ()  # what it runs, for messages
 
     @property
     def alive(self) -> bool:
@@ -86,23 +87,24 @@ class _Started:
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(self.proc.pid, signal.SIGKILL)
 
-    def send_args(self, args: Sequence[str]) -> bool:
-        """Give a spare opt its arguments; False when it is not (yet) waiting for them."""
+    def send_args(self, args: Sequence[str]) -> None:
+        """Give opt its arguments (it reads them once this end is closed)."""
+        if self.args_fd is None:
+            return
+        fd, self.args_fd = self.args_fd, None
+        data = response_file(args)
         try:
-            # Succeeds only while the child has the pipe open for reading, that is, waits.
-            fd = os.open(Path(self.workdir.name, _ARGS), os.O_WRONLY | os.O_NONBLOCK)
-        except OSError:
-            return False
-        try:
-            os.set_blocking(fd, True)
-            os.write(fd, response_file(args))
-        except OSError:
-            return False
+            # Never blocks: the pipe buffer holds far more than a command line.
+            written = os.write(fd, data)
         finally:
             os.close(fd)
-        return True
+        if written != len(data):
+            raise ToolError("opt's command line is too long")
 
     async def close(self) -> None:
+        if self.args_fd is not None:
+            os.close(self.args_fd)
+            self.args_fd = None
         self.kill()
         with contextlib.suppress(Exception):
             await self.proc.wait()
@@ -190,17 +192,19 @@ class WarmTools:
 
     # -- starting and keeping spares --------------------------------------------------
 
-    async def _start(self, argv: tuple[str, ...], args: Sequence[str] | None = None) -> _Started:
-        """Start ``argv``. For opt (``@args.rsp``): with ``args``, the response file is an
-        ordinary file holding them; without, a named pipe the spare will wait on."""
+    async def _start(self, key: tuple[str, ...]) -> _Started:
+        """Start the tool ``key`` names. For opt (``key`` ends with ``@args``) the response
+        file is a pipe it inherits, read as ``@/dev/fd/N``: it waits there until its
+        arguments are written, and reads an end of file, and so finishes, should the
+        server die first."""
         workdir = tempfile.TemporaryDirectory(prefix="irlens-warm-")
+        argv = key
+        read_fd = write_fd = None
         try:
-            if argv[-1] == f"@{_ARGS}":
-                path = Path(workdir.name, _ARGS)
-                if args is None:
-                    os.mkfifo(path, 0o600)
-                else:
-                    path.write_bytes(response_file(args))
+            if key[-1] == _ARGS:
+                read_fd, write_fd = os.pipe()
+                os.set_blocking(write_fd, False)
+                argv = (*key[:-1], f"@/dev/fd/{read_fd}")
             proc = await asyncio.create_subprocess_exec(
                 *argv,
                 stdin=asyncio.subprocess.PIPE,
@@ -208,20 +212,26 @@ class WarmTools:
                 stderr=asyncio.subprocess.PIPE,
                 cwd=workdir.name,
                 start_new_session=True,
+                pass_fds=(read_fd,) if read_fd is not None else (),
             )
         except BaseException:
+            for fd in (read_fd, write_fd):
+                if fd is not None:
+                    os.close(fd)
             workdir.cleanup()
             raise
+        if read_fd is not None:
+            os.close(read_fd)
         _limit(proc.pid)
-        return _Started(argv, proc, workdir)
+        return _Started(key, proc, workdir, write_fd, argv)
 
     def _discard(self, started: _Started) -> None:
         task = asyncio.ensure_future(started.close())
         self._closing.add(task)
         task.add_done_callback(self._closing.discard)
 
-    def _take(self, argv: tuple[str, ...]) -> _Started | None:
-        spares = self._spares.get(argv, [])
+    def _take(self, key: tuple[str, ...]) -> _Started | None:
+        spares = self._spares.get(key, [])
         while spares:
             started = spares.pop()
             if started.alive:
@@ -229,39 +239,40 @@ class WarmTools:
             self._discard(started)
         return None
 
-    def _top_up(self, argv: tuple[str, ...], count: int) -> None:
-        """Start spares for ``argv`` in a moment (spares of another tool path or target are
-        dropped: the next hover almost always uses the same)."""
+    def _top_up(self, key: tuple[str, ...], count: int) -> None:
+        """Start spares for ``key`` in a moment; spares of the same tool for another
+        command line (another target, another LLVM) are dropped: the next hover almost
+        always uses the same."""
         if self._closed:
             return
-        tool = argv[0]
-        for other in [a for a in self._spares if a != argv and a[0] == tool]:
+        is_opt = key[-1] == _ARGS
+        for other in [k for k in self._spares if k != key and (k[-1] == _ARGS) == is_opt]:
             for started in self._spares.pop(other):
                 self._discard(started)
 
         async def refill() -> None:
             await asyncio.sleep(REFILL_DELAY)
-            spares = self._spares.setdefault(argv, [])
+            spares = self._spares.setdefault(key, [])
             while len(spares) < count and not self._closed:
                 try:
-                    spares.append(await self._start(argv))
+                    spares.append(await self._start(key))
                 except OSError as err:
-                    log.debug("could not start a spare %s: %s", Path(tool).name, err)
+                    log.debug("could not start a spare %s: %s", Path(key[0]).name, err)
                     return
 
-        running = self._refill.get(argv)
+        running = self._refill.get(key)
         if running is not None and not running.done():
             return
-        self._refill[argv] = asyncio.ensure_future(refill())
+        self._refill[key] = asyncio.ensure_future(refill())
 
-    async def _started(self, argv: tuple[str, ...]) -> _Started:
-        started = self._take(argv)
+    async def _started(self, key: tuple[str, ...]) -> _Started:
+        started = self._take(key)
         if started is not None:
             return started
         try:
-            return await self._start(argv)
+            return await self._start(key)
         except OSError as err:
-            raise ToolError(f"{Path(argv[0]).name} could not be started: {err}") from err
+            raise ToolError(f"{Path(key[0]).name} could not be started: {err}") from err
 
     # -- the tools ----------------------------------------------------------------------
 
@@ -290,23 +301,15 @@ class WarmTools:
 
     async def opt(self, toolchain: Toolchain, args: Sequence[str], module: str) -> ToolResult:
         """``opt <args>`` with ``module`` on stdin: what ``run_tool`` returns for it."""
-        spare_argv = (toolchain.path("opt"), f"@{_ARGS}")
-        started = self._take(spare_argv)
-        if started is not None and not started.send_args(args):
-            # Still loading (or gone): a fresh start with the arguments in a file.
-            self._discard(started)
-            started = None
-        if started is None:
-            try:
-                started = await self._start(spare_argv, args)
-            except OSError as err:
-                raise ToolError(f"opt could not be started: {err}") from err
+        key = (toolchain.path("opt"), _ARGS)
+        started = await self._started(key)
         try:
-            started.argv = (spare_argv[0], *args)
+            started.send_args(args)
+            started.argv = (key[0], *args)
             return await _exchange(started, module.encode(), toolchain.timeout, DEFAULT_OUTPUT_CAP)
         finally:
             await started.close()
-            self._top_up(spare_argv, OPT_SPARES)
+            self._top_up(key, OPT_SPARES)
 
     async def close(self) -> None:
         """Stop the spares (and start no more)."""
