@@ -145,7 +145,7 @@ class PreviewState:
             for stage in (truth.before, truth.after)
         )
         if not timed_out:
-            self.memo.put(key, truth)
+            self.memo.put(key, truth, truth.weight)
         return truth
 
     async def _compute(
@@ -253,7 +253,7 @@ async def _preview(truth: Truth, state: PreviewState) -> Preview:
         preview = await asyncio.to_thread(build_preview, truth)
     else:
         preview = build_preview(truth)
-    state.memo.put(key, preview)
+    state.memo.put(key, preview, truth.weight)
     return preview
 
 

@@ -162,7 +162,7 @@ async def prediction_request(
                 return Prediction(
                     "skipped", model, passes, f"could not extract the function: {err}"
                 )
-            memo.put(memo_key, extracted)
+            memo.put(memo_key, extracted, len(extracted))
         input_ir = extracted
     if not _fits(input_ir):
         return Prediction(
@@ -192,7 +192,7 @@ def cached_prediction(
     except (ValueError, KeyError, TypeError):
         log.warning("ignoring a malformed cached prediction")
         return None
-    memo.put(("prediction", request.key), prediction)
+    memo.put(("prediction", request.key), prediction, len(prediction.predicted_ir or ""))
     return prediction
 
 
@@ -269,7 +269,7 @@ async def run_prediction(services: Services, request: PredictionRequest, memo: M
     # the answer under the name the server gave too, so the next hover finds it.
     keys = {request.key, request.key_for(result.model)}
     for key in keys:
-        memo.put(("prediction", key), result)
+        memo.put(("prediction", key), result, len(result.predicted_ir or ""))
         if services.cache is not None and result.status in ("match", "differs"):
             services.cache.put(key, json.dumps(result.to_json()))
     return result

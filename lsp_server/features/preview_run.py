@@ -53,26 +53,39 @@ _OPTION_ERROR = re.compile(r"Unknown command line argument|for the -?\S+ option:
 
 
 class Memo:
-    """A small in-memory LRU map for results this session has already computed."""
+    """A small in-memory LRU map for results this session has already computed.
 
-    def __init__(self, capacity: int = 512) -> None:
+    Bounded by count and by weight (about the characters held), so a few huge modules
+    cannot fill the server's memory.
+    """
+
+    def __init__(self, capacity: int = 512, max_weight: int = 64_000_000) -> None:
         self.capacity = capacity
-        self._items: collections.OrderedDict[Hashable, Any] = collections.OrderedDict()
+        self.max_weight = max_weight
+        self._items: collections.OrderedDict[Hashable, tuple[Any, int]] = collections.OrderedDict()
+        self._weight = 0
 
     def get(self, key: Hashable) -> Any:
-        value = self._items.get(key)
-        if value is not None:
-            self._items.move_to_end(key)
-        return value
-
-    def put(self, key: Hashable, value: Any) -> None:
-        self._items[key] = value
+        item = self._items.get(key)
+        if item is None:
+            return None
         self._items.move_to_end(key)
-        while len(self._items) > self.capacity:
-            self._items.popitem(last=False)
+        return item[0]
+
+    def put(self, key: Hashable, value: Any, weight: int = 1) -> None:
+        self.drop(key)
+        self._items[key] = (value, weight)
+        self._weight += weight
+        while len(self._items) > self.capacity or (
+            self._weight > self.max_weight and len(self._items) > 1
+        ):
+            _, (_, dropped) = self._items.popitem(last=False)
+            self._weight -= dropped
 
     def drop(self, key: Hashable) -> None:
-        self._items.pop(key, None)
+        item = self._items.pop(key, None)
+        if item is not None:
+            self._weight -= item[1]
 
     def __len__(self) -> int:
         return len(self._items)
@@ -103,6 +116,11 @@ class Stage:
     @property
     def instructions(self) -> int:
         return sum(self.counts.values())
+
+    @property
+    def weight(self) -> int:
+        """About how much memory it holds, in characters."""
+        return len(self.ir or "") + len(self.messages)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -142,6 +160,11 @@ class Truth:
     after: Stage
     error: str | None = None
     notes: tuple[str, ...] = ()
+
+    @property
+    def weight(self) -> int:
+        """About how much memory it holds, in characters."""
+        return len(self.input_text) + self.before.weight + self.after.weight
 
 
 def _stage_key(services: Services, module: str, pipeline: str, args: tuple[str, ...]) -> str:
@@ -218,7 +241,7 @@ def _known_stage(services: Services, key: str, memo: Memo) -> Stage | None:
     except (ValueError, KeyError, TypeError):
         log.warning("ignoring a malformed cached preview stage")
         return None
-    memo.put(key, stage)
+    memo.put(key, stage, stage.weight)
     return stage
 
 
@@ -234,7 +257,7 @@ async def _finish_stage(
     """Count and measure opt's output, and remember the stage."""
     counts, (size, size_error) = await asyncio.gather(_counts(ir), _size(services, ir, memo, warm))
     stage = Stage(pipeline, ir, None, messages, counts, size, size_error)
-    memo.put(key, stage)
+    memo.put(key, stage, stage.weight)
     if services.cache is not None and size_error is None:
         services.cache.put(key, json.dumps(stage.to_json()))
     return stage
@@ -348,7 +371,7 @@ async def _extracted(services: Services, text: str, name: str, memo: Memo) -> st
         module = await extract_function(services.toolchain, text, name)
     except ToolError as err:
         return err
-    memo.put(key, module)
+    memo.put(key, module, len(module))
     return module
 
 

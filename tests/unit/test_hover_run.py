@@ -55,3 +55,13 @@ def test_response_file_escapes_what_llvm_would_split_or_unquote() -> None:
     assert response_file(["-S", "-passes=a b", "x\\y", "it's", '"q"']) == (
         b'-S\n-passes=a\\ b\nx\\\\y\nit\\\'s\n\\"q\\"\n'
     )
+
+
+def test_memo_holds_a_bounded_weight() -> None:
+    memo = Memo(capacity=100, max_weight=10)
+    memo.put("a", "x" * 6, 6)
+    memo.put("b", "y" * 3, 3)
+    memo.put("c", "z" * 4, 4)  # 13 > 10: the oldest goes
+    assert memo.get("a") is None and memo.get("b") is not None and memo.get("c") is not None
+    memo.put("huge", "w" * 50, 50)  # alone over the limit, it is still kept
+    assert memo.get("huge") is not None and len(memo) == 1
