@@ -22,7 +22,8 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
 fi
 
 if [ -x ../.venv/bin/python ]; then
-  export IRLENS_PYTHON=${IRLENS_PYTHON:-../.venv/bin/python}
+  # Absolute: the scripts run it from other directories.
+  export IRLENS_PYTHON=${IRLENS_PYTHON:-$(cd .. && pwd)/.venv/bin/python}
 fi
 echo "== settings: package.json against lsp_server/config.py"
 node scripts/sync-config.mjs --check

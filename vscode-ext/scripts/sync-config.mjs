@@ -11,7 +11,7 @@ const extension = join(here, '..');
 const repo = join(extension, '..');
 const python =
   process.env.IRLENS_PYTHON ||
-  [join(repo, '.venv', 'bin', 'python'), '/tmp/venv/bin/python'].find((candidate) => existsSync(candidate)) ||
+  [join(repo, '.venv', 'bin', 'python')].find((candidate) => existsSync(candidate)) ||
   'python3';
 
 const generated = JSON.parse(
