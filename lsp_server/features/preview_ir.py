@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import difflib
 import re
-import struct
 from dataclasses import dataclass
 
 from lsp_server.syntax.ir import parse_module
@@ -146,61 +145,6 @@ def count_instructions(ir: str) -> dict[str, int]:
                 break
         counts[name] = _reachable_count(_blocks(body))
     return counts
-
-
-# --- object files ---------------------------------------------------------------------------
-
-_SHF_WRITE = 0x1
-_SHF_ALLOC = 0x2
-_SHF_EXECINSTR = 0x4
-_SHT_NOBITS = 8
-
-
-def elf_berkeley_size(obj: bytes) -> int | None:
-    """``text + data`` of an ELF object as ``llvm-size --format=berkeley`` counts them.
-
-    Berkeley text is every allocated section that is executable or read-only (so
-    ``.rodata`` and ``.eh_frame`` count); data is every other allocated section that
-    occupies file space. None when ``obj`` is not an ELF file this reader understands,
-    so the caller can ask llvm-size instead.
-    """
-    if len(obj) < 64 or obj[:4] != b"\x7fELF":
-        return None
-    cls, data = obj[4], obj[5]
-    if cls not in (1, 2) or data not in (1, 2):
-        return None
-    order = "<" if data == 1 else ">"
-    try:
-        if cls == 2:
-            shoff, shentsize, shnum = (
-                struct.unpack_from(order + "Q", obj, 0x28)[0],
-                *struct.unpack_from(order + "HH", obj, 0x3A),
-            )
-            layout, flags_at, type_at, size_at = order + "IIQQQQ", 2, 1, 5
-        else:
-            shoff, shentsize, shnum = (
-                struct.unpack_from(order + "I", obj, 0x20)[0],
-                *struct.unpack_from(order + "HH", obj, 0x2E),
-            )
-            layout, flags_at, type_at, size_at = order + "IIIIII", 2, 1, 5
-        if shoff == 0:
-            return None
-        if shnum == 0:
-            # More sections than fit the header field: the count is in section 0.
-            shnum = struct.unpack_from(layout, obj, shoff)[size_at]
-        text = data_size = 0
-        for index in range(shnum):
-            fields = struct.unpack_from(layout, obj, shoff + index * shentsize)
-            flags, kind, size = fields[flags_at], fields[type_at], fields[size_at]
-            if not flags & _SHF_ALLOC:
-                continue
-            if flags & _SHF_EXECINSTR or not flags & _SHF_WRITE:
-                text += size
-            elif kind != _SHT_NOBITS:
-                data_size += size
-    except struct.error:
-        return None
-    return int(text + data_size)
 
 
 # --- diffs and comparisons ------------------------------------------------------------------

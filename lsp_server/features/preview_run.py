@@ -20,11 +20,12 @@ from collections.abc import Hashable
 from dataclasses import dataclass, field
 from typing import Any
 
-from lsp_server.features.preview_ir import count_instructions, elf_berkeley_size
+from lsp_server.features.preview_ir import count_instructions
 from lsp_server.features.preview_split import combined_pipeline
 from lsp_server.features.preview_target import Target
 from lsp_server.features.preview_warm import WarmTools
 from lsp_server.llvm import llc
+from lsp_server.llvm.elf import berkeley_size
 from lsp_server.llvm.errors import ToolError
 from lsp_server.llvm.extract import extract_function
 from lsp_server.llvm.passes import unknown_passes
@@ -212,7 +213,7 @@ async def _size(
             obj = await warm.compile(toolchain, ir)
         else:
             obj = await llc.compile_object(toolchain, ir)
-        size = elf_berkeley_size(obj)
+        size = berkeley_size(obj)
         if size is None:
             size = (await object_size(toolchain, obj)).binary_size
     except ToolError as err:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from lsp_server.llvm import llc, opt
+from lsp_server.llvm.elf import berkeley_size
 from lsp_server.llvm.errors import ToolError
 from lsp_server.llvm.runner import run_tool
 from lsp_server.llvm.toolchain import Toolchain
@@ -53,6 +54,9 @@ async def binary_size(
 ) -> int:
     """``text + data`` of the module's object file (see the module docstring)."""
     obj = await llc.compile_object(toolchain, ir, triple=triple, opt_level=opt_level)
+    fast = berkeley_size(obj)
+    if fast is not None:
+        return fast
     return (await object_size(toolchain, obj)).binary_size
 
 

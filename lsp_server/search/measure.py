@@ -21,9 +21,9 @@ import hashlib
 from collections import Counter
 from dataclasses import dataclass, field
 
+from lsp_server.llvm.elf import berkeley_size
 from lsp_server.llvm.runner import ToolResult, run_tool
 from lsp_server.llvm.toolchain import Toolchain
-from lsp_server.search.elfsize import berkeley_size
 
 
 @dataclass(frozen=True)

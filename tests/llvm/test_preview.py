@@ -12,11 +12,12 @@ from lsp_server.cli import main
 from lsp_server.config import Settings
 from lsp_server.features import preview_run
 from lsp_server.features.hover import PreviewState, hover_preview
-from lsp_server.features.preview_ir import count_instructions, elf_berkeley_size
+from lsp_server.features.preview_ir import count_instructions
 from lsp_server.features.preview_steps import pipeline_steps
 from lsp_server.features.preview_target import find_target
 from lsp_server.features.preview_warm import WarmTools
 from lsp_server.llvm import llc, opt, size
+from lsp_server.llvm.elf import berkeley_size
 from lsp_server.llvm.errors import ToolError
 from lsp_server.model.cache import ResultCache
 from lsp_server.services import Services
@@ -67,7 +68,7 @@ async def test_counts_and_sizes_computed_without_tools_agree_with_the_tools(
             ir = await opt.run_pipeline(toolchain, source, pipeline)
             assert count_instructions(ir) == await opt.instruction_counts(toolchain, ir), name
             obj = await llc.compile_object(toolchain, ir)
-            assert elf_berkeley_size(obj) == (await size.object_size(toolchain, obj)).binary_size
+            assert berkeley_size(obj) == (await size.object_size(toolchain, obj)).binary_size
 
 
 async def test_pass_preview_is_opts_output_before_and_after_the_pass(services, toolchain) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from lsp_server.llvm import llc, size
-from lsp_server.search.elfsize import berkeley_size
+from lsp_server.llvm.elf import berkeley_size
 from lsp_server.search.measure import Measurer
 from testdata import CORPUS
 

@@ -8,11 +8,11 @@ from lsp_server.features import preview_ir
 from lsp_server.features.preview_ir import (
     compare_modules,
     count_instructions,
-    elf_berkeley_size,
     function_texts,
     module_level_text,
     unified_diff,
 )
+from lsp_server.llvm.elf import berkeley_size
 
 MODULE = """\
 ; ModuleID = '<stdin>'
@@ -108,16 +108,16 @@ def test_berkeley_size_counts_code_and_read_only_as_text_and_writable_as_data() 
             (progbits, 0, 500),  # .comment: not allocated
         ]
     )
-    assert elf_berkeley_size(obj) == 128
+    assert berkeley_size(obj) == 128
 
 
 def test_berkeley_size_declines_what_is_not_elf() -> None:
-    assert elf_berkeley_size(b"\xcf\xfa\xed\xfe" + bytes(100)) is None
-    assert elf_berkeley_size(b"\x7fELF") is None
-    assert elf_berkeley_size(b"\x7fELF\x02\x01" + bytes(58) + b"garbage") is None
+    assert berkeley_size(b"\xcf\xfa\xed\xfe" + bytes(100)) is None
+    assert berkeley_size(b"\x7fELF") is None
+    assert berkeley_size(b"\x7fELF\x02\x01" + bytes(58) + b"garbage") is None
     cut = bytearray(_elf64([(1, 0x6, 100)]))
     struct.pack_into("<Q", cut, 0x28, 4096)  # a section table past the end of the file
-    assert elf_berkeley_size(bytes(cut)) is None
+    assert berkeley_size(bytes(cut)) is None
 
 
 def test_unified_diff_counts_lines_and_has_no_file_headers() -> None:

@@ -1,7 +1,7 @@
 """Berkeley ``text + data`` read straight from an ELF object, without running llvm-size.
 
-The search measures hundreds of candidates a second-core-second; reading the section table
-here saves one process per candidate. It follows llvm-size's own rules
+Measuring a module (the pass search's candidates, every preview) would otherwise take one more
+process each; reading the section table here saves it. It follows llvm-size's own rules
 (``ELFObjectFile::isBerkeleyText``/``isBerkeleyData``): an allocated section is text when it is
 executable or not writable, data when it is writable and takes space in the file. A test
 checks it against llvm-size on the corpus, and every offered result is measured again with
