@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from lsp_server.syntax.ir import IrModule, parse_module
+from lsp_server.syntax.legacy import VALUE_OPTIONS
 from lsp_server.syntax.pipeline import leaves, parse_pipeline, truncate
 from lsp_server.syntax.runlines import PipelineRef, parse_run_lines, pass_at
 from lsp_server.syntax.shell import Stage, split_commands, tokenize
@@ -54,27 +55,6 @@ class Target:
         return self.pass_text
 
 
-# opt options that take their value as the next word when written without "=".
-_VALUE_OPTIONS = frozenset(
-    {
-        "o",
-        "p",
-        "passes",
-        "mtriple",
-        "mcpu",
-        "mattr",
-        "march",
-        "aa-pipeline",
-        "data-layout",
-        "load",
-        "load-pass-plugin",
-        "pass-remarks-output",
-        "pass-remarks-filter",
-        "pass-remarks-format",
-        "x",
-        "filter-print-funcs",
-    }
-)
 # Options the preview sets itself, or that print, write files, start viewers or load code:
 # never taken over from a RUN line (a hover must not run a plugin named in a test file).
 _DROPPED = frozenset(
@@ -181,7 +161,7 @@ def opt_arguments(command: str, pipeline: PipelineRef) -> tuple[tuple[str, ...],
                 notes.append(f"this RUN line's opt reads `{value}`; the preview runs on this file")
             continue
         name, equals, _ = value.lstrip("-").partition("=")
-        takes_next = not equals and name in _VALUE_OPTIONS and index + 1 < len(words)
+        takes_next = not equals and name in VALUE_OPTIONS and index + 1 < len(words)
         if value.lstrip("-") in legacy:
             continue
         if name in _DROPPED or name.startswith(_DROPPED_PREFIXES):

@@ -18,7 +18,7 @@ _OPT_LEVEL = re.compile(r"O([0-3sz])")
 
 # opt options that take their value as the next word (`-o %t`, `-mtriple x86_64`), so
 # that value is neither a pass nor a file.
-_VALUE_OPTIONS = frozenset(
+VALUE_OPTIONS = frozenset(
     {
         "o",
         "p",
@@ -35,6 +35,7 @@ _VALUE_OPTIONS = frozenset(
         "pass-remarks-filter",
         "pass-remarks-format",
         "x",
+        "filter-print-funcs",
     }
 )
 # Flag-only opt options that are not passes.
@@ -117,7 +118,7 @@ def _is_option(name: str) -> bool:
     return (
         "=" in name
         or name in _OPTIONS
-        or name in _VALUE_OPTIONS
+        or name in VALUE_OPTIONS
         or name in _LEGACY_AA
         or name.startswith(_OPTION_PREFIXES)
     )
@@ -136,7 +137,7 @@ def legacy_passes(words: Sequence[Word]) -> list[tuple[str, str | None, Word]]:
         if not value.startswith("-") or value in ("-", "--"):
             continue
         name = value.lstrip("-")
-        if name in _VALUE_OPTIONS:
+        if name in VALUE_OPTIONS:
             skip_next = True
             continue
         level = _OPT_LEVEL.fullmatch(name)
