@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 from lsprotocol import types
@@ -46,6 +46,8 @@ class IrlensServer(LanguageServer):
         # Diagnostics features publish beside the tools' (e.g. a lift's failed functions):
         # uri -> feature -> diagnostics, merged into every publish for that uri.
         self._extra_diagnostics: dict[str, dict[str, list[types.Diagnostic]]] = {}
+        #: Called with a document's URI when it closes, so features drop its work in flight.
+        self.on_close: list[Callable[[str], Any]] = []
 
     # -- services -----------------------------------------------------------------------
 
@@ -254,8 +256,14 @@ def _register_documents(server: IrlensServer) -> None:
 
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls: IrlensServer, params: types.DidCloseTextDocumentParams) -> None:
-        ls.forget_extra_diagnostics(params.text_document.uri)
-        ls.clear_diagnostics(params.text_document.uri)
+        uri = params.text_document.uri
+        ls.forget_extra_diagnostics(uri)
+        for forget in ls.on_close:
+            try:
+                forget(uri)
+            except Exception:
+                log.exception("irlens: a feature failed to forget %s", uri)
+        ls.clear_diagnostics(uri)
 
 
 def _register_navigation(server: IrlensServer) -> None:

@@ -68,6 +68,7 @@ def register(server: IrlensServer) -> None:
     # Spare opt and llc processes wait for the next hover (they exit with the server, when
     # their stdin closes).
     state = PreviewState(warm=WarmTools())
+    server.on_close.append(state.forget_document)
 
     @server.feature(types.TEXT_DOCUMENT_HOVER)
     async def hover(ls: IrlensServer, params: types.HoverParams) -> types.Hover | None:
