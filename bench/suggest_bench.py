@@ -251,6 +251,7 @@ def render_markdown(runs: dict[str, Any]) -> str:
             f"{m['loadBefore']:.1f} before and {m['loadAfter']:.1f} after; LLVM "
             f"{run['llvm']}; {run['date']}."
         )
+    lines.extend(_same_functions(runs))
     best = max(
         (r for run in runs.values() for r in run["records"] if r.get("ozSize")),
         key=lambda r: r["savingPercent"],
@@ -262,6 +263,25 @@ def render_markdown(runs: dict[str, Any]) -> str:
             f"{best['size']} bytes with `{best['pipeline']}`."
         )
     return "\n".join(lines) + "\n"
+
+
+def _same_functions(runs: dict[str, Any]) -> list[str]:
+    """For each run on a subset, what a run over all functions found on the same ones."""
+    notes = []
+    full = {k: r for k, r in runs.items() if r["selection"].startswith("all ")}
+    for key, run in sorted(runs.items()):
+        if key in full:
+            continue
+        ids = {r["id"] for r in run["records"]}
+        for other_key, other in sorted(full.items()):
+            same = [r["savingPercent"] for r in other["records"] if r["id"] in ids]
+            if len(same) == len(ids):
+                notes.append(
+                    f"- On the {len(ids)} functions of {key}, {other_key} saved "
+                    f"-{statistics.fmean(same):.2f}% per function (against "
+                    f"-{run['summary']['meanSavingPercent']}% with {run['budgetSeconds']:g} s)."
+                )
+    return notes
 
 
 async def main_async(args: argparse.Namespace) -> int:
@@ -336,6 +356,12 @@ async def main_async(args: argparse.Namespace) -> int:
     return 0
 
 
+def rewrite_markdown() -> None:
+    """Regenerate suggest.md from suggest.json (no runs)."""
+    runs = json.loads((RESULTS / "suggest.json").read_text())["runs"]
+    (RESULTS / "suggest.md").write_text(render_markdown(runs))
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--budget", type=float, default=5.0, help="search seconds per function")
@@ -347,7 +373,13 @@ def main() -> int:
     parser.add_argument("--model-name", default="")
     parser.add_argument("--samples", type=int, default=4, help="model samples beside greedy")
     parser.add_argument("--key", default="", help="the run's key in suggest.json")
+    parser.add_argument(
+        "--markdown-only", action="store_true", help="only rewrite suggest.md from suggest.json"
+    )
     args = parser.parse_args()
+    if args.markdown_only:
+        rewrite_markdown()
+        return 0
     return asyncio.run(main_async(args))
 
 

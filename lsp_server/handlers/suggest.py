@@ -68,7 +68,7 @@ class _State:
         """The result for this text: remembered, joined while running, or searched now."""
         key = feature.text_key(text)
         done = self.results.get((uri, key, function))
-        if done is not None and budget is None:
+        if done is not None and done.offer is not None and budget is None:
             return done
         running = self.running.get((uri, function))
         if running is not None:
@@ -82,8 +82,8 @@ class _State:
         finally:
             if self.running.get((uri, function), (None, None))[1] is task:
                 del self.running[(uri, function)]
-        if result.error is None or result.choice is not None:
-            self.remember(uri, key, result)
+        # A failure is remembered too, so the next listing can say why; asking again retries.
+        self.remember(uri, key, result)
         return result
 
     async def _search(
