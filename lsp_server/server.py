@@ -221,7 +221,7 @@ def _register_documents(server: IrlensServer) -> None:
     @server.feature(types.INITIALIZED)
     async def initialized(ls: IrlensServer, params: types.InitializedParams) -> None:
         services = await ls.services()
-        for feature in ("diagnostics for .ll", "preview"):
+        for feature in ("diagnostics for .ll", "preview", "suggest"):
             problem = services.toolchain.problem_for(feature)
             if problem:
                 ls.tell(f"irlens: {problem}", types.MessageType.Warning)

@@ -11,10 +11,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import uuid
 import weakref
 from collections.abc import Callable
-from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +34,7 @@ from lsp_server.features.lift_lsp import (
     source_name,
 )
 from lsp_server.features.lift_report import LiftResult
+from lsp_server.handlers.work import Progress, cancel_with_request
 
 # Imported at run time, not only for type checking: pygls reads the command handler's
 # annotations to tell the server parameter from the command's arguments.
@@ -79,10 +78,14 @@ async def _lift_command(ls: IrlensServer, args: tuple[Any, ...]) -> dict[str, An
         lines=request.lines,
         triple=request.triple,
     )
-    progress = await _Progress.start(ls, f"Lifting {options.source} to LLVM IR")
-    task = asyncio.ensure_future(lift_assembly(text, services, options, progress.report))
+    progress = await Progress.start(ls, f"Lifting {options.source} to LLVM IR", "lift")
+
+    def report(done: int, total: int, message: str) -> None:
+        progress.report(f"{done}/{total} {message}", int(100 * done / total) if total else 0)
+
+    task = asyncio.ensure_future(lift_assembly(text, services, options, report))
     progress.cancel_with(task)
-    _cancel_with_request(ls, task)
+    cancel_with_request(ls, task)
     try:
         result = await task
     except asyncio.CancelledError:
@@ -104,67 +107,6 @@ async def _lift_command(ls: IrlensServer, args: tuple[Any, ...]) -> dict[str, An
 
 def _show(ls: IrlensServer, message: str, kind: types.MessageType) -> None:
     ls.window_show_message(types.ShowMessageParams(type=kind, message=message))
-
-
-def _cancel_with_request(ls: IrlensServer, task: asyncio.Future[Any]) -> None:
-    """Cancel ``task`` when the client cancels the executeCommand request.
-
-    pygls answers a cancelled executeCommand but does not cancel the command's coroutine
-    (it runs behind pygls' own request future), so the lift would go on asking the model.
-    """
-    futures = getattr(ls.protocol, "_request_futures", None)
-    request = futures.get(ls.protocol.msg_id) if isinstance(futures, dict) else None
-    if isinstance(request, Future | asyncio.Future):
-        request.add_done_callback(lambda f: task.cancel() if f.cancelled() else None)
-
-
-class _Progress:
-    """Server-initiated ``$/progress`` with a cancel button, when the client supports it."""
-
-    def __init__(self, ls: IrlensServer, token: str | None) -> None:
-        self.ls = ls
-        self.token = token
-
-    @classmethod
-    async def start(cls, ls: IrlensServer, title: str) -> _Progress:
-        window = ls.client_capabilities.window
-        if window is None or not window.work_done_progress:
-            return cls(ls, None)
-        token = f"irlens-lift-{uuid.uuid4()}"
-        try:
-            await ls.work_done_progress.create_async(token)
-        except Exception:
-            log.info("the client refused a progress token; lifting without progress")
-            return cls(ls, None)
-        ls.work_done_progress.begin(
-            token,
-            types.WorkDoneProgressBegin(title=title, cancellable=True, percentage=0),
-        )
-        return cls(ls, token)
-
-    def cancel_with(self, task: asyncio.Future[Any]) -> None:
-        if self.token is None:
-            return
-        future = self.ls.work_done_progress.tokens.get(self.token)
-        if future is not None:
-            future.add_done_callback(lambda f: task.cancel() if f.cancelled() else None)
-
-    def report(self, done: int, total: int, message: str) -> None:
-        if self.token is None:
-            return
-        percentage = int(100 * done / total) if total else 0
-        self.ls.work_done_progress.report(
-            self.token,
-            types.WorkDoneProgressReport(
-                message=f"{done}/{total} {message}", percentage=percentage, cancellable=True
-            ),
-        )
-
-    def end(self, message: str) -> None:
-        if self.token is None:
-            return
-        self.ls.work_done_progress.end(self.token, types.WorkDoneProgressEnd(message=message))
-        self.token = None
 
 
 # -- results ----------------------------------------------------------------------------

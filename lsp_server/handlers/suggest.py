@@ -11,16 +11,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import uuid
 from collections import OrderedDict
 from collections.abc import Callable
-from concurrent.futures import Future
 from typing import Any
 
 from lsprotocol import types
 
 from lsp_server.features import diagnostics
 from lsp_server.features import suggest as feature
+from lsp_server.handlers.work import Progress, cancel_with_request
 from lsp_server.search.engine import Options, ProgressEvent, Suggestion, options_from, suggest
 
 # Imported at run time, not only for type checking: pygls reads the command handler's
@@ -92,13 +91,13 @@ class _State:
         services = await ls.services()
         options: Options = options_from(services, budget)
         scope = f"@{function}" if function else "the module"
-        progress = await _Progress.start(ls, f"irlens: searching passes for {scope}")
+        progress = await Progress.start(ls, f"irlens: searching passes for {scope}", "suggest")
         task = asyncio.current_task()
         if task is not None:
             progress.cancel_with(task)
 
         def on_progress(event: ProgressEvent) -> None:
-            progress.report(event)
+            progress.report(event.message, event.percent)
             ls.protocol.notify(
                 feature.PROGRESS_NOTIFICATION, feature.progress_payload(uri, function, event)
             )
@@ -112,67 +111,6 @@ class _State:
         kind = types.MessageType.Warning if result.error else types.MessageType.Info
         ls.window_show_message(types.ShowMessageParams(type=kind, message=result.headline()))
         return result
-
-
-class _Progress:
-    """Server-initiated ``$/progress`` with a cancel button, when the client supports it."""
-
-    def __init__(self, ls: IrlensServer, token: str | None) -> None:
-        self.ls = ls
-        self.token = token
-        self.last = ""
-
-    @classmethod
-    async def start(cls, ls: IrlensServer, title: str) -> _Progress:
-        window = ls.client_capabilities.window
-        if window is None or not window.work_done_progress:
-            return cls(ls, None)
-        token = f"irlens-suggest-{uuid.uuid4()}"
-        try:
-            await ls.work_done_progress.create_async(token)
-        except Exception:
-            log.info("the client refused a progress token; searching without progress")
-            return cls(ls, None)
-        ls.work_done_progress.begin(
-            token, types.WorkDoneProgressBegin(title=title, cancellable=True, percentage=0)
-        )
-        return cls(ls, token)
-
-    def cancel_with(self, task: asyncio.Future[Any]) -> None:
-        if self.token is None:
-            return
-        future = self.ls.work_done_progress.tokens.get(self.token)
-        if future is not None:
-            future.add_done_callback(lambda f: task.cancel() if f.cancelled() else None)
-
-    def report(self, event: ProgressEvent) -> None:
-        if self.token is None or event.message == self.last:
-            return
-        self.last = event.message
-        self.ls.work_done_progress.report(
-            self.token,
-            types.WorkDoneProgressReport(
-                message=event.message, percentage=event.percent, cancellable=True
-            ),
-        )
-
-    def end(self, message: str) -> None:
-        if self.token is None:
-            return
-        self.ls.work_done_progress.end(self.token, types.WorkDoneProgressEnd(message=message))
-        self.token = None
-
-
-def _cancel_with_request(ls: IrlensServer, task: asyncio.Future[Any]) -> None:
-    """Cancel ``task`` when the client cancels the executeCommand request.
-
-    pygls answers a cancelled executeCommand but does not cancel the command's coroutine
-    (it runs behind pygls' own request future).
-    """
-    futures = getattr(ls.protocol, "_request_futures", None)
-    request = futures.get(ls.protocol.msg_id) if isinstance(futures, dict) else None
-    if isinstance(request, Future | asyncio.Future):
-        request.add_done_callback(lambda f: task.cancel() if f.cancelled() else None)
 
 
 def _resolve_support(ls: IrlensServer) -> bool:
@@ -222,7 +160,7 @@ def register(server: IrlensServer) -> None:
     @server.command(feature.COMMAND)
     async def suggest_passes(ls: IrlensServer, *args: Any) -> dict[str, Any]:
         task = asyncio.ensure_future(_command(ls, state, [_plain(a) for a in args]))
-        _cancel_with_request(ls, task)
+        cancel_with_request(ls, task)
         try:
             return await task
         except asyncio.CancelledError:
