@@ -22,6 +22,26 @@ def _parse_tcp(value: str) -> tuple[str, int]:
         raise argparse.ArgumentTypeError(f"expected HOST:PORT, got {value!r}") from err
 
 
+def _serve_arguments(serve: argparse.ArgumentParser) -> None:
+    serve.add_argument("--tcp", type=_parse_tcp, metavar="HOST:PORT", help="listen on TCP")
+    serve.add_argument("--log-file", help="also write the server log to this file")
+    serve.add_argument(
+        "--no-cache", action="store_true", help="do not use the on-disk result cache"
+    )
+
+
+def _serve_only_parser() -> argparse.ArgumentParser:
+    """``irlens serve`` alone: editors start the server often, and the full parser imports
+    every feature's command module (the server imports its handlers anyway, once)."""
+    parser = argparse.ArgumentParser(prog="irlens serve")
+    _serve_arguments(parser)
+    parser.add_argument(
+        "--log-level", default="WARNING", help="DEBUG, INFO, WARNING (default) or ERROR"
+    )
+    parser.set_defaults(command="serve")
+    return parser
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="irlens",
@@ -36,11 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     serve = sub.add_parser("serve", help="run the language server (stdio by default)")
-    serve.add_argument("--tcp", type=_parse_tcp, metavar="HOST:PORT", help="listen on TCP")
-    serve.add_argument("--log-file", help="also write the server log to this file")
-    serve.add_argument(
-        "--no-cache", action="store_true", help="do not use the on-disk result cache"
-    )
+    _serve_arguments(serve)
 
     doctor = sub.add_parser("doctor", help="show the LLVM tools and model backend irlens found")
     add_common_flags(doctor)
@@ -93,8 +109,12 @@ def _doctor(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["serve"]:
+        args = _serve_only_parser().parse_args(argv[1:])
+    else:
+        parser = build_parser()
+        args = parser.parse_args(argv)
     # Logs go to stderr: stdout is the LSP channel under `serve`.
     logging.basicConfig(
         level=getattr(logging, str(args.log_level).upper(), logging.WARNING),

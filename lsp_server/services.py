@@ -16,8 +16,8 @@ from lsp_server.llvm import toolchain as tc
 from lsp_server.llvm.passes import PassRegistry, load_registry
 
 if TYPE_CHECKING:
+    from lsp_server.model.backend import ModelBackend
     from lsp_server.model.cache import ResultCache
-    from lsp_server.model.client import ModelBackend
 
 log = logging.getLogger(__name__)
 

@@ -17,7 +17,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from lsp_server.model.client import ModelBackend, ModelError
+from lsp_server.model.backend import ModelBackend, ModelError
 
 DEFAULT_CONTEXT_TOKENS = 16384
 

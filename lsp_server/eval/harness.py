@@ -32,7 +32,7 @@ from lsp_server.eval.tasks import get_task
 from lsp_server.eval.tasks.base import EvalContext, EvalOptions, Item, Task
 from lsp_server.llvm.errors import ToolError
 from lsp_server.llvm.toolchain import MissingToolError
-from lsp_server.model.client import BackendState, ModelError
+from lsp_server.model.backend import BackendState, ModelError
 from lsp_server.services import Services
 
 log = logging.getLogger(__name__)

@@ -36,7 +36,7 @@ from lsp_server.features.preview_model import (
 from lsp_server.features.preview_run import Memo, Truth, compute_truth
 from lsp_server.features.preview_target import Target, find_target
 from lsp_server.features.preview_warm import WarmTools
-from lsp_server.model.client import BackendState
+from lsp_server.model.backend import BackendState
 from lsp_server.services import Services
 from lsp_server.syntax.span import Span
 

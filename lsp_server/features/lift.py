@@ -36,7 +36,7 @@ from lsp_server.lift.roundtrip import RoundTrip, check_round_trip
 from lsp_server.lift.split import AsmLayout, layout, piece_text, unit_lines
 from lsp_server.lift.targets import TargetError, choose_triple, missing_target
 from lsp_server.llvm.toolchain import registered_targets
-from lsp_server.model.client import BackendState, ModelBackend, ModelError
+from lsp_server.model.backend import BackendState, ModelBackend, ModelError
 from lsp_server.model.prompts import CODE_STOP, disassemble_prompt, parse_disassembly
 from lsp_server.services import Services
 from lsp_server.syntax.asm import looks_like_asm, parse_asm

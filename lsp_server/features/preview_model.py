@@ -22,8 +22,8 @@ from lsp_server.llvm import opt as opt_tool
 from lsp_server.llvm.errors import ToolError
 from lsp_server.llvm.extract import extract_function
 from lsp_server.llvm.size import binary_size, prompt_binary_size
+from lsp_server.model.backend import ModelError
 from lsp_server.model.cache import ResultCache
-from lsp_server.model.client import ModelError
 from lsp_server.model.prompts import CODE_STOP, emulate_ir_prompt, parse_emulation
 from lsp_server.services import Services
 

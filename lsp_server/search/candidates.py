@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from lsp_server.llvm.passes import PassRegistry, unknown_passes
-from lsp_server.model.client import ModelBackend, ModelError
+from lsp_server.model.backend import ModelBackend, ModelError
 from lsp_server.model.prompts import PASS_LIST_STOP, parse_pass_list, pass_list_prompt
 from lsp_server.syntax.pipeline import PipelineNode, parse_pipeline, render
 
