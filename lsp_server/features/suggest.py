@@ -17,16 +17,19 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 
 from lsp_server.features.positions import Lines
-from lsp_server.search.engine import Options, ProgressEvent, Suggestion, suggest
 from lsp_server.services import Services
 from lsp_server.syntax.ir import function_at, parse_module
 from lsp_server.syntax.runlines import parse_run_lines
 from lsp_server.syntax.span import split_lines
+
+if TYPE_CHECKING:
+    # The search is imported when a search runs, not when the server starts.
+    from lsp_server.search.engine import ProgressEvent, Suggestion
 
 FUNCTION_KIND = "refactor.rewrite.irlens.suggestPasses"
 MODULE_KIND = "source.irlens.suggestPasses"
@@ -327,6 +330,8 @@ def describe(suggestion: Suggestion) -> str:
 
 async def demo_step(text: str, services: Services) -> str:
     """A 5-second local search on ``@crc32`` of the bundled example (no model needed)."""
+    from lsp_server.search.engine import Options, suggest
+
     s = services.settings.suggest
     options = Options(
         budget_seconds=5.0,

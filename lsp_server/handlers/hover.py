@@ -10,19 +10,14 @@ from typing import TYPE_CHECKING, Any
 from lsprotocol import types
 
 from lsp_server.features import diagnostics
-from lsp_server.features.hover import (
-    HoverPreview,
-    PreviewState,
-    PreviewUpdate,
-    Superseded,
-    hover_preview,
-)
 from lsp_server.features.positions import Lines
-from lsp_server.features.preview_steps import pipeline_steps, resolve_request
-from lsp_server.features.preview_warm import WarmTools
 
 if TYPE_CHECKING:
+    from lsp_server.features.hover import HoverPreview, PreviewState, PreviewUpdate
     from lsp_server.server import IrlensServer
+
+# The preview's modules are imported on the first hover, not at start-up: an editor starts the
+# server often, and they take a good part of its start-up time to import.
 
 log = logging.getLogger(__name__)
 
@@ -65,10 +60,23 @@ def _position_json(lines: Lines, found: HoverPreview | PreviewUpdate) -> dict[st
 
 def register(server: IrlensServer) -> None:
     """Add the preview's handlers to ``server``."""
-    # Spare opt and llc processes wait for the next hover (they exit with the server, when
-    # their stdin closes).
-    state = PreviewState(warm=WarmTools())
-    server.on_close.append(state.forget_document)
+    made: list[PreviewState] = []
+
+    def preview_state() -> PreviewState:
+        if not made:
+            from lsp_server.features.hover import PreviewState
+            from lsp_server.features.preview_warm import WarmTools
+
+            # Spare opt and llc processes wait for the next hover (they exit with the
+            # server, when their stdin closes).
+            made.append(PreviewState(warm=WarmTools()))
+        return made[0]
+
+    def forget(uri: str) -> None:
+        if made:
+            made[0].forget_document(uri)
+
+    server.on_close.append(forget)
 
     @server.feature(types.TEXT_DOCUMENT_HOVER)
     async def hover(ls: IrlensServer, params: types.HoverParams) -> types.Hover | None:
@@ -91,6 +99,10 @@ def register(server: IrlensServer) -> None:
                 "data": update.data,
             }
             ls.protocol.notify(PREVIEW_UPDATED, payload)
+
+        from lsp_server.features.hover import Superseded, hover_preview
+
+        state = preview_state()
 
         async def work() -> HoverPreview | None:
             try:
@@ -116,6 +128,8 @@ def register(server: IrlensServer) -> None:
 
     @server.feature(PIPELINE_STEPS)
     async def steps(ls: IrlensServer, params: Any) -> dict[str, Any]:
+        from lsp_server.features.preview_steps import pipeline_steps, resolve_request
+
         data = _plain(params) or {}
         uri = data.get("uri") or (data.get("textDocument") or {}).get("uri")
         if not isinstance(uri, str):

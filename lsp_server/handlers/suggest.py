@@ -13,18 +13,21 @@ import asyncio
 import logging
 from collections import OrderedDict
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 
 from lsp_server.features import diagnostics
 from lsp_server.features import suggest as feature
 from lsp_server.handlers.work import Progress, cancel_with_request
-from lsp_server.search.engine import Options, ProgressEvent, Suggestion, options_from, suggest
 
 # Imported at run time, not only for type checking: pygls reads the command handler's
 # annotations to tell the server parameter from the command's arguments.
 from lsp_server.server import IrlensServer
+
+if TYPE_CHECKING:
+    # The search is imported when a search runs, not when the server starts.
+    from lsp_server.search.engine import ProgressEvent, Suggestion
 
 log = logging.getLogger(__name__)
 
@@ -88,8 +91,10 @@ class _State:
     async def _search(
         self, ls: IrlensServer, uri: str, text: str, function: str | None, budget: float | None
     ) -> Suggestion:
+        from lsp_server.search.engine import options_from, suggest
+
         services = await ls.services()
-        options: Options = options_from(services, budget)
+        options = options_from(services, budget)
         scope = f"@{function}" if function else "the module"
         progress = await Progress.start(ls, f"irlens: searching passes for {scope}", "suggest")
         task = asyncio.current_task()
