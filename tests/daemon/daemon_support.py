@@ -102,4 +102,4 @@ async def wait_for_health(
             return health
         if loop.time() > deadline:
             raise AssertionError(f"timed out waiting for {what}; last /health: {health}")
-        await asyncio.sleep(POLL_INTERVAL_S)
+        await asyncio.sleep(POLL_INTERVAL_S)  # allowed: bounded poll of another process's state
