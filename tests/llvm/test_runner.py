@@ -39,7 +39,10 @@ async def test_each_run_gets_its_own_directory_which_is_removed() -> None:
 
 
 async def test_timeout_kills_the_child() -> None:
-    result = await run_tool([sys.executable, "-c", "import time; time.sleep(30)"], timeout=0.5)
+    # allowed: the child sleeps, so that the runner's timeout has something to kill.
+    result = await run_tool(
+        [sys.executable, "-c", "import time; time.sleep(30)"], timeout=0.5
+    )  # allowed
     assert result.timed_out
     assert not result.ok
     assert "timed out" in result.describe_failure()
