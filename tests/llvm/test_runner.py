@@ -39,10 +39,10 @@ async def test_each_run_gets_its_own_directory_which_is_removed() -> None:
 
 
 async def test_timeout_kills_the_child() -> None:
-    # allowed: the child sleeps, so that the runner's timeout has something to kill.
     result = await run_tool(
-        [sys.executable, "-c", "import time; time.sleep(30)"], timeout=0.5
-    )  # allowed
+        [sys.executable, "-c", "import time; time.sleep(30)"],  # allowed: the child to kill
+        timeout=0.5,
+    )
     assert result.timed_out
     assert not result.ok
     assert "timed out" in result.describe_failure()
@@ -65,7 +65,7 @@ async def test_memory_limit_applies_to_the_child() -> None:
 
 async def test_cancellation_kills_the_child(tmp_path) -> None:
     marker = tmp_path / "pid"
-    code = f"import os, time; open({str(marker)!r}, 'w').write(str(os.getpid())); time.sleep(60)"
+    code = f"import os, time; open({str(marker)!r}, 'w').write(str(os.getpid())); time.sleep(60)"  # allowed: the child
     task = asyncio.ensure_future(run_tool([sys.executable, "-c", code], timeout=120))
     for _ in range(200):  # wait for the child to start (bounded), then cancel
         if marker.exists() and marker.read_text():
