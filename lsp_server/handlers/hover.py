@@ -11,6 +11,7 @@ from lsprotocol import types
 
 from lsp_server.features import diagnostics
 from lsp_server.features.positions import Lines
+from lsp_server.handlers.work import plain
 
 if TYPE_CHECKING:
     from lsp_server.features.hover import HoverPreview, PreviewState, PreviewUpdate
@@ -25,15 +26,6 @@ log = logging.getLogger(__name__)
 PREVIEW_UPDATED = "irlens/previewUpdated"
 #: Request: every pass of a pipeline with the IR after each.
 PIPELINE_STEPS = "irlens/pipelineSteps"
-
-
-def _plain(value: Any) -> Any:
-    """pygls hands custom params over as namedtuples; turn them back into dicts."""
-    if hasattr(value, "_asdict"):
-        return {key: _plain(item) for key, item in value._asdict().items()}
-    if isinstance(value, list | tuple):
-        return [_plain(item) for item in value]
-    return value
 
 
 def _markup_kind(ls: IrlensServer) -> types.MarkupKind:
@@ -130,7 +122,7 @@ def register(server: IrlensServer) -> None:
     async def steps(ls: IrlensServer, params: Any) -> dict[str, Any]:
         from lsp_server.features.preview_steps import pipeline_steps, resolve_request
 
-        data = _plain(params) or {}
+        data = plain(params) or {}
         uri = data.get("uri") or (data.get("textDocument") or {}).get("uri")
         if not isinstance(uri, str):
             return {"error": "irlens/pipelineSteps needs a document uri"}

@@ -19,7 +19,7 @@ from lsprotocol import types
 
 from lsp_server.features import diagnostics
 from lsp_server.features import suggest as feature
-from lsp_server.handlers.work import Progress, cancel_with_request
+from lsp_server.handlers.work import Progress, cancel_with_request, plain
 
 # Imported at run time, not only for type checking: pygls reads the command handler's
 # annotations to tell the server parameter from the command's arguments.
@@ -32,15 +32,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 _KEEP_RESULTS = 32
-
-
-def _plain(value: Any) -> Any:
-    """pygls may hand JSON objects over as namedtuples; turn them back into dicts."""
-    if hasattr(value, "_asdict"):
-        return {key: _plain(item) for key, item in value._asdict().items()}
-    if isinstance(value, list | tuple):
-        return [_plain(item) for item in value]
-    return value
 
 
 class _State:
@@ -156,7 +147,7 @@ def register(server: IrlensServer) -> None:
 
     @server.feature(types.CODE_ACTION_RESOLVE)
     async def resolve_code_action(ls: IrlensServer, action: types.CodeAction) -> types.CodeAction:
-        data = feature.ActionData.from_json(_plain(action.data))
+        data = feature.ActionData.from_json(plain(action.data))
         if data is None:
             return action
         work = _resolve(ls, state, action, data)
@@ -164,7 +155,7 @@ def register(server: IrlensServer) -> None:
 
     @server.command(feature.COMMAND)
     async def suggest_passes(ls: IrlensServer, *args: Any) -> dict[str, Any]:
-        task = asyncio.ensure_future(_command(ls, state, [_plain(a) for a in args]))
+        task = asyncio.ensure_future(_command(ls, state, [plain(a) for a in args]))
         cancel_with_request(ls, task)
         try:
             return await task

@@ -78,3 +78,12 @@ def cancel_with_request(ls: IrlensServer, task: asyncio.Future[Any]) -> None:
     request = futures.get(ls.protocol.msg_id) if isinstance(futures, dict) else None
     if isinstance(request, Future | asyncio.Future):
         request.add_done_callback(lambda f: task.cancel() if f.cancelled() else None)
+
+
+def plain(value: Any) -> Any:
+    """pygls hands custom params over as namedtuples; turn them back into dicts and lists."""
+    if hasattr(value, "_asdict"):
+        return {key: plain(item) for key, item in value._asdict().items()}
+    if isinstance(value, list | tuple):
+        return [plain(item) for item in value]
+    return value

@@ -14,6 +14,7 @@ changes). Features gate on :data:`FEATURES` and tell the user once what is missi
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import re
@@ -124,6 +125,24 @@ class Toolchain:
     def major(self) -> int:
         version = self.version
         return version[0] if version else 0
+
+    @functools.cached_property
+    def llc_version_output(self) -> str:
+        """What ``llc --version`` prints (default target, registered targets), read once."""
+        if "llc" not in self.tools:
+            return ""
+        try:
+            proc = subprocess.run(
+                [self.tools["llc"].path, "--version"],
+                capture_output=True,
+                text=True,
+                timeout=10,
+                check=False,
+            )
+        except (OSError, subprocess.SubprocessError) as err:
+            log.warning("could not run llc --version: %s", err)
+            return ""
+        return proc.stdout
 
     def feature_problem(self, feature: Feature) -> str | None:
         """Why ``feature`` cannot run with these tools, or None when it can."""
@@ -255,38 +274,13 @@ def host_triple(toolchain: Toolchain) -> str:
     """The triple for modules that name none: the setting, else llc's default target."""
     if toolchain.default_triple:
         return toolchain.default_triple
-    if "llc" in toolchain.tools:
-        try:
-            proc = subprocess.run(
-                [toolchain.tools["llc"].path, "--version"],
-                capture_output=True,
-                text=True,
-                timeout=10,
-                check=False,
-            )
-            m = re.search(r"Default target:\s*(\S+)", proc.stdout)
-            if m:
-                return m[1]
-        except (OSError, subprocess.SubprocessError):
-            pass
-    return "x86_64-unknown-linux-gnu"
+    m = re.search(r"Default target:\s*(\S+)", toolchain.llc_version_output)
+    return m[1] if m else "x86_64-unknown-linux-gnu"
 
 
 def registered_targets(toolchain: Toolchain) -> list[str]:
     """The targets llc was built with (``llc --version`` lists them), e.g. x86-64, aarch64."""
-    if "llc" not in toolchain.tools:
-        return []
-    try:
-        proc = subprocess.run(
-            [toolchain.tools["llc"].path, "--version"],
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=False,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return []
-    section = proc.stdout.split("Registered Targets:", 1)
+    section = toolchain.llc_version_output.split("Registered Targets:", 1)
     if len(section) < 2:
         return []
     return [line.split()[0] for line in section[1].splitlines() if line.strip()]
