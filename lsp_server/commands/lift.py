@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from lsp_server.commands.common import print_json, services_from_args
-from lsp_server.features.lift import LiftOptions, lift_assembly
-from lsp_server.features.lift_report import LiftResult
+from lsp_server.lift.engine import LiftOptions, lift_assembly
+from lsp_server.lift.report import LiftResult
 
 
 def add_parser(subparsers: Any, add_common_flags: Any) -> None:
