@@ -27,10 +27,12 @@ from typing import Any
 
 from lsp_server.llvm.warm import WarmTools
 from lsp_server.model.backend import BackendState
+from lsp_server.model.identity import ModelIdentity, identity_of
 from lsp_server.preview.model import (
     Prediction,
     PredictionRequest,
     cached_prediction,
+    model_name,
     prediction_request,
     run_prediction,
 )
@@ -46,6 +48,8 @@ log = logging.getLogger(__name__)
 FAILURE_MEMORY_SECONDS = 30.0
 #: Background predictions kept per document; an older one is cancelled for a newer one.
 MAX_PREDICTIONS_PER_DOCUMENT = 2
+#: The least time a hover waits for the model server to say which model it serves.
+IDENTITY_FLOOR = 0.25
 #: Modules longer than this (both sides, in characters) are diffed in a worker thread.
 _THREAD_CHARS = 50_000
 
@@ -310,15 +314,39 @@ async def hover_preview(
     problem = _problem(services, target)
     if problem is not None:
         return problem
-    truth = await state.truth(document, text, target, services)
-    preview = await _preview(truth, state)
-    prediction: Prediction | None = None
-    if services.backend is not None and truth.error is None:
-        prediction = await _prediction(
-            services, state, truth, preview, document, started, on_update
-        )
+    # Which model the server serves is asked while opt runs: a cached answer is shown only
+    # for the server and model that gave it.
+    identity = (
+        asyncio.ensure_future(identity_of(services.backend))
+        if services.backend is not None
+        else None
+    )
+    try:
+        truth = await state.truth(document, text, target, services)
+        preview = await _preview(truth, state)
+        prediction: Prediction | None = None
+        if identity is not None and truth.error is None:
+            prediction = await _prediction(
+                services, state, truth, preview, document, started, on_update, identity
+            )
+    finally:
+        if identity is not None and not identity.done():
+            identity.cancel()
     markdown, data = _result(preview, services, prediction)
     return HoverPreview(markdown, target.span, data)
+
+
+async def _identity_within(
+    services: Services, identity: asyncio.Future[ModelIdentity | None], started: float
+) -> ModelIdentity | str | None:
+    """The served model's identity, or a message when the server did not say in time."""
+    left = services.settings.preview.time_budget_ms / 1000 - (time.monotonic() - started)
+    try:
+        # It was asked while opt ran, so it is usually known by now; the floor lets a slow
+        # first hover still find a cached answer.
+        return await asyncio.wait_for(asyncio.shield(identity), max(left, IDENTITY_FLOOR))
+    except TimeoutError:
+        return "the model server has not yet said which model it serves"
 
 
 async def _prediction(
@@ -329,8 +357,12 @@ async def _prediction(
     document: str,
     started: float,
     on_update: Updater | None,
+    identity_task: asyncio.Future[ModelIdentity | None],
 ) -> Prediction:
-    request = await prediction_request(services, truth, state.memo)
+    identity = await _identity_within(services, identity_task, started)
+    if isinstance(identity, str):
+        return Prediction("error", model_name(services), truth.target.model_passes, identity)
+    request = await prediction_request(services, truth, state.memo, identity)
     if isinstance(request, Prediction):
         return request
     known = state.known_prediction(services, request)
@@ -369,7 +401,8 @@ async def preview_text(
     preview = await _preview(truth, state)
     if services.backend is None or truth.error is not None:
         return preview, None
-    request = await prediction_request(services, truth, state.memo)
+    identity = await identity_of(services.backend)
+    request = await prediction_request(services, truth, state.memo, identity)
     if isinstance(request, Prediction):
         return preview, request
     known = cached_prediction(services, request, state.memo)

@@ -21,6 +21,9 @@ from lsp_server.preview.printed import (
 from lsp_server.preview.run import Truth
 
 MODULE_LEVEL = "(module level)"
+#: What the preview's binary size is, said wherever it is shown (the model's line uses
+#: another measure, -O0, and names it too).
+SIZE_MEASURE = "text+data of the object from `llc -filetype=obj` at its default -O2"
 
 
 @dataclass(frozen=True)
@@ -195,9 +198,11 @@ def render_markdown(
         blocks.append(
             f"{truth.after.instructions} instructions · binary size "
             + (f"{truth.after.size} B" if truth.after.size is not None else "n/a")
+            + f" ({SIZE_MEASURE})"
         )
     else:
         blocks.append("\n".join(_table(preview)))
+        blocks.append(f"_binary size: {SIZE_MEASURE}_")
         blocks.extend(_diff_sections(preview, max_diff_lines))
     if truth.error is None and truth.after.size_error:
         blocks.append(f"_binary size unavailable: {truth.after.size_error.splitlines()[0]}_")
@@ -236,7 +241,11 @@ def preview_json(preview: Preview, prediction: Prediction | None = None) -> dict
         "notes": list(truth.notes),
         "changed": preview.changed,
         "instructions": {"before": truth.before.instructions, "after": truth.after.instructions},
-        "binarySize": {"before": truth.before.size, "after": truth.after.size},
+        "binarySize": {
+            "before": truth.before.size,
+            "after": truth.after.size,
+            "measure": SIZE_MEASURE,
+        },
         "functions": [_change_json(c) for c in preview.changes if c.status != "unchanged"],
         "optMessages": truth.after.messages,
         "prediction": prediction.to_json() if prediction is not None else None,
