@@ -1,9 +1,11 @@
 """``irlens preview FILE.ll``: the IR after a pass, as the hover shows it.
 
-``--pass P`` previews P: inside the file's RUN-line pipeline when one holds it (the passes
-before it run first, as in the hover), inside ``--pipeline`` when given, else alone.
-``--pipeline PL`` alone previews the whole pipeline; with neither, the file's first
-RUN-line pipeline (or ``preview.defaultPipeline``). ``--function F`` puts F first.
+``--pass P`` previews P: inside the first RUN-line pipeline that holds it (the passes
+before it run first, as in the hover, with that RUN line's opt options), inside
+``--pipeline`` when given, else alone. ``--pipeline PL`` alone previews the whole pipeline;
+with neither, the file's first RUN-line pipeline (or ``preview.defaultPipeline``).
+``--run-line N`` takes RUN line N (0-based) instead of searching. ``--function F`` puts F
+first.
 """
 
 from __future__ import annotations
@@ -17,15 +19,12 @@ from pathlib import Path
 from typing import Any
 
 from lsp_server.commands.common import print_json, services_from_args
+from lsp_server.llvm.opt_options import OptOptions
 from lsp_server.llvm.toolchain import MissingToolError
 from lsp_server.preview.engine import preview_text
 from lsp_server.preview.render import preview_json, render_markdown
-from lsp_server.preview.target import (
-    Target,
-    pass_target,
-    pipeline_target,
-    run_line_pipelines,
-)
+from lsp_server.preview.runline import choose_run_line
+from lsp_server.preview.target import Target, pass_target, pipeline_target
 
 
 def add_parser(
@@ -42,6 +41,12 @@ def add_parser(
     parser.add_argument("--pipeline", help="the pipeline, e.g. 'function(sroa,instcombine)'")
     parser.add_argument("--function", help="the function to show first (without @)")
     parser.add_argument(
+        "--run-line",
+        type=int,
+        default=None,
+        help="the RUN line (0-based) whose pipeline and opt options to use",
+    )
+    parser.add_argument(
         "--max-diff-lines", type=int, default=None, help="longest diff shown (preview.maxDiffLines)"
     )
     add_common_flags(parser)
@@ -53,28 +58,37 @@ def choose_target(
     pipeline: str | None,
     function: str | None,
     default_pipeline: str,
+    *,
+    run_line: int | None = None,
+    options: OptOptions | None = None,
 ) -> Target | str:
-    """The target the flags describe, or a message saying why there is none."""
-    run_lines = run_line_pipelines(text)
+    """The target the flags describe, or a message saying why there is none.
+
+    The opt options are always those of the RUN line the flags mean: ``run_line``, else
+    the first line whose pipeline holds ``pass_name`` (and is ``pipeline`` when given).
+    """
+    chosen = choose_run_line(
+        text, index=run_line, pipeline=pipeline, pass_name=pass_name, options=options
+    )
+    if isinstance(chosen, str):
+        return chosen
+    args = chosen.args if chosen is not None else ()
+    notes = chosen.notes if chosen is not None else ()
+    if pipeline is None and chosen is not None and (pass_name is not None or run_line is not None):
+        pipeline = chosen.pipeline.text
     if pipeline is not None:
-        args: tuple[str, ...] = ()
-        for ref, ref_args in run_lines:
-            if ref.text == pipeline:
-                args = ref_args
         if pass_name is None:
-            return pipeline_target(text, pipeline, function, args)
-        return pass_target(text, pipeline, pass_name, function, args) or (
-            f"no pass {pass_name!r} in the pipeline {pipeline!r}"
-        )
+            found: Target | None = pipeline_target(text, pipeline, function, args)
+        else:
+            found = pass_target(text, pipeline, pass_name, function, args)
+        if found is None:
+            return f"no pass {pass_name!r} in the pipeline {pipeline!r}"
+        return dataclasses.replace(found, notes=found.notes + notes)
     if pass_name is not None:
-        for ref, ref_args in run_lines:
-            found = pass_target(text, ref.text, pass_name, function, ref_args)
-            if found is not None:
-                return found
         return pipeline_target(text, pass_name, function)
-    if run_lines:
-        ref, ref_args = run_lines[0]
-        return pipeline_target(text, ref.text, function, ref_args)
+    if chosen is not None:
+        target = pipeline_target(text, chosen.pipeline.text, function, args)
+        return dataclasses.replace(target, notes=notes)
     return pipeline_target(text, default_pipeline, function)
 
 
@@ -100,6 +114,8 @@ async def _run(args: argparse.Namespace) -> int:
         args.pipeline,
         args.function,
         services.settings.preview.default_pipeline,
+        run_line=args.run_line,
+        options=await services.opt_options(),
     )
     if isinstance(target, str):
         sys.stderr.write(f"irlens preview: {target}\n")

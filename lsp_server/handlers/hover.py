@@ -135,13 +135,21 @@ def register(server: IrlensServer) -> None:
             lsp_position = types.Position(line=int(raw["line"]), character=int(raw["character"]))
             position = (lsp_position.line, lines.index(lsp_position))
         services = await ls.services()
-        pipeline, function, args = resolve_request(
-            text,
-            data.get("pipeline"),
-            data.get("function"),
-            position,
-            services.settings.preview.default_pipeline,
-        )
+        run_line = data.get("runLine")
+        if run_line is not None and (not isinstance(run_line, int) or isinstance(run_line, bool)):
+            return {"uri": uri, "steps": [], "error": "runLine must be a RUN line's index"}
+        try:
+            pipeline, function, args = resolve_request(
+                text,
+                data.get("pipeline"),
+                data.get("function"),
+                position,
+                services.settings.preview.default_pipeline,
+                run_line=run_line,
+                options=await services.opt_options(),
+            )
+        except ValueError as err:
+            return {"uri": uri, "steps": [], "error": str(err)}
         problem = services.toolchain.problem_for("preview")
         if problem is not None:
             return {"pipeline": pipeline, "function": function, "steps": [], "error": problem}

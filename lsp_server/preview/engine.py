@@ -279,17 +279,19 @@ def _problem(services: Services, target: Target) -> HoverPreview | None:
 _NO_TARGET = object()
 
 
-def _target(
+async def _target(
     text: str, line: int, col: int, services: Services, state: PreviewState
 ) -> Target | None:
-    """find_target, remembered: parsing the RUN lines and the outline of a large file is
-    most of what a repeated hover costs."""
+    """find_target with the local opt's options, remembered: parsing the RUN lines and the
+    outline of a large file is most of what a repeated hover costs."""
     default = services.settings.preview.default_pipeline
-    key = ("target", hashlib.sha256(text.encode()).hexdigest(), line, col, default)
+    version = services.toolchain.version_text
+    key = ("target", hashlib.sha256(text.encode()).hexdigest(), line, col, default, version)
     known = state.memo.get(key)
     if known is not None:
         return None if known is _NO_TARGET else known
-    target = find_target(text, line, col, default)
+    options = await services.opt_options()
+    target = find_target(text, line, col, default, options)
     state.memo.put(key, _NO_TARGET if target is None else target)
     return target
 
@@ -308,7 +310,7 @@ async def hover_preview(
     cursor is on neither a pass nor a ``define`` line. Raises :class:`Superseded` when a
     newer hover on the same document replaced this one."""
     started = time.monotonic()
-    target = _target(text, line, col, services, state)
+    target = await _target(text, line, col, services, state)
     if target is None:
         return None
     problem = _problem(services, target)

@@ -15,9 +15,11 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from lsp_server.llvm.opt_options import OptOptions
 from lsp_server.llvm.runner import run_tool
 from lsp_server.preview.printed import function_texts
-from lsp_server.preview.target import nearest_function, run_line_pipelines
+from lsp_server.preview.runline import choose_run_line
+from lsp_server.preview.target import nearest_function
 from lsp_server.services import Services
 from lsp_server.syntax.ir import parse_module
 from lsp_server.syntax.runlines import pass_at
@@ -167,29 +169,35 @@ def resolve_request(
     function: str | None,
     position: tuple[int, int] | None,
     default_pipeline: str,
+    *,
+    run_line: int | None = None,
+    options: OptOptions | None = None,
 ) -> tuple[str, str | None, tuple[str, ...]]:
     """The pipeline, function and RUN-line opt options a steps request means.
 
-    The pipeline: as given, else the one holding the pass at ``position``, else the
-    file's first RUN-line pipeline, else ``default_pipeline``. The function: as given,
-    else the one nearest ``position``, else None (the whole module).
+    The RUN line (whose opt options always go along): ``run_line`` (its index), else the
+    one under ``position``, else the first whose pipeline is ``pipeline``, else the file's
+    first (see :func:`~lsp_server.preview.runline.choose_run_line`). The pipeline: as given,
+    else the one holding the pass at ``position``, else that RUN line's, else
+    ``default_pipeline``. The function: as given, else the one nearest ``position``, else
+    None (the whole module). Raises ValueError for a ``run_line`` that is not there.
     """
-    args: tuple[str, ...] = ()
     if function is None and position is not None:
         function = nearest_function(parse_module(text), position[0])
+    chosen = choose_run_line(
+        text, index=run_line, position=position, pipeline=pipeline or None, options=options
+    )
+    if isinstance(chosen, str):
+        raise ValueError(chosen)
     if pipeline:
-        return pipeline, function, args
+        return pipeline, function, chosen.args if chosen is not None else ()
+    if chosen is not None:
+        return chosen.pipeline.text, function, chosen.args
     if position is not None:
         found = pass_at(text, *position)
         if found is not None:
-            for ref, ref_args in run_line_pipelines(text):
-                if ref.span == found[0].span:
-                    return ref.text, function, ref_args
-            return found[0].text, function, args
-    pipelines = run_line_pipelines(text)
-    if pipelines:
-        return pipelines[0][0].text, function, pipelines[0][1]
-    return default_pipeline, function, args
+            return found[0].text, function, ()
+    return default_pipeline, function, ()
 
 
 async def pipeline_steps(

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from lsp_server.llvm.opt_options import OptOptions
 from lsp_server.syntax.ir import IrModule, parse_module
 from lsp_server.syntax.legacy import VALUE_OPTIONS
 from lsp_server.syntax.pipeline import leaves, parse_pipeline, truncate
@@ -131,12 +132,21 @@ def _opt_stage(command: str, pipeline: PipelineRef) -> Stage | None:
     return found
 
 
-def opt_arguments(command: str, pipeline: PipelineRef) -> tuple[tuple[str, ...], tuple[str, ...]]:
+def _looks_like_a_file(word: str) -> bool:
+    return word.startswith("%") or "/" in word or "." in word
+
+
+def opt_arguments(
+    command: str, pipeline: PipelineRef, options: OptOptions | None = None
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """The options of the RUN line's opt that the preview passes on, and notes about it.
 
     Drops the pipeline itself, input and output, printing, and plugin loading (see
     ``_DROPPED``). Legacy pass flags (``-instcombine``) are the pipeline, so they are
-    dropped too; other legacy-looking words stay as options.
+    dropped too. Which options take the next word as their value comes from ``options``
+    (the local opt's own list); without it, from a fixed table of common ones. With it, a
+    word that is neither one of opt's options, an option's value nor an input is left out
+    with a note naming it.
     """
     stage = _opt_stage(command, pipeline)
     if stage is None:
@@ -152,17 +162,33 @@ def opt_arguments(command: str, pipeline: PipelineRef) -> tuple[tuple[str, ...],
     args: list[str] = []
     notes: list[str] = []
     skip_next = False
+
+    def takes_value(name: str) -> bool:
+        if options is not None:
+            return options.takes_next_word(name)
+        return name in VALUE_OPTIONS
+
     for index, value in enumerate(words[1:], start=1):
         if skip_next:
             skip_next = False
             continue
         if not value.startswith("-") or value in ("-", "--"):
-            if value not in ("%s", "-") and not value.startswith("%t"):
+            if value in ("%s", "-") or value.startswith("%t"):
+                continue
+            if options is None or _looks_like_a_file(value):
                 notes.append(f"this RUN line's opt reads `{value}`; the preview runs on this file")
+            else:
+                notes.append(
+                    f"`{value}` in this RUN line is neither an option of the local opt, an "
+                    "option's value nor the input (`%s`); the preview leaves it out"
+                )
             continue
         name, equals, _ = value.lstrip("-").partition("=")
-        takes_next = not equals and name in VALUE_OPTIONS and index + 1 < len(words)
+        takes_next = not equals and takes_value(name) and index + 1 < len(words)
         if value.lstrip("-") in legacy:
+            continue
+        if options is not None and not options.knows(name):
+            notes.append(f"`{value}` is not an option of the local opt; the preview leaves it out")
             continue
         if name in _DROPPED or name.startswith(_DROPPED_PREFIXES):
             skip_next = takes_next
@@ -192,7 +218,7 @@ def nearest_function(module: IrModule, line: int) -> str | None:
     return best[1] if best is not None else None
 
 
-def _pass_target(text: str, line: int, col: int) -> Target | None:
+def _pass_target(text: str, line: int, col: int, options: OptOptions | None) -> Target | None:
     found = pass_at(text, line, col)
     if found is None:
         return None
@@ -209,7 +235,7 @@ def _pass_target(text: str, line: int, col: int) -> Target | None:
         run_lines = parse_run_lines(text)
         if 0 <= pipeline.run_line < len(run_lines):
             run_line = run_lines[pipeline.run_line]
-            args, arg_notes = opt_arguments(run_line.command, pipeline)
+            args, arg_notes = opt_arguments(run_line.command, pipeline, options)
             notes.extend(arg_notes)
             if run_line.negated:
                 notes.append("this RUN line expects opt to fail (`not`)")
@@ -255,10 +281,17 @@ def _define_target(text: str, line: int, default_pipeline: str) -> Target | None
     return None
 
 
-def find_target(text: str, line: int, col: int, default_pipeline: str) -> Target | None:
+def find_target(
+    text: str,
+    line: int,
+    col: int,
+    default_pipeline: str,
+    options: OptOptions | None = None,
+) -> Target | None:
     """What a hover at ``(line, col)`` previews, or None when the cursor is on neither a
-    pass nor a ``define`` line."""
-    return _pass_target(text, line, col) or _define_target(text, line, default_pipeline)
+    pass nor a ``define`` line. ``options`` is the local opt's option table (see
+    :func:`opt_arguments`)."""
+    return _pass_target(text, line, col, options) or _define_target(text, line, default_pipeline)
 
 
 def pipeline_target(
@@ -282,12 +315,14 @@ def pipeline_target(
     )
 
 
-def run_line_pipelines(text: str) -> list[tuple[PipelineRef, tuple[str, ...]]]:
+def run_line_pipelines(
+    text: str, options: OptOptions | None = None
+) -> list[tuple[PipelineRef, tuple[str, ...]]]:
     """Every opt pipeline of the file's RUN lines, with the options passed along."""
     found = []
     for run_line in parse_run_lines(text):
         for pipeline in run_line.pipelines:
-            args, _ = opt_arguments(run_line.command, pipeline)
+            args, _ = opt_arguments(run_line.command, pipeline, options)
             found.append((pipeline, args))
     return found
 
