@@ -11,7 +11,9 @@ for them, and "changed" means changed *for this function*.
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,11 +30,19 @@ _HEADER = re.compile(
     r"^\*\*\* IR (?:Dump After|Pass) (?P<pass>.+?) on (?P<unit>.+?)(?P<rest>(?: omitted because no change| filtered out| ignored)?) \*\*\*$"
 )
 _START = "*** IR Dump At Start ***"
+# A pass that deleted its unit (a fully unrolled loop): opt prints no IR after it.
+_INVALIDATED = re.compile(r"^\*\*\* IR Pass (?P<pass>.+?) invalidated \*\*\*$")
 _LOOP_UNIT = re.compile(r"^loop %.* in function (?P<function>.+)$")
 #: The most steps returned; a huge pipeline on a huge module stops here and says so.
 MAX_STEPS = 2000
 #: The most bytes of dumps read from opt.
 MAX_DUMP_BYTES = 256 * 1024 * 1024
+#: The most characters of opt's stderr messages returned.
+MAX_MESSAGES = 20_000
+#: How many dumped modules are printed again at once (see :func:`_reprint`).
+REPRINT_CONCURRENCY = 4
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -44,6 +54,7 @@ class Step:
     unit: str
     changed: bool
     ir: str | None
+    invalidated: bool = False  # the pass deleted what it ran on; opt printed no IR after it
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -52,6 +63,7 @@ class Step:
             "on": self.unit,
             "changed": self.changed,
             "ir": self.ir,
+            "invalidated": self.invalidated,
         }
 
 
@@ -66,24 +78,32 @@ class Steps:
     steps: tuple[Step, ...]
     error: str | None = None
     truncated: bool = False
+    output: str | None = None  # what ``opt -S`` with the whole pipeline prints (the focus)
+    messages: str = ""  # what that opt run wrote to stderr (warnings, check-debugify, ...)
+    args: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         return {
             "pipeline": self.pipeline,
             "function": self.function,
             "llvmVersion": self.llvm_version,
+            "optArgs": list(self.args),
             "initial": self.initial,
             "final": self.final,
             "steps": [step.to_json() for step in self.steps],
+            "messages": self.messages,
             "error": self.error,
             "truncated": self.truncated,
         }
 
     @property
     def final(self) -> str | None:
-        """The IR after the whole pipeline (the last change, else the initial IR)."""
+        """The IR after the whole pipeline: what ``opt -S`` prints for it (cut to the
+        function), else the last change, else the initial IR."""
+        if self.output is not None:
+            return self.output
         for step in reversed(self.steps):
-            if step.changed:
+            if step.changed and step.ir is not None:
                 return step.ir
         return self.initial
 
@@ -106,31 +126,14 @@ def _pick(module: str, function: str | None) -> str | None:
     return function_texts(module).get(function)
 
 
-def parse_steps(dump: str, function: str | None) -> tuple[str | None, list[Step], bool]:
-    """The initial IR and the steps from ``-print-changed -print-module-scope`` output."""
-    initial: str | None = None
-    current: str | None = None
-    steps: list[Step] = []
-    pending: tuple[str, str] | None = None
+def _sections(dump: str) -> Iterator[tuple[re.Match[str] | None, str]]:
+    """The dump cut at its headers: ``(None, module)`` for the start, then ``(header,
+    text)`` for each pass (text is empty for one that printed nothing, and for a pass
+    that invalidated its unit, whose header matches ``_INVALIDATED``)."""
+    header: re.Match[str] | None = None
     body: list[str] = []
-    truncated = False
-
-    def finish() -> None:
-        nonlocal initial, current, pending
-        text = "\n".join(body)
-        if pending is None:
-            if initial is None and text.strip():
-                initial = _pick(text, function)
-                current = initial
-            return
-        pass_name, unit = pending
-        after = _pick(text, function)
-        changed = after != current
-        steps.append(Step(len(steps), pass_name, unit, changed, after if changed else None))
-        current = after
-        pending = None
-
     started = False
+    in_section = False
     for line in dump.split("\n"):
         if not line.startswith("*** "):
             if started:
@@ -138,14 +141,58 @@ def parse_steps(dump: str, function: str | None) -> tuple[str | None, list[Step]
             continue
         if line == _START:
             started = True
-            body = []
+            in_section = True
+            header, body = None, []
             continue
-        header = _HEADER.match(line)
-        if header is None:
+        found = _HEADER.match(line) or _INVALIDATED.match(line)
+        if found is None:
             body.append(line)
             continue
-        finish()
-        body = []
+        if in_section:
+            yield header, "\n".join(body)
+        header, body, in_section = found, [], True
+    if in_section:
+        yield header, "\n".join(body)
+
+
+#: A declaration that ``opt -S`` drops when unused (PrintModulePass removes the debug
+#: intrinsics' declarations in the debug-record format) but the ``-print-changed`` dumps keep.
+_DEBUG_DECLARATION = re.compile(r"^declare void @llvm\.dbg\.", re.MULTILINE)
+
+
+def needs_reprint(module: str) -> bool:
+    """Whether a dumped module differs from what ``opt -S`` prints for it (see above)."""
+    return _DEBUG_DECLARATION.search(module) is not None
+
+
+def dumped_modules(dump: str) -> set[str]:
+    """The dumped modules that need printing again by ``opt -S`` to read as it prints."""
+    return {text for _, text in _sections(dump) if text.strip() and needs_reprint(text)}
+
+
+def parse_steps(
+    dump: str, function: str | None, reprinted: Mapping[str, str] | None = None
+) -> tuple[str | None, list[Step], bool]:
+    """The initial IR and the steps from ``-print-changed -print-module-scope`` output.
+
+    ``reprinted`` maps a dumped module to what ``opt -S`` prints for it (see
+    :func:`dumped_modules`); the others are used as dumped."""
+    initial: str | None = None
+    current: str | None = None
+    steps: list[Step] = []
+    truncated = False
+    for header, text in _sections(dump):
+        module = reprinted.get(text, text) if reprinted else text
+        if header is None:
+            if initial is None and text.strip():
+                initial = _pick(module, function)
+                current = initial
+            continue
+        if header.re is _INVALIDATED:
+            if len(steps) < MAX_STEPS:
+                steps.append(Step(len(steps), header["pass"], "", True, None, invalidated=True))
+            current = None  # what it left is known only from the next dump
+            continue
         rest, unit, pass_name = header["rest"], header["unit"], header["pass"]
         if "filtered out" in rest or "ignored" in rest:
             continue
@@ -156,10 +203,11 @@ def parse_steps(dump: str, function: str | None) -> tuple[str | None, list[Step]
             break
         if "omitted" in rest:
             steps.append(Step(len(steps), pass_name, unit, False, None))
-        else:
-            pending = (pass_name, unit)
-    if not truncated:
-        finish()
+            continue
+        after = _pick(module, function)
+        changed = after != current
+        steps.append(Step(len(steps), pass_name, unit, changed, after if changed else None))
+        current = after
     return initial, steps, truncated
 
 
@@ -220,10 +268,54 @@ async def pipeline_steps(
     if function is not None:
         argv.append(f"-filter-print-funcs={function}")
     argv.extend(args)
-    result = await run_tool(
-        argv, stdin=text, timeout=toolchain.timeout * 3, output_cap=MAX_DUMP_BYTES
+    # The plain run beside the dumps says what opt -S prints after the whole pipeline and
+    # what the passes write to stderr; the dumps say what happened at each step.
+    plain = [toolchain.path("opt"), "-S", "-o", "-"]
+    if pipeline:
+        plain.append(f"-passes={pipeline}")
+    plain.extend(args)
+    result, printed = await asyncio.gather(
+        run_tool(argv, stdin=text, timeout=toolchain.timeout * 3, output_cap=MAX_DUMP_BYTES),
+        run_tool(plain, stdin=text, timeout=toolchain.timeout * 3),
     )
     if not result.ok:
-        return Steps(pipeline, function, version, None, (), result.describe_failure())
-    initial, steps, truncated = await asyncio.to_thread(parse_steps, result.err, function)
-    return Steps(pipeline, function, version, initial, tuple(steps), None, truncated)
+        return Steps(pipeline, function, version, None, (), result.describe_failure(), args=args)
+    modules = await asyncio.to_thread(dumped_modules, result.err)
+    reprinted = await _reprint(services, modules)
+    initial, steps, truncated = await asyncio.to_thread(
+        parse_steps, result.err, function, reprinted
+    )
+    output = _pick(printed.out, function) if printed.ok else None
+    messages = printed.err[:MAX_MESSAGES]
+    return Steps(
+        pipeline,
+        function,
+        version,
+        initial,
+        tuple(steps),
+        None,
+        truncated,
+        output=output,
+        messages=messages,
+        args=args,
+    )
+
+
+async def _reprint(services: Services, modules: set[str]) -> dict[str, str]:
+    """What ``opt -S`` prints for each dumped module (parse and print, no passes), so a
+    step reads exactly as ``opt -S`` with the pipeline up to it prints; a module opt cannot
+    print again is kept as dumped."""
+    toolchain = services.toolchain
+    limit = asyncio.Semaphore(REPRINT_CONCURRENCY)
+
+    async def one(module: str) -> tuple[str, str]:
+        async with limit:
+            result = await run_tool(
+                [toolchain.path("opt"), "-S", "-o", "-"], stdin=module, timeout=toolchain.timeout
+            )
+        if not result.ok:
+            log.warning("opt could not print a dumped module again: %s", result.describe_failure())
+            return module, module
+        return module, result.out
+
+    return dict(await asyncio.gather(*(one(module) for module in modules)))
