@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from lsp_server.llvm.toolchain import Toolchain, discover
-from testdata import CORPUS
+from tests.support.data import CORPUS
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:

@@ -12,11 +12,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from daemon_support import API_KEY, RunningDaemon, start_daemon_thread
 
 from lsp_server.daemon.options import DaemonSettings
 from lsp_server.daemon.tiny import TinyShape, build_tiny_checkpoint
-from testdata import CORPUS
+from tests.support.daemon import API_KEY, RunningDaemon, start_daemon_thread
+from tests.support.data import CORPUS
 
 #: Small enough for a 2-core CI machine; the context is long enough for a generation
 #: that outlives a disconnect, short enough to exceed with one request.

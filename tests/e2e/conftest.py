@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest_lsp
 from pytest_lsp import ClientServerConfig, LanguageClient
 
-from lsp_session import CLIENTS, SERVER, initialize_params
+from tests.support.lsp_session import CLIENTS, SERVER, initialize_params
 
 
 @pytest_lsp.fixture(params=CLIENTS, config=ClientServerConfig(server_command=SERVER))

@@ -11,9 +11,9 @@ import pytest_lsp
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient
 
-from lsp_session import CLIENTS, SERVER, initialize_params, open_document
-from testdata import EXAMPLES
-from tests.fakes.openai_fake import FakeOpenAIServer, scripted_responder
+from tests.support.data import EXAMPLES
+from tests.support.lsp_session import CLIENTS, SERVER, initialize_params, open_document
+from tests.support.openai_fake import FakeOpenAIServer, scripted_responder
 
 EXAMPLE = (EXAMPLES / "example.ll").read_text()
 LINES = EXAMPLE.splitlines()

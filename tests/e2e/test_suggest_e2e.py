@@ -14,12 +14,18 @@ import pytest
 import pytest_lsp
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient
-from unit.test_suggest_lsp import apply_edits
 
 from lsp_server.llvm import extract, size
-from lsp_session import CLIENTS, SERVER, initialize_params, next_diagnostics, open_document
-from testdata import EXAMPLES
-from tests.fakes import FakeOpenAIServer
+from tests.support.data import EXAMPLES
+from tests.support.lsp_session import (
+    CLIENTS,
+    SERVER,
+    apply_edits,
+    initialize_params,
+    next_diagnostics,
+    open_document,
+)
+from tests.support.openai_fake import FakeOpenAIServer
 
 pytestmark = pytest.mark.e2e
 

@@ -22,7 +22,7 @@ from lsp_server.preview.target import find_target
 from lsp_server.services import Services
 from lsp_server.syntax.runlines import parse_run_lines
 from lsp_server.syntax.shell import split_commands, tokenize
-from testdata import LLVM_TESTS
+from tests.support.data import LLVM_TESTS
 
 pytestmark = pytest.mark.llvm
 

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from lsp_server.lift.normalize import normalize_asm
-from testdata import CORPUS
-from tests.fakes import FakeOpenAIServer
+from tests.support.data import CORPUS
+from tests.support.openai_fake import FakeOpenAIServer
 
 pytestmark = pytest.mark.llvm
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from daemon.daemon_support import RunningDaemon, start_daemon_thread
 
 from lsp_server import config
 from lsp_server.daemon.options import DaemonSettings
@@ -21,7 +20,8 @@ from lsp_server.lift.engine import LiftOptions, lift_assembly
 from lsp_server.lift.normalize import normalize_asm
 from lsp_server.model.client import OpenAIClient
 from lsp_server.services import Services
-from testdata import CORPUS
+from tests.support.daemon import RunningDaemon, start_daemon_thread
+from tests.support.data import CORPUS
 
 pytestmark = [pytest.mark.llvm, pytest.mark.daemon]
 

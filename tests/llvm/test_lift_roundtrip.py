@@ -22,8 +22,8 @@ from lsp_server.lift.normalize import normalize_asm
 from lsp_server.lift.split import layout, piece_text
 from lsp_server.model.client import OpenAIClient
 from lsp_server.services import Services
-from testdata import CORPUS, EXAMPLES
-from tests.fakes import FakeOpenAIServer
+from tests.support.data import CORPUS, EXAMPLES
+from tests.support.openai_fake import FakeOpenAIServer
 
 pytestmark = pytest.mark.llvm
 

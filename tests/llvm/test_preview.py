@@ -22,7 +22,7 @@ from lsp_server.preview.steps import pipeline_steps
 from lsp_server.preview.target import find_target
 from lsp_server.services import Services
 from lsp_server.syntax.runlines import find_pipelines
-from testdata import CORPUS, EXAMPLES
+from tests.support.data import CORPUS, EXAMPLES
 
 pytestmark = pytest.mark.llvm
 

@@ -10,7 +10,7 @@ from lsp_server.search import local
 from lsp_server.search.engine import oz_pipeline
 from lsp_server.search.measure import Measurer
 from lsp_server.search.space import Moves, flatten, vocabulary
-from testdata import CORPUS, EXAMPLES
+from tests.support.data import CORPUS, EXAMPLES
 
 pytestmark = pytest.mark.llvm
 

@@ -7,7 +7,7 @@ import pytest
 from lsp_server.llvm import llc, size
 from lsp_server.llvm.elf import berkeley_size
 from lsp_server.search.measure import Measurer
-from testdata import CORPUS
+from tests.support.data import CORPUS
 
 pytestmark = pytest.mark.llvm
 

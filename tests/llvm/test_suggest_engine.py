@@ -18,7 +18,7 @@ from lsp_server.search.select import Outcome
 from lsp_server.search.verify import differential_check, has_runnable_main
 from lsp_server.services import Services
 from lsp_server.syntax.ir import parse_module
-from testdata import CORPUS, EXAMPLES
+from tests.support.data import CORPUS, EXAMPLES
 
 pytestmark = pytest.mark.llvm
 

@@ -30,7 +30,7 @@ from lsp_server.model.prompts import (
     parse_pass_list,
     pass_list_prompt,
 )
-from tests.fakes import FakeHTTPError, FakeOpenAIServer
+from tests.support.openai_fake import FakeHTTPError, FakeOpenAIServer
 
 EMULATION_ANSWER = (
     " The LLVM-IR will have instruction count 2 and binary sise 65 bytes:\n\n"

@@ -7,7 +7,7 @@ import pytest
 
 from lsp_server.model.client import ModelError, OpenAIClient
 from lsp_server.model.prompts import PASS_LIST_STOP, parse_pass_list, pass_list_prompt
-from tests.fakes import FakeOpenAIServer, scripted_responder
+from tests.support.openai_fake import FakeOpenAIServer, scripted_responder
 
 SCRIPT = {
     "Tell me how to optimize": " -p 'module(default<Oz>),function(sroa)'\n\nAnd the LLVM-IR",
