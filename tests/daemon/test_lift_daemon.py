@@ -3,7 +3,7 @@
 The model's weights are random, so its answer is noise; what this checks is the path a real
 checkpoint takes (prompt, tokenizer, context check, completion, answer parsing) and that
 noise is reported as such, never as a lifted module. The tiny checkpoint comes from the
-daemon's own builder, the daemon from its test support (tests/daemon).
+daemon's own builder, the daemon from the shared test support (tests/support/daemon.py).
 """
 
 from __future__ import annotations
