@@ -23,8 +23,6 @@ from lsp_server.services import Services
 from tests.support.daemon import RunningDaemon, start_daemon_thread
 from tests.support.data import CORPUS
 
-pytestmark = [pytest.mark.llvm, pytest.mark.daemon]
-
 SHAPE = TinyShape(
     hidden_size=64,
     intermediate_size=176,

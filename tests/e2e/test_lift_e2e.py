@@ -28,8 +28,6 @@ from tests.support.lsp_session import (
 )
 from tests.support.openai_fake import FakeOpenAIServer
 
-pytestmark = pytest.mark.e2e
-
 SOURCE = sorted((CORPUS / "asm" / "x86_64").glob("*.s"))[0]
 BROKEN = "<code>define i32 @nope(ptr %0 {\n</code>"
 

@@ -27,8 +27,6 @@ from tests.support.lsp_session import (
 )
 from tests.support.openai_fake import FakeOpenAIServer
 
-pytestmark = pytest.mark.e2e
-
 EXAMPLE = (EXAMPLES / "example.ll").read_text()
 BUDGET = {"suggest": {"budgetSeconds": 30, "maxCompilations": 25, "samples": 1}}
 FUNCTION_KIND = "refactor.rewrite.irlens.suggestPasses"

@@ -31,8 +31,6 @@ from lsp_server.services import build_services
 from tests.support.data import CORPUS, EXAMPLES
 from tests.support.openai_fake import FakeOpenAIServer
 
-pytestmark = pytest.mark.llvm
-
 
 def _run(options: EvalOptions, model_url: str = "") -> EvalResult:
     settings, problems = config.from_dict({"model": {"url": model_url}} if model_url else {})

@@ -24,8 +24,6 @@ from lsp_server.syntax.runlines import parse_run_lines
 from lsp_server.syntax.shell import split_commands, tokenize
 from tests.support.data import LLVM_TESTS
 
-pytestmark = pytest.mark.llvm
-
 
 def _filecheck() -> str | None:
     try:

@@ -25,8 +25,6 @@ from lsp_server.services import Services
 from tests.support.data import CORPUS, EXAMPLES
 from tests.support.openai_fake import FakeOpenAIServer
 
-pytestmark = pytest.mark.llvm
-
 ASM = CORPUS / "asm"
 # Every fifth corpus file of each architecture: the benchmark runs all of them.
 SAMPLE = [path for arch in ("x86_64", "aarch64") for path in sorted((ASM / arch).glob("*.s"))[::5]]

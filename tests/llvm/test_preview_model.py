@@ -21,8 +21,6 @@ from lsp_server.services import Services
 from tests.support.data import EXAMPLES
 from tests.support.openai_fake import FakeHTTPError, FakeOpenAIServer
 
-pytestmark = pytest.mark.llvm
-
 EXAMPLE = (EXAMPLES / "example.ll").read_text()
 LINES = EXAMPLE.splitlines()
 RUN = next(i for i, line in enumerate(LINES) if "RUN:" in line)

@@ -20,8 +20,6 @@ from lsp_server.services import Services
 from lsp_server.syntax.ir import parse_module
 from tests.support.data import CORPUS, EXAMPLES
 
-pytestmark = pytest.mark.llvm
-
 EXAMPLE = (EXAMPLES / "example.ll").read_text()
 TRIPLE = "x86_64-unknown-linux-gnu"
 

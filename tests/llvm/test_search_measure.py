@@ -9,8 +9,6 @@ from lsp_server.llvm.elf import berkeley_size
 from lsp_server.search.measure import Measurer
 from tests.support.data import CORPUS
 
-pytestmark = pytest.mark.llvm
-
 TRIPLE = "x86_64-unknown-linux-gnu"
 SAMPLE = ["dev-brotli-0001", "dev-lz4-0080", "dev-libsodium-0061", "dev-brotli-0121"]
 

@@ -9,8 +9,6 @@ from lsp_server.search.splice import apply_splice, splice_function
 from lsp_server.syntax.ir import parse_module
 from tests.support.data import CORPUS
 
-pytestmark = pytest.mark.llvm
-
 PIPELINES = [
     "default<Oz>",
     # Passes that add attributes, intrinsics (memset from loop-idiom) and new functions.
