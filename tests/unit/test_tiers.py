@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from tests.support.data import ROOT
-from tests.support.tiers import TIERS, tier_markers
+from tests.support.tiers import TIERS, mark_tier, tier_markers
 
 
 def test_every_collected_test_has_exactly_one_tier_marker(request: pytest.FixtureRequest) -> None:
@@ -30,3 +30,9 @@ def test_the_tiers_are_the_configured_testpaths_and_markers(
     assert pytestconfig.getini("testpaths") == [f"tests/{tier}" for tier in TIERS]
     markers = [line.split(":")[0] for line in pytestconfig.getini("markers")]
     assert markers[: len(TIERS)] == list(TIERS)
+
+
+def test_a_folder_that_is_no_tier_is_refused(tmp_path) -> None:
+    # A conftest in a new folder must name a tier that pyproject knows, not invent one.
+    with pytest.raises(ValueError, match="is not a test tier"):
+        mark_tier([], str(tmp_path / "benchmarks" / "conftest.py"))
