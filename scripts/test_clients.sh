@@ -47,7 +47,7 @@ echo "== panel in headless Chromium"
 node --test out/test/panel/
 
 echo "== package"
-npx --no-install vsce package --no-dependencies --out irlens.vsix
+npx --no-install vsce package --no-dependencies --allow-missing-repository --out irlens.vsix
 ls -l irlens.vsix
 python3 - <<'PY'
 import zipfile
