@@ -27,17 +27,17 @@ fi
 # Install into a scratch folder and rename it at the end, so an interrupted install is never
 # mistaken for a finished one.
 rm -rf "$dir.partial"
-mkdir -p "$dir.partial/bin"
-cd "$dir.partial"
-npm_quiet=(--no-audit --no-fund --loglevel=error --no-save)
+mkdir -p "$dir.partial/bin" "$dir.partial/node" "$dir.partial/code-server"
+npm_quiet=(--no-audit --no-fund --loglevel=error)
+# Node and code-server in folders of their own: one npm install would prune the other's package.
 echo "install-code-server: node-$os-$arch@$NODE_VERSION" >&2
-npm init -y >/dev/null
-npm install "${npm_quiet[@]}" "node-$os-$arch@$NODE_VERSION" >&2
-ln -s "../node_modules/node-$os-$arch/bin/node" bin/node
+(cd "$dir.partial/node" && npm init -y >/dev/null && npm install "${npm_quiet[@]}" "node-$os-$arch@$NODE_VERSION" >&2)
+node_home="$dir.partial/node/node_modules/node-$os-$arch"
+ln -s "../node/node_modules/node-$os-$arch/bin/node" "$dir.partial/bin/node"
 echo "install-code-server: code-server@$CODE_SERVER_VERSION (builds native modules: minutes)" >&2
-PATH="$PWD/node_modules/node-$os-$arch/bin:$PATH" \
-  npm install "${npm_quiet[@]}" "code-server@$CODE_SERVER_VERSION" >&2
-ln -s ../node_modules/.bin/code-server bin/code-server
+(cd "$dir.partial/code-server" && npm init -y >/dev/null \
+  && PATH="$node_home/bin:$PATH" npm install "${npm_quiet[@]}" "code-server@$CODE_SERVER_VERSION" >&2)
+ln -s ../code-server/node_modules/.bin/code-server "$dir.partial/bin/code-server"
 cd "$cache"
 rm -rf "$dir"
 mv "$dir.partial" "$dir"
