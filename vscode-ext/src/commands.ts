@@ -132,7 +132,7 @@ export class Commands implements vscode.Disposable {
   /** The doctor's report in the output channel, with the LLVM install command when LLVM is missing. */
   private showDoctor(report: DoctorReport): void {
     const advice = reportLacksLlvm(report) ? llvmAdvice() : undefined;
-    const text = doctorText(report) + (advice ? `\n${advice.text}` : '');
+    const text = doctorText(report, advice?.text);
     this.output.info(`irlens doctor\n${text}`);
     this.output.show(true);
     if (advice) {

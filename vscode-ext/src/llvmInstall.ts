@@ -75,5 +75,5 @@ export function statusLacksLlvm(status: StatusPayload): boolean {
 export function reportLacksLlvm(report: DoctorReport): boolean {
   const tools = Object.values(report.llvm?.tools ?? {});
   const noTools = tools.length > 0 && tools.every((tool) => !tool.path);
-  return noTools || (report.problems ?? []).some((problem) => /is missing|too old|LLVM/.test(problem));
+  return noTools || (report.problems ?? []).some((problem) => /is missing|too old/.test(problem));
 }
