@@ -50,6 +50,8 @@ function isExecutable(file: string): boolean {
 export class ServerController implements vscode.Disposable {
   private client: LanguageClient | undefined;
   private starting: Promise<boolean> | undefined;
+  /** Whether the running server is the bundled one (so a new interpreter means a restart). */
+  usesBundle = false;
 
   constructor(
     private readonly context: vscode.ExtensionContext,
@@ -97,9 +99,6 @@ export class ServerController implements vscode.Disposable {
     const bundle = { libs, present: fs.existsSync(path.join(libs, 'lsp_server', '__main__.py')) };
     return resolveServerCommand(settings, env, bundle, await interpreters(env, this.output));
   }
-
-  /** Whether the running server is the bundled one (so a new interpreter means a restart). */
-  usesBundle = false;
 
   start(): Promise<boolean> {
     this.starting ??= this.doStart().finally(() => {
