@@ -40,7 +40,7 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from lsp_server.daemon.options import DaemonSettings  # noqa: E402
+from lsp_server.daemon.settings import DaemonSettings  # noqa: E402
 from lsp_server.daemon.tiny import TinyShape, build_tiny_checkpoint  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"

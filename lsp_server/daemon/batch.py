@@ -45,7 +45,10 @@ class _Row:
     def sampling(self) -> RowSampling:
         generator = self.group.generator
         assert generator is None or isinstance(generator, torch.Generator)
-        return RowSampling(self.group.params, generator)
+        params = self.group.params
+        if params.repetition_penalty == 1.0:
+            return RowSampling(params, generator)
+        return RowSampling(params, generator, self.group.prompt_ids + self.seq.token_ids)
 
 
 @dataclass(frozen=True)
@@ -254,7 +257,9 @@ class BatchRunner:
 
     def _decode(self, result: StepResult) -> None:
         result.decode_batch = len(self._rows)
-        lone_greedy = len(self._rows) == 1 and self._rows[0].group.params.greedy
+        params = self._rows[0].group.params
+        # Drafts are checked by argmax, which a repetition penalty would change.
+        lone_greedy = len(self._rows) == 1 and params.greedy and params.repetition_penalty == 1.0
         if self.prompt_lookup and lone_greedy and self._speculate(self._rows[0], result):
             return
         width = self._width() + 1

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from daemon_support import API_KEY, RunningDaemon, start_daemon_thread
 
-from lsp_server.daemon.options import DaemonSettings
+from lsp_server.daemon.settings import DaemonSettings
 from lsp_server.daemon.tiny import TinyShape, build_tiny_checkpoint
 from testdata import CORPUS
 

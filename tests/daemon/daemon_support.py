@@ -9,8 +9,8 @@ from typing import Any
 
 import httpx
 
-from lsp_server.daemon.options import DaemonSettings
 from lsp_server.daemon.server import DaemonServer, serve
+from lsp_server.daemon.settings import DaemonSettings
 
 START_TIMEOUT_S = 180.0
 POLL_INTERVAL_S = 0.02
@@ -90,16 +90,16 @@ async def metrics(client: httpx.AsyncClient, url: str) -> dict[str, float]:
     return parse_metrics(response.text)
 
 
-async def wait_for_health(
+async def wait_for_status(
     client: httpx.AsyncClient, url: str, predicate: Any, what: str
 ) -> dict[str, Any]:
-    """Poll ``/health`` until ``predicate(health)`` holds; fail after a generous bound."""
+    """Poll ``/status`` until ``predicate(status)`` holds; fail after a generous bound."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + WAIT_LIMIT_S
     while True:
-        health: dict[str, Any] = (await client.get(f"{url}/health")).json()
-        if predicate(health):
-            return health
+        status: dict[str, Any] = (await client.get(f"{url}/status")).json()
+        if predicate(status):
+            return status
         if loop.time() > deadline:
-            raise AssertionError(f"timed out waiting for {what}; last /health: {health}")
+            raise AssertionError(f"timed out waiting for {what}; last /status: {status}")
         await asyncio.sleep(POLL_INTERVAL_S)  # allowed: bounded poll of another process's state
