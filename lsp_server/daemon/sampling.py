@@ -80,6 +80,8 @@ def sample_tensor(logits: torch.Tensor, rows: Sequence[RowSampling]) -> torch.Te
     """:func:`sample` without the copy to the host: a ``[rows]`` tensor on the device."""
     logits = logits.float()
     if any(r.params.repetition_penalty != 1.0 for r in rows):
+        # float() returns float32 logits themselves: penalise a copy, not the caller's.
+        logits = logits.clone()
         _penalise(logits, rows)
     chosen = logits.argmax(dim=-1)
     # Rows of one request are sampled together, with that request's generator.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -18,6 +19,24 @@ WAIT_LIMIT_S = 60.0
 
 #: The bearer token of the keyed daemon fixture.
 API_KEY = "test-key-0123456789"
+SERVED_NAME = "tiny-llama"
+
+
+def settings(checkpoint: Path, **overrides: object) -> DaemonSettings:
+    """Daemon settings for tests: loopback, a free port, the CPU."""
+    values: dict[str, object] = {
+        "model": str(checkpoint),
+        "served_model_name": SERVED_NAME,
+        "device": "cpu",
+        "host": "127.0.0.1",
+        "port": 0,
+        "max_batch_size": 16,
+        "batch_window_ms": 5.0,
+        # Two OpenMP threads on a busy 2-core machine mostly wait for each other.
+        "threads": 1,
+    }
+    values.update(overrides)
+    return DaemonSettings(**values)  # type: ignore[arg-type]
 
 
 @dataclass

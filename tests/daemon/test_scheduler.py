@@ -99,7 +99,7 @@ def test_a_group_passed_over_too_long_stops_the_queue_behind_it() -> None:
     starving = group(10, n=8)
     starving.queued_at = time.perf_counter() - 60
     assert admitted(s, [starving, group(10)]) == []
-    assert list(s._waiting)[0] is starving
+    assert s._waiting[0] is starving
 
 
 def test_a_prefill_is_bounded_in_padded_tokens_but_one_prompt_always_goes() -> None:
