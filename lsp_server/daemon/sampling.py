@@ -23,6 +23,9 @@ class RowSampling:
     generator: torch.Generator | None
     #: Prompt and generated tokens, given only when the repetition penalty needs them.
     context: Sequence[int] = ()
+    #: The row's place among its request's rows (its choice index): a request's rows
+    #: draw in this order whatever their order in the batch, so a seed reproduces.
+    order: int = 0
 
 
 def make_generator(seed: int | None, device: torch.device) -> torch.Generator:
@@ -90,6 +93,7 @@ def sample_tensor(logits: torch.Tensor, rows: Sequence[RowSampling]) -> torch.Te
         if not row.params.greedy:
             groups.setdefault(id(row.generator), []).append(i)
     for indices in groups.values():
+        indices.sort(key=lambda i: rows[i].order)
         params = rows[indices[0]].params
         index = torch.tensor(indices, device=logits.device)
         probs = torch.softmax(logits.index_select(0, index) / params.temperature, dim=-1)

@@ -69,8 +69,6 @@ class DaemonServer:
             pad_id=loaded.pad_id,
             prompt_lookup=settings.prompt_lookup,
             draft_tokens=settings.draft_tokens,
-            # torch.compile cannot trace the in-place cache growth.
-            grow_cache_in_place=not settings.compile,
         )
         self.metrics = DaemonMetrics(
             queue_depth=lambda: self.scheduler.queue_depth,
