@@ -13,30 +13,28 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hmac
-import json
 import logging
 import signal
 import time
-import uuid
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
 
 from aiohttp import web
 
 from lsp_server.daemon.batch import BatchRunner
 from lsp_server.daemon.guard import GuardedSite, connection_limit, host_allowed, origin_allowed
+from lsp_server.daemon.intake import check_prompt, read_json
 from lsp_server.daemon.loader import LoadedModel, load_model
 from lsp_server.daemon.metrics import DaemonMetrics
 from lsp_server.daemon.options import is_loopback
 from lsp_server.daemon.protocol import (
     ApiError,
-    CompletionRequest,
     SamplingParams,
     context_error,
     parse_completion_request,
 )
-from lsp_server.daemon.scheduler import QueueFullError, RequestHandle, Scheduler
+from lsp_server.daemon.responses import Responder
+from lsp_server.daemon.scheduler import QueueFullError, Scheduler
 from lsp_server.daemon.sequence import Group
 from lsp_server.daemon.settings import DaemonSettings
 
@@ -87,6 +85,7 @@ class DaemonServer:
             detokenizer=loaded.detokenizer,
         )
         self.site: GuardedSite | None = None
+        self._responder = Responder(settings.model_name)
 
     # -- lifecycle -------------------------------------------------------------------
 
@@ -279,7 +278,7 @@ class DaemonServer:
 
     async def completions(self, request: web.Request) -> web.StreamResponse:
         """``POST /v1/completions``."""
-        body = await self._read_json(request)
+        body = await read_json(request, self.settings)
         limit = self.loaded.context_limit
         req = parse_completion_request(
             body, max_n=self.settings.max_batch_size, max_tokens_limit=limit
@@ -302,7 +301,7 @@ class DaemonServer:
                 param="prompt",
             )
         for prompt in req.prompts:
-            self._check_prompt(prompt, req.sampling.max_tokens)
+            check_prompt(self.loaded, prompt, req.sampling.max_tokens)
         loop = asyncio.get_running_loop()
         try:
             prompt_ids = await loop.run_in_executor(None, self.loaded.encode, list(req.prompts))
@@ -327,140 +326,12 @@ class DaemonServer:
             ) from None
         try:
             if req.stream:
-                return await self._stream(request, req, handle)
-            return await self._collect(req, handle)
+                return await self._responder.stream(request, req, handle)
+            return await self._responder.collect(req, handle)
         finally:
             # Reached with the handle still live only when the client went away
             # (cancellation) or the response could not be written.
             self.scheduler.cancel(handle)
-
-    async def _read_json(self, request: web.Request) -> object:
-        """The body as JSON: bounded in size and in time, and in nesting depth."""
-        size = request.content_length
-        if size is not None and size > self.settings.max_body_bytes:
-            raise ApiError(
-                413,
-                f"the request body is {size} bytes; at most {self.settings.max_body_bytes} "
-                "are accepted",
-                code="request_too_large",
-            )
-        try:
-            async with asyncio.timeout(self.settings.body_timeout_s):
-                raw = await request.read()
-        except TimeoutError:
-            raise ApiError(
-                408,
-                f"the request body did not arrive within {self.settings.body_timeout_s:g} s",
-                code="request_timeout",
-            ) from None
-        try:
-            return json.loads(raw)
-        except RecursionError:
-            raise ApiError(
-                400, "the request body is nested too deeply", code="invalid_json"
-            ) from None
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise ApiError(
-                400, f"the request body is not valid JSON: {exc}", code="invalid_json"
-            ) from None
-
-    def _check_prompt(self, prompt: str, max_tokens: int) -> None:
-        """Refuse a prompt that cannot fit, or is not text, before it is tokenised.
-
-        Tokenising megabytes takes seconds and gigabytes; the longest token of the
-        vocabulary bounds how few tokens a prompt can have, which is enough to refuse
-        one that is far too long at once.
-        """
-        limit = self.loaded.context_limit
-        at_least = self.loaded.min_prompt_tokens(prompt)
-        if at_least + max_tokens > limit:
-            raise ApiError(
-                400,
-                f"This model's maximum context length is {limit} tokens, however your prompt "
-                f"alone has at least {at_least} tokens ({len(prompt)} characters) and "
-                f"{max_tokens} are asked for the completion. Please reduce your prompt or "
-                "completion length.",
-                code="context_length_exceeded",
-                param="prompt",
-            )
-        try:
-            prompt.encode("utf-8")
-        except UnicodeEncodeError as exc:
-            raise ApiError(
-                400,
-                f"the prompt is not valid text: a lone UTF-16 surrogate "
-                f"({prompt[exc.start]!r}) at character {exc.start}",
-                code="invalid_value",
-                param="prompt",
-            ) from None
-
-    def _envelope(self, request_id: str, created: int) -> dict[str, Any]:
-        return {
-            "id": request_id,
-            "object": "text_completion",
-            "created": created,
-            "model": self.settings.model_name,
-        }
-
-    def _usage(self, handle: RequestHandle) -> dict[str, int]:
-        completion = handle.completion_tokens
-        return {
-            "prompt_tokens": handle.prompt_tokens,
-            "completion_tokens": completion,
-            "total_tokens": handle.prompt_tokens + completion,
-        }
-
-    async def _collect(self, req: CompletionRequest, handle: RequestHandle) -> web.Response:
-        choices = len(req.prompts) * req.n
-        texts = [""] * choices
-        reasons: list[str | None] = [None] * choices
-        async for event in handle.events():
-            texts[event.index] += event.text
-            if event.finish_reason is not None:
-                reasons[event.index] = event.finish_reason
-        body = self._envelope(f"cmpl-{uuid.uuid4().hex}", int(time.time()))
-        body["choices"] = [
-            {"index": i, "text": texts[i], "finish_reason": reasons[i], "logprobs": None}
-            for i in range(choices)
-        ]
-        body["usage"] = self._usage(handle)
-        return web.json_response(body)
-
-    async def _stream(
-        self, request: web.Request, req: CompletionRequest, handle: RequestHandle
-    ) -> web.StreamResponse:
-        response = web.StreamResponse(
-            headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"}
-        )
-        await response.prepare(request)
-        envelope = self._envelope(f"cmpl-{uuid.uuid4().hex}", int(time.time()))
-
-        async def send(payload: dict[str, Any] | str) -> None:
-            data = payload if isinstance(payload, str) else json.dumps(payload)
-            await response.write(f"data: {data}\n\n".encode())
-
-        try:
-            try:
-                async for event in handle.events():
-                    choice = {
-                        "index": event.index,
-                        "text": event.text,
-                        "finish_reason": event.finish_reason,
-                        "logprobs": None,
-                    }
-                    await send({**envelope, "choices": [choice]})
-            except ApiError as error:
-                # Headers are gone already: report the failure in the stream itself.
-                await send(error.body())
-            else:
-                if req.include_usage:
-                    await send({**envelope, "choices": [], "usage": self._usage(handle)})
-            await send("[DONE]")
-            await response.write_eof()
-        except ConnectionResetError:
-            # The client hung up; the caller cancels the request. Nothing to answer.
-            logger.debug("streaming client went away")
-        return response
 
 
 async def start_daemon(loaded: LoadedModel, settings: DaemonSettings) -> DaemonServer:
