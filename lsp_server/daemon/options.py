@@ -214,7 +214,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--draft-tokens",
         type=_positive_int,
         default=DaemonSettings.draft_tokens,
-        help=f"most tokens drafted per prompt-lookup step (default: {DaemonSettings.draft_tokens})",
+        help="tokens drafted per prompt-lookup step at first; the draft doubles while whole "
+        "drafts are accepted (up to 64) and falls back after a rejection "
+        f"(default: {DaemonSettings.draft_tokens})",
     )
 
 

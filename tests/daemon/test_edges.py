@@ -29,6 +29,7 @@ def edge_daemon(tiny_checkpoint: Path) -> Iterator[RunningDaemon]:
             body_timeout_s=0.5,
             max_body_bytes=64 * 1024,
             allowed_origins=(ALLOWED_ORIGIN,),
+            served_model_name=None,
         )
     )
     yield running
@@ -119,6 +120,15 @@ def test_connections_over_the_limit_get_a_503_logged_once(
         if response.status_code == 200 or time.monotonic() > deadline:
             break
     assert response.status_code == 200
+
+
+def test_health_names_the_model_without_its_path(
+    edge_daemon: RunningDaemon, tiny_checkpoint: Path
+) -> None:
+    # No --served-model-name: the id is the checkpoint's path, which /health keeps private.
+    health = httpx.get(f"{edge_daemon.url}/health", timeout=SOCKET_WAIT_S).json()
+    assert health == {"status": "ok", "model": tiny_checkpoint.name}
+    assert str(tiny_checkpoint.parent) not in str(health)
 
 
 # -- sizes and malformed requests --------------------------------------------------------
