@@ -281,8 +281,8 @@ class BatchRunner:
                 None if group.params.greedy else make_generator(group.params.seed, self.device)
             )
             result.prefill_tokens += len(ids)
-        positions = (mask.cumsum(-1) - 1).clamp(min=0).to(self.device)
-        input_ids, mask = input_ids.to(self.device), mask.to(self.device)
+        positions = (mask.cumsum(-1) - 1).clamp(min=0)
+        input_ids, mask, positions = (self._to_device(t) for t in (input_ids, mask, positions))
         cache = new_cache(self.model.config)
         # One prompt has no padding: without a mask transformers need not look for any.
         padded = any(len(g.prompt_ids) < width for g in groups)
@@ -312,6 +312,12 @@ class BatchRunner:
         if kept_owners != list(range(len(groups))):
             index = torch.tensor(kept_owners, device=self.device)
         self._merge([rows[i] for i in keep], cache, mask, index)
+
+    def _to_device(self, tensor: torch.Tensor) -> torch.Tensor:
+        """A host tensor on the device; through pinned memory on a GPU, so it is async."""
+        if self.device.type != "cuda":
+            return tensor
+        return tensor.pin_memory().to(self.device, non_blocking=True)
 
     def _decode(self, result: StepResult) -> None:
         result.decode_batch = len(self._rows)
