@@ -13,6 +13,7 @@ import subprocess
 import pytest
 import pytest_lsp
 from lsprotocol import types
+from pygls.exceptions import JsonRpcInvalidParams
 from pytest_lsp import ClientServerConfig, LanguageClient
 from unit.test_suggest_lsp import apply_edits
 
@@ -186,10 +187,11 @@ async def test_the_module_source_action_and_the_command(client, tmp_path) -> Non
     assert result["offer"]["size"] <= result["ozSize"]
     assert result["search"]["optRuns"] >= 1
 
-    bad = await client.workspace_execute_command_async(
-        types.ExecuteCommandParams(command="irlens.suggestPasses", arguments=[42])
-    )
-    assert bad["ok"] is False and "irlens.suggestPasses takes" in bad["error"]
+    # Unusable arguments are a JSON-RPC InvalidParams error naming what was expected.
+    with pytest.raises(JsonRpcInvalidParams, match="irlens.suggestPasses takes"):
+        await client.workspace_execute_command_async(
+            types.ExecuteCommandParams(command="irlens.suggestPasses", arguments=[42])
+        )
 
 
 async def test_a_fake_model_answer_with_an_unknown_pass_is_repaired_and_said(
