@@ -11,6 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+from lsp_server.features import hover as hover_feature
+from lsp_server.features import suggest as suggest_feature
+from lsp_server.features.status import STATUS_NOTIFICATION
 from lsp_server.handlers import code_actions, doctor, documents, hover, lift, navigation, suggest
 from lsp_server.handlers.code_actions import CodeActionSource
 from lsp_server.session import IrlensServer
@@ -25,6 +28,15 @@ FEATURES: tuple[Callable[[IrlensServer], Sequence[CodeActionSource]], ...] = (
     suggest.register,
     lift.register,
     doctor.register,
+)
+
+
+#: The custom notifications the features send (server to client); docs/lsp-extensions.md
+#: documents each, with the custom requests and commands the features register.
+NOTIFICATIONS = (
+    STATUS_NOTIFICATION,
+    hover_feature.PREVIEW_UPDATED,
+    suggest_feature.PROGRESS_NOTIFICATION,
 )
 
 

@@ -188,7 +188,7 @@ async def test_the_module_source_action_and_the_command(client, tmp_path) -> Non
     assert result["search"]["optRuns"] >= 1
 
     # Unusable arguments are a JSON-RPC InvalidParams error naming what was expected.
-    with pytest.raises(JsonRpcInvalidParams, match="irlens.suggestPasses takes"):
+    with pytest.raises(JsonRpcInvalidParams, match=r"irlens\.suggestPasses takes"):
         await client.workspace_execute_command_async(
             types.ExecuteCommandParams(command="irlens.suggestPasses", arguments=[42])
         )

@@ -27,7 +27,7 @@ def test_optional_strings() -> None:
     assert optional_str(None, "m", "f") is None
     assert optional_str("", "m", "f") is None
     assert optional_str("crc32", "m", "f") == "crc32"
-    with pytest.raises(ArgumentError, match="^m: function must be a string, got 3$"):
+    with pytest.raises(ArgumentError, match=r"^m: function must be a string, got 3$"):
         optional_str(3, "m", "function")
 
 
@@ -35,7 +35,11 @@ def test_optional_numbers_within_bounds() -> None:
     assert optional_number(None, "m", "n", low=0, high=10) is None
     assert optional_number(2.5, "m", "n", low=0, high=10) == 2.5
     assert optional_number(10, "m", "n", low=0, high=10) == 10
-    for bad, why in [(True, "must be a number"), ("1", "must be a number"), (11, "must be between 0 and 10")]:
+    for bad, why in [
+        (True, "must be a number"),
+        ("1", "must be a number"),
+        (11, "must be between 0 and 10"),
+    ]:
         with pytest.raises(ArgumentError, match=f"m: n {why}"):
             optional_number(bad, "m", "n", low=0, high=10)
 
@@ -57,5 +61,5 @@ def test_no_arguments_tolerates_a_null_or_empty_object_only() -> None:
     no_arguments([], "irlens.doctor")
     no_arguments([None], "irlens.doctor")
     no_arguments([{}], "irlens.doctor")
-    with pytest.raises(ArgumentError, match="irlens.doctor takes no arguments"):
+    with pytest.raises(ArgumentError, match=r"irlens\.doctor takes no arguments"):
         no_arguments(["file:///a.ll"], "irlens.doctor")

@@ -104,7 +104,11 @@ def test_unusable_steps_requests_name_the_field(params: object, field: str) -> N
 
 def test_steps_answers() -> None:
     steps = Steps(
-        "function(sroa)", "crc32", "19.1.7", "define ...", (Step(0, "SROAPass", "crc32", True, "x"),)
+        "function(sroa)",
+        "crc32",
+        "19.1.7",
+        "define ...",
+        (Step(0, "SROAPass", "crc32", True, "x"),),
     )
     payload = feature.steps_payload("file:///t.ll", steps)
     assert payload["uri"] == "file:///t.ll"
