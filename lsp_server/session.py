@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 from lsprotocol import types
+from pygls.exceptions import JsonRpcInvalidParams
 from pygls.lsp.server import LanguageServer
 
 from lsp_server import __version__, config
@@ -27,6 +28,27 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
+class QuietInvalidParams(logging.Filter):
+    """Logs an ``InvalidParams`` answer in one line instead of with a traceback.
+
+    pygls logs every error it answers with the exception's traceback. Arguments a client got
+    wrong are its mistake, answered to it with a message naming the field
+    (``features/arguments.py``): a traceback in the server's log would say the server broke.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        if isinstance(error, JsonRpcInvalidParams):
+            record.msg, record.args = "answered InvalidParams: %s", (error.message,)
+            record.exc_info, record.exc_text = None, None
+            record.levelno, record.levelname = logging.INFO, "INFO"
+        return True
+
+
+#: The filter on the logger of pygls' JSON-RPC layer, which logs the answered errors.
+QUIET_INVALID_PARAMS = QuietInvalidParams()
+
+
 class IrlensServer(LanguageServer):
     """Holds the settings, the services built from them, and per-document work in flight."""
 
@@ -36,6 +58,9 @@ class IrlensServer(LanguageServer):
             __version__,
             text_document_sync_kind=types.TextDocumentSyncKind.Incremental,
         )
+        pygls_log = logging.getLogger("pygls.protocol.json_rpc")
+        if QUIET_INVALID_PARAMS not in pygls_log.filters:
+            pygls_log.addFilter(QUIET_INVALID_PARAMS)
         self.settings = config.Settings()
         self.with_cache = with_cache
         self._services: asyncio.Future[Services] | None = None

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from lsprotocol import types
+from pygls.exceptions import JsonRpcInvalidParams
 
 from lsp_server import server as wiring
 from lsp_server.features import hover, status, suggest
@@ -175,3 +176,19 @@ def test_the_architecture_table_names_every_method_command_and_notification() ->
         if f"`{name}`" not in table and f"`textDocument/{name}`" not in table
     ]
     assert missing == []
+
+
+def test_an_invalid_params_answer_is_logged_in_one_line_without_a_traceback(caplog) -> None:
+    IrlensServer()  # installs the filter on pygls' logger
+    pygls_log = logging.getLogger("pygls.protocol.json_rpc")
+    for error in (JsonRpcInvalidParams("irlens.x: budgetSeconds must be a number"), KeyError("x")):
+        try:
+            raise error
+        except Exception:
+            pygls_log.exception('Exception occurred for message "%s"', 7)
+    invalid, other = caplog.records[-2:]
+    assert (
+        invalid.getMessage() == "answered InvalidParams: irlens.x: budgetSeconds must be a number"
+    )
+    assert invalid.exc_info is None and invalid.levelno == logging.INFO
+    assert other.exc_info is not None, "a server error keeps its traceback"
