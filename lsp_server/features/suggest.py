@@ -15,12 +15,12 @@ The search itself lives in :mod:`lsp_server.search`; this module turns its
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 
+from lsp_server import textkey
 from lsp_server.features.actions import kind_wanted
 from lsp_server.features.arguments import ArgumentError, optional_number, optional_str
 from lsp_server.features.positions import Lines
@@ -46,7 +46,7 @@ RUN_LINE = "runline"  # insert `; RUN: opt -passes='...' -S %s`
 
 def text_key(text: str) -> str:
     """What identifies a document's content in caches and in code action data."""
-    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:24]
+    return textkey.text_key(text)[:24]
 
 
 @dataclass(frozen=True)

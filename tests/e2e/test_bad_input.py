@@ -11,7 +11,7 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcInvalidParams
 from pytest_lsp import ClientServerConfig, LanguageClient
 
-from lsp_session import initialize_params, next_diagnostics, open_document
+from tests.support.lsp_session import initialize_params, next_diagnostics, open_document
 
 
 def _huge_module(megabytes: int = 50) -> str:

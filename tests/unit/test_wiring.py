@@ -18,7 +18,7 @@ from lsp_server.features import hover, status, suggest
 from lsp_server.handlers import code_actions
 from lsp_server.handlers.code_actions import CodeActionSource
 from lsp_server.session import IrlensServer
-from testdata import ROOT
+from tests.support.data import ROOT
 
 DOCS = ROOT / "docs" / "lsp-extensions.md"
 

@@ -22,9 +22,7 @@ from lsp_server.preview.steps import pipeline_steps
 from lsp_server.preview.target import find_target
 from lsp_server.services import Services
 from lsp_server.syntax.runlines import find_pipelines
-from testdata import CORPUS, EXAMPLES
-
-pytestmark = pytest.mark.llvm
+from tests.support.data import CORPUS, EXAMPLES
 
 EXAMPLE = (EXAMPLES / "example.ll").read_text()
 SAMPLE = ["dev-brotli-0001", "dev-lz4-0080", "dev-mmh3-0120", "dev-brotli-0121", "dev-regex-0109"]

@@ -7,7 +7,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from daemon.daemon_support import RunningDaemon, start_daemon_thread
 
 from lsp_server import config
 from lsp_server.daemon.options import DaemonSettings
@@ -15,9 +14,8 @@ from lsp_server.daemon.tiny import TinyShape, build_tiny_checkpoint
 from lsp_server.model.client import OpenAIClient
 from lsp_server.preview.engine import PreviewState, hover_preview
 from lsp_server.services import Services
-from testdata import CORPUS
-
-pytestmark = [pytest.mark.llvm, pytest.mark.daemon]
+from tests.support.daemon import RunningDaemon, start_daemon_thread
+from tests.support.data import CORPUS
 
 SHAPE = TinyShape(
     hidden_size=64,

@@ -53,3 +53,19 @@ async def next_diagnostics(client: LanguageClient, uri: str) -> list[types.Diagn
         params = await client.wait_for_notification(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
         if params.uri == uri:
             return list(params.diagnostics)
+
+
+def apply_edits(text: str, edits: list[types.TextEdit]) -> str:
+    """What an editor does with the edits (ASCII text, so any position encoding)."""
+    lines = text.split("\n")
+    offsets = [0]
+    for line in lines:
+        offsets.append(offsets[-1] + len(line) + 1)
+
+    def offset(position: types.Position) -> int:
+        return offsets[position.line] + position.character
+
+    for edit in sorted(edits, key=lambda e: offset(e.range.start), reverse=True):
+        start, end = offset(edit.range.start), offset(edit.range.end)
+        text = text[:start] + edit.new_text + text[end:]
+    return text

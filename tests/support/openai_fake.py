@@ -1,39 +1,30 @@
 """A FAKE OpenAI-compatible completions server, for testing the plumbing around a model.
 
-It runs no model: a ``responder`` function (or, from the command line, a JSON script that maps
-prompt substrings to answers) decides every answer. Use it to test the client, the features
-and the language server end to end without a GPU. It serves ``GET /v1/models`` and
-``POST /v1/completions`` (``n``, ``stop``, ``max_tokens``, ``stream``) on 127.0.0.1, and can
-misbehave on request: a delay, an error status, a failure for the next few requests, a body
-that is not JSON, a required API key.
+It runs no model: a ``responder`` function decides every answer (:func:`scripted_responder`
+maps prompt substrings to answers). Use it to test the client, the features and the language
+server end to end without a GPU. It serves ``GET /v1/models`` and ``POST /v1/completions``
+(``n``, ``stop``, ``max_tokens``; not ``stream``, which irlens's client does not use) on
+127.0.0.1, and can misbehave on request: a delay, an error status, a failure for the next few
+requests, a body that is not JSON, a required API key.
 
 In a test::
 
     with FakeOpenAIServer(lambda prompt, body: "answer") as fake:
         client = OpenAIClient(fake.url)
 
-As a process (an LSP server under test points its ``model.url`` at it)::
-
-    python -m tests.fakes.openai_fake --port 0 --script answers.json
-
-prints ``listening on http://127.0.0.1:PORT/v1`` on stdout once it accepts connections, and
-serves until it is terminated. The script is a JSON object from prompt substring to answer
-(a string, or a list of strings for ``n`` samples); the first key found in the prompt wins.
+A language server under test in a subprocess points its ``model.url`` at ``fake.url``.
 """
 
 from __future__ import annotations
 
-import argparse
 import collections
 import json
 import logging
-import signal
 import sys
 import threading
 import time
 from collections.abc import Callable, Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from types import TracebackType
 from typing import Any
 
@@ -115,7 +106,6 @@ class FakeOpenAIServer:
         self.status: int | None = None
         self.error_message = "fake server failure"
         self.garbage_body: str | None = None
-        self.stream_piece_chars = 7
         self.requests: list[dict[str, Any]] = []
         self.gets: list[str] = []
         self._failures: collections.deque[tuple[int, str]] = collections.deque()
@@ -309,15 +299,15 @@ class _Handler(BaseHTTPRequestHandler):
         if not isinstance(body, dict):
             self._error(400, "fake server: the body must be a JSON object")
             return
+        if body.get("stream"):
+            self._error(400, "fake server: streaming is not supported")
+            return
         try:
             choices, prompt_tokens, completion_tokens = self.fake._choices(body)
         except FakeHTTPError as err:
             self._error(err.status, err.message)
             return
         model = body.get("model") or self.fake.model
-        if body.get("stream"):
-            self._stream(choices, model)
-            return
         self._json(
             200,
             {
@@ -333,79 +323,3 @@ class _Handler(BaseHTTPRequestHandler):
                 },
             },
         )
-
-    def _stream(self, choices: list[dict[str, Any]], model: str) -> None:
-        """Server-sent events in OpenAI's shape: text pieces, a finish chunk, ``[DONE]``."""
-        self.send_response(200)
-        self.send_header("Content-Type", "text/event-stream")
-        self.send_header("Cache-Control", "no-cache")
-        self.send_header("Connection", "close")
-        self.end_headers()
-        self.close_connection = True
-        step = max(1, self.fake.stream_piece_chars)
-
-        def event(index: int, text: str, finish: str | None) -> bytes:
-            chunk = {
-                "id": "cmpl-fake",
-                "object": "text_completion",
-                "created": int(time.time()),
-                "model": model,
-                "choices": [{"index": index, "text": text, "finish_reason": finish}],
-            }
-            return f"data: {json.dumps(chunk)}\n\n".encode()
-
-        try:
-            self.wfile.write(b": fake keep-alive comment\n\n")
-            for choice in choices:
-                text = choice["text"]
-                for start in range(0, len(text), step):
-                    self.wfile.write(event(choice["index"], text[start : start + step], None))
-                    self.wfile.flush()
-                self.wfile.write(event(choice["index"], "", choice["finish_reason"]))
-            self.wfile.write(b"data: [DONE]\n\n")
-            self.wfile.flush()
-        except (BrokenPipeError, ConnectionResetError):
-            log.debug("fake openai server: the client closed the stream early")
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Serve a scripted fake until terminated; see the module docstring."""
-    parser = argparse.ArgumentParser(
-        prog="python -m tests.fakes.openai_fake",
-        description="A FAKE OpenAI-compatible completions server that answers from a script.",
-    )
-    parser.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (0: any free)")
-    parser.add_argument(
-        "--script",
-        type=Path,
-        required=True,
-        help="JSON object: prompt substring -> answer (string, or list for n samples)",
-    )
-    parser.add_argument("--model", default="fake-llm-compiler", help="model id to list")
-    parser.add_argument("--api-key", default=None, help="require this bearer token")
-    parser.add_argument("--delay", type=float, default=0.0, help="seconds before each answer")
-    args = parser.parse_args(argv)
-
-    script = json.loads(args.script.read_text(encoding="utf-8"))
-    if not isinstance(script, dict) or not all(
-        isinstance(v, str) or (isinstance(v, list) and all(isinstance(x, str) for x in v))
-        for v in script.values()
-    ):
-        parser.error("the script must be a JSON object of strings or lists of strings")
-
-    done = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: done.set())
-    signal.signal(signal.SIGINT, lambda *_: done.set())
-    server = FakeOpenAIServer(
-        scripted_responder(script), model=args.model, api_key=args.api_key, port=args.port
-    )
-    server.delay_seconds = args.delay
-    with server:
-        sys.stdout.write(f"listening on {server.url}\n")
-        sys.stdout.flush()
-        done.wait()
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -3,7 +3,7 @@
 The model's weights are random, so its answer is noise; what this checks is the path a real
 checkpoint takes (prompt, tokenizer, context check, completion, answer parsing) and that
 noise is reported as such, never as a lifted module. The tiny checkpoint comes from the
-daemon's own builder, the daemon from its test support (tests/daemon).
+daemon's own builder, the daemon from the shared test support (tests/support/daemon.py).
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from daemon.daemon_support import RunningDaemon, start_daemon_thread
 
 from lsp_server import config
 from lsp_server.daemon.options import DaemonSettings
@@ -21,9 +20,8 @@ from lsp_server.lift.engine import LiftOptions, lift_assembly
 from lsp_server.lift.normalize import normalize_asm
 from lsp_server.model.client import OpenAIClient
 from lsp_server.services import Services
-from testdata import CORPUS
-
-pytestmark = [pytest.mark.llvm, pytest.mark.daemon]
+from tests.support.daemon import RunningDaemon, start_daemon_thread
+from tests.support.data import CORPUS
 
 SHAPE = TinyShape(
     hidden_size=64,

@@ -7,9 +7,7 @@ import pytest
 from lsp_server.llvm import extract, opt
 from lsp_server.search.splice import apply_splice, splice_function
 from lsp_server.syntax.ir import parse_module
-from testdata import CORPUS
-
-pytestmark = pytest.mark.llvm
+from tests.support.data import CORPUS
 
 PIPELINES = [
     "default<Oz>",

@@ -6,8 +6,6 @@ Search budgets are a few dozen compilations, so each test takes a second or two.
 
 from __future__ import annotations
 
-import subprocess
-
 import pytest
 
 from lsp_server.config import Settings
@@ -18,9 +16,8 @@ from lsp_server.search.select import Outcome
 from lsp_server.search.verify import differential_check, has_runnable_main
 from lsp_server.services import Services
 from lsp_server.syntax.ir import parse_module
-from testdata import CORPUS, EXAMPLES
-
-pytestmark = pytest.mark.llvm
+from tests.support.data import CORPUS, EXAMPLES
+from tests.support.llvm import llvm_as_accepts
 
 EXAMPLE = (EXAMPLES / "example.ll").read_text()
 TRIPLE = "x86_64-unknown-linux-gnu"
@@ -65,13 +62,6 @@ def services(toolchain) -> Services:
     return Services(settings=Settings(), toolchain=toolchain)
 
 
-def llvm_as_accepts(text: str) -> bool:
-    return (
-        subprocess.run(["llvm-as-19", "-o", "/dev/null", "-"], input=text, text=True).returncode
-        == 0
-    )
-
-
 async def test_a_function_offer_is_smaller_than_oz_and_its_edit_is_valid_ir(
     toolchain, services
 ) -> None:
@@ -80,7 +70,7 @@ async def test_a_function_offer_is_smaller_than_oz_and_its_edit_is_valid_ir(
     offer = result.offer
     assert offer is not None and offer.improved and result.choice.outcome is Outcome.IMPROVED
     assert offer.size < offer.oz_size
-    assert llvm_as_accepts(offer.edit.document)
+    assert llvm_as_accepts(toolchain, offer.edit.document)
     # Measured independently: @crc32 from the edited document against -Oz of the original.
     alone = await extract.extract_function(toolchain, offer.edit.document, "crc32")
     original = await extract.extract_function(toolchain, EXAMPLE, "crc32")
@@ -117,7 +107,7 @@ async def test_when_nothing_beats_oz_it_says_so_and_offers_oz(toolchain, service
     assert result.headline().startswith(
         f"-Oz is best of {result.choice.verified_candidates} verified candidates for the module"
     )
-    assert llvm_as_accepts(result.offer.edit.document)
+    assert llvm_as_accepts(toolchain, result.offer.edit.document)
 
 
 async def test_ir_without_a_triple_uses_the_setting_and_says_so(toolchain, services) -> None:

@@ -4,16 +4,16 @@ and on a define line, errors, ``irlens/pipelineSteps``, and, with a FAKE model b
 
 from __future__ import annotations
 
-import subprocess
-
 import pytest
 import pytest_lsp
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient
 
-from lsp_session import CLIENTS, SERVER, initialize_params, open_document
-from testdata import EXAMPLES
-from tests.fakes.openai_fake import FakeOpenAIServer, scripted_responder
+from lsp_server.llvm.toolchain import Toolchain
+from tests.support.data import EXAMPLES
+from tests.support.llvm import opt_output
+from tests.support.lsp_session import CLIENTS, SERVER, initialize_params, open_document
+from tests.support.openai_fake import FakeOpenAIServer, scripted_responder
 
 EXAMPLE = (EXAMPLES / "example.ll").read_text()
 LINES = EXAMPLE.splitlines()
@@ -102,11 +102,6 @@ async def test_pipeline_steps_request(client) -> None:
 # -- with a FAKE model backend --------------------------------------------------------------
 
 
-def _opt(ir: str, passes: str = "") -> str:
-    argv = ["opt-19", "-S", "-o", "-"] + ([f"-passes={passes}"] if passes else [])
-    return subprocess.run(argv, input=ir, capture_output=True, text=True, check=True).stdout
-
-
 def _answer(ir: str) -> str:
     return (
         f"The LLVM-IR will have instruction count 1 and binary sise 1 bytes:\n\n<code>{ir}</code>"
@@ -114,10 +109,10 @@ def _answer(ir: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def answers() -> dict[str, str]:
+def answers(toolchain: Toolchain) -> dict[str, str]:
     """An exact answer for sroa (opt's own output) and a wrong one for early-cse."""
-    sroa = _opt(_opt(EXAMPLE), "sroa")
-    early_cse = _opt(_opt(EXAMPLE, "function(sroa)"), "early-cse")
+    sroa = opt_output(toolchain, opt_output(toolchain, EXAMPLE), "sroa")
+    early_cse = opt_output(toolchain, opt_output(toolchain, EXAMPLE, "function(sroa)"), "early-cse")
     wrong = early_cse.replace("define dso_local i32 @main()", "define dso_local i32 @main() #9", 1)
     assert wrong != early_cse
     return {"opt -p 'sroa'": _answer(sroa), "opt -p 'early-cse'": _answer(wrong)}

@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from testdata import ROOT
+from tests.support.data import ROOT
 
 PLUGIN = ROOT / "editors" / "nvim"
 

@@ -12,7 +12,13 @@ import pytest
 from lsp_server.llvm.passes import PassRegistry
 from lsp_server.model.client import BackendState, Completion, ModelError
 from lsp_server.model.prompts import PASS_LIST_STOP, pass_list_prompt
-from lsp_server.search.candidates import Status, ask_model, check_answer
+from lsp_server.search.candidates import (
+    ModelAnswers,
+    Status,
+    check_answer,
+    check_answers,
+    fetch_answers,
+)
 
 REGISTRY = PassRegistry(
     {
@@ -81,6 +87,14 @@ class FakeBackend:
             raise ModelError("model server at http://fake refused the connection")
         texts = [self.greedy] if temperature == 0 else (self.samples * n)[:n]
         return Completion(tuple(texts), ("stop",) * len(texts), "fake-ftd", None, None)
+
+
+async def ask_model(
+    backend: FakeBackend, ir: str, registry: PassRegistry, *, samples: int, temperature: float
+) -> ModelAnswers:
+    """The model's answers, checked, as the suggest engine asks for them."""
+    answers, error = await fetch_answers(backend, ir, samples=samples, temperature=temperature)
+    return check_answers(answers, registry, error, backend.model_name)
 
 
 async def test_greedy_first_then_samples_with_the_byte_exact_prompt() -> None:
