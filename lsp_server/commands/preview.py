@@ -19,12 +19,10 @@ from pathlib import Path
 from typing import Any
 
 from lsp_server.commands.common import print_json, services_from_args
-from lsp_server.llvm.opt_options import OptOptions
 from lsp_server.llvm.toolchain import MissingToolError
 from lsp_server.preview.engine import preview_text
 from lsp_server.preview.render import preview_json, render_markdown
-from lsp_server.preview.runline import choose_run_line
-from lsp_server.preview.target import Target, pass_target, pipeline_target
+from lsp_server.preview.target import choose_target
 
 
 def add_parser(
@@ -52,46 +50,6 @@ def add_parser(
     add_common_flags(parser)
 
 
-def choose_target(
-    text: str,
-    pass_name: str | None,
-    pipeline: str | None,
-    function: str | None,
-    default_pipeline: str,
-    *,
-    run_line: int | None = None,
-    options: OptOptions | None = None,
-) -> Target | str:
-    """The target the flags describe, or a message saying why there is none.
-
-    The opt options are always those of the RUN line the flags mean: ``run_line``, else
-    the first line whose pipeline holds ``pass_name`` (and is ``pipeline`` when given).
-    """
-    chosen = choose_run_line(
-        text, index=run_line, pipeline=pipeline, pass_name=pass_name, options=options
-    )
-    if isinstance(chosen, str):
-        return chosen
-    args = chosen.args if chosen is not None else ()
-    notes = chosen.notes if chosen is not None else ()
-    if pipeline is None and chosen is not None and (pass_name is not None or run_line is not None):
-        pipeline = chosen.pipeline.text
-    if pipeline is not None:
-        if pass_name is None:
-            found: Target | None = pipeline_target(text, pipeline, function, args)
-        else:
-            found = pass_target(text, pipeline, pass_name, function, args)
-        if found is None:
-            return f"no pass {pass_name!r} in the pipeline {pipeline!r}"
-        return dataclasses.replace(found, notes=found.notes + notes)
-    if pass_name is not None:
-        return pipeline_target(text, pass_name, function)
-    if chosen is not None:
-        target = pipeline_target(text, chosen.pipeline.text, function, args)
-        return dataclasses.replace(target, notes=notes)
-    return pipeline_target(text, default_pipeline, function)
-
-
 async def _run(args: argparse.Namespace) -> int:
     services = services_from_args(args)
     if args.max_diff_lines is not None:
@@ -110,10 +68,10 @@ async def _run(args: argparse.Namespace) -> int:
         return 2
     target = choose_target(
         text,
-        args.pass_name,
-        args.pipeline,
-        args.function,
         services.settings.preview.default_pipeline,
+        pass_name=args.pass_name,
+        pipeline=args.pipeline,
+        function=args.function,
         run_line=args.run_line,
         options=await services.opt_options(),
     )

@@ -17,14 +17,12 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from lsp_server.llvm import opt
 from lsp_server.llvm.opt_options import OptOptions
 from lsp_server.llvm.runner import run_tool
 from lsp_server.preview.printed import function_texts
-from lsp_server.preview.runline import choose_run_line
-from lsp_server.preview.target import nearest_function
+from lsp_server.preview.target import choose_target
 from lsp_server.services import Services
-from lsp_server.syntax.ir import parse_module
-from lsp_server.syntax.runlines import pass_at
 
 _HEADER = re.compile(
     r"^\*\*\* IR (?:Dump After|Pass) (?P<pass>.+?) on (?P<unit>.+?)(?P<rest>(?: omitted because no change| filtered out| ignored)?) \*\*\*$"
@@ -223,29 +221,27 @@ def resolve_request(
 ) -> tuple[str, str | None, tuple[str, ...]]:
     """The pipeline, function and RUN-line opt options a steps request means.
 
-    The RUN line (whose opt options always go along): ``run_line`` (its index), else the
-    one under ``position``, else the first whose pipeline is ``pipeline``, else the file's
-    first (see :func:`~lsp_server.preview.runline.choose_run_line`). The pipeline: as given,
-    else the one holding the pass at ``position``, else that RUN line's, else
-    ``default_pipeline``. The function: as given, else the one nearest ``position``, else
-    None (the whole module). Raises ValueError for a ``run_line`` that is not there.
+    The RUN line, whose opt options always go along, and the pipeline are
+    :func:`~lsp_server.preview.target.choose_target`'s: ``run_line`` (its index), else the
+    line under ``position`` (the pipeline holding the pass there), else the first RUN line
+    whose pipeline is ``pipeline``, else the file's first; ``pipeline`` as given, else that
+    line's, else ``default_pipeline``. The function: as given, else the one nearest
+    ``position``, else None (the whole module). Raises ValueError naming a ``run_line``
+    that is not there.
     """
-    if function is None and position is not None:
-        function = nearest_function(parse_module(text), position[0])
-    chosen = choose_run_line(
-        text, index=run_line, position=position, pipeline=pipeline or None, options=options
+    target = choose_target(
+        text,
+        default_pipeline,
+        pipeline=pipeline,
+        function=function,
+        position=position,
+        run_line=run_line,
+        options=options,
     )
-    if isinstance(chosen, str):
-        raise ValueError(chosen)
-    if pipeline:
-        return pipeline, function, chosen.args if chosen is not None else ()
-    if chosen is not None:
-        return chosen.pipeline.text, function, chosen.args
-    if position is not None:
-        found = pass_at(text, *position)
-        if found is not None:
-            return found[0].text, function, ()
-    return default_pipeline, function, ()
+    if isinstance(target, str):
+        raise ValueError(target)
+    shown = target.function if function is not None or position is not None else None
+    return target.pipeline, shown, target.args
 
 
 async def pipeline_steps(
@@ -262,18 +258,10 @@ async def pipeline_steps(
         return Steps(
             pipeline, function, version, None, (), f"no function @{function} is defined here"
         )
-    argv = [toolchain.path("opt"), "-disable-output", "-print-changed", "-print-module-scope"]
-    if pipeline:
-        argv.append(f"-passes={pipeline}")
-    if function is not None:
-        argv.append(f"-filter-print-funcs={function}")
-    argv.extend(args)
+    argv = opt.print_changed_argv(toolchain, pipeline, function, args)
     # The plain run beside the dumps says what opt -S prints after the whole pipeline and
     # what the passes write to stderr; the dumps say what happened at each step.
-    plain = [toolchain.path("opt"), "-S", "-o", "-"]
-    if pipeline:
-        plain.append(f"-passes={pipeline}")
-    plain.extend(args)
+    plain = opt.pipeline_argv(toolchain, pipeline, output="text", extra=args)
     result, printed = await asyncio.gather(
         run_tool(argv, stdin=text, timeout=toolchain.timeout * 3, output_cap=MAX_DUMP_BYTES),
         run_tool(plain, stdin=text, timeout=toolchain.timeout * 3),
@@ -311,7 +299,7 @@ async def _reprint(services: Services, modules: set[str]) -> dict[str, str]:
     async def one(module: str) -> tuple[str, str]:
         async with limit:
             result = await run_tool(
-                [toolchain.path("opt"), "-S", "-o", "-"], stdin=module, timeout=toolchain.timeout
+                opt.pipeline_argv(toolchain, ""), stdin=module, timeout=toolchain.timeout
             )
         if not result.ok:
             log.warning("opt could not print a dumped module again: %s", result.describe_failure())

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import httpx
 import pytest
-from daemon_support import RunningDaemon
 
 from lsp_server.daemon.loader import checkpoint_fingerprint, load_model
 from lsp_server.daemon.tiny import TinyShape, build_tiny_checkpoint
+from tests.support.daemon import RunningDaemon
 
 SHAPE = TinyShape(
     hidden_size=32,

@@ -13,9 +13,9 @@ from pathlib import Path
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient
 
-from lsp_session import initialize_params, open_document
-from testdata import EXAMPLES
-from tests.fakes.openai_fake import FakeOpenAIServer
+from tests.support.data import EXAMPLES
+from tests.support.lsp_session import initialize_params, open_document
+from tests.support.openai_fake import FakeOpenAIServer
 
 EXAMPLE = (EXAMPLES / "example.ll").read_text()
 LINES = EXAMPLE.splitlines()

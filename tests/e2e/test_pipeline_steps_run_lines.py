@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import pytest
 from lsprotocol import types
+from pygls.exceptions import JsonRpcInvalidParams
 
-from lsp_session import open_document
+from tests.support.lsp_session import open_document
 
 TEXT = """\
 ; RUN: opt -passes=instcombine -S < %s | FileCheck %s --check-prefix=FOLD
@@ -62,11 +63,10 @@ async def test_steps_use_the_options_of_the_run_line_asked_for(client, params, f
 async def test_a_run_line_that_is_not_there_is_an_error(client) -> None:
     uri = "file:///tmp/irlens-test/steps-run-lines-bad.ll"
     open_document(client, uri, TEXT)
-    result = await _steps(client, uri, runLine=5)
-    assert result.error == "there is no RUN line 5 (the file has 2)"
-    assert result.steps == []
-    result = await _steps(client, uri, runLine="1")
-    assert result.error == "runLine must be a RUN line's index"
+    with pytest.raises(JsonRpcInvalidParams, match="there is no RUN line 5 \\(the file has 2\\)"):
+        await _steps(client, uri, runLine=5)
+    with pytest.raises(JsonRpcInvalidParams, match="runLine must be a RUN line's index"):
+        await _steps(client, uri, runLine="1")
 
 
 async def test_hover_on_the_second_line_uses_its_options(client) -> None:

@@ -22,18 +22,8 @@ from lsp_server.preview.steps import pipeline_steps, resolve_request
 from lsp_server.services import Services
 from lsp_server.syntax.pipeline import leaves, parse_pipeline, truncate
 from lsp_server.syntax.runlines import parse_run_lines
-from testdata import EXAMPLES, LLVM_TESTS
-from tests.llvm.test_filecheck_suite import _after_opt, _cases, _check, _filecheck
-
-pytestmark = pytest.mark.llvm
-
-
-@pytest.fixture(scope="module")
-def filecheck() -> str:
-    found = _filecheck()
-    if found is None:
-        pytest.fail("FileCheck from LLVM 19 is needed (apt install llvm-19-tools)")
-    return found
+from tests.llvm.test_filecheck_suite import _after_opt, _cases, _check
+from tests.support.data import EXAMPLES, LLVM_TESTS
 
 
 def _opt_prints(toolchain, text: str, pipeline: str, args: tuple[str, ...]) -> str:

@@ -12,8 +12,6 @@ from lsp_server.llvm.opt_options import FLAG, OPTIONAL, REQUIRED, load_opt_optio
 from lsp_server.preview.engine import PreviewState, hover_preview
 from lsp_server.services import Services
 
-pytestmark = pytest.mark.llvm
-
 BODY = """\
 define void @ifThen(i32 %a, i32 %b, i1 %c) {
   br i1 %c, label %a1, label %a2

@@ -10,8 +10,6 @@ import pytest
 
 from lsp_server.cli import main
 
-pytestmark = pytest.mark.llvm
-
 TEXT = """\
 ; RUN: opt -passes=sroa -S < %s | FileCheck %s
 ; RUN: opt -passes=instcombine -disable-simplify-libcalls -S < %s | FileCheck %s --check-prefix=KEEP

@@ -7,7 +7,7 @@ import pytest
 
 from lsp_server.model.client import OpenAIClient
 from lsp_server.model.identity import ModelIdentity, identity_of
-from tests.fakes import FakeOpenAIServer
+from tests.support.openai_fake import FakeOpenAIServer
 
 
 def _answer(prompt: str, body: dict) -> str:
