@@ -20,6 +20,7 @@ from typing import Any
 
 from lsp_server.commands.common import print_json, services_from_args
 from lsp_server.llvm.toolchain import MissingToolError
+from lsp_server.preview.command import shell_command
 from lsp_server.preview.engine import preview_text
 from lsp_server.preview.render import preview_json, render_markdown
 from lsp_server.preview.target import choose_target
@@ -83,12 +84,12 @@ async def _run(args: argparse.Namespace) -> int:
     finally:
         if services.backend is not None:
             await services.backend.aclose()
+    command = shell_command(services.toolchain, target, str(args.file))
     if args.json:
-        print_json(preview_json(preview, prediction))
+        print_json(preview_json(preview, prediction, command))
     else:
-        sys.stdout.write(
-            render_markdown(preview, services.settings.preview.max_diff_lines, prediction) + "\n"
-        )
+        limit = services.settings.preview.max_diff_lines
+        sys.stdout.write(render_markdown(preview, limit, prediction, command) + "\n")
     return 1 if preview.truth.error is not None else 0
 
 

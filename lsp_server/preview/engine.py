@@ -27,6 +27,7 @@ from typing import Any
 from lsp_server.llvm.warm import WarmTools
 from lsp_server.model.backend import BackendState
 from lsp_server.model.identity import ModelIdentity, identity_of
+from lsp_server.preview.command import shell_command, source_name
 from lsp_server.preview.model import (
     Prediction,
     PredictionRequest,
@@ -262,10 +263,12 @@ async def _preview(truth: Truth, state: PreviewState) -> Preview:
 
 
 def _result(
-    preview: Preview, services: Services, prediction: Prediction | None
+    preview: Preview, services: Services, prediction: Prediction | None, document: str
 ) -> tuple[str, dict[str, Any]]:
-    markdown = render_markdown(preview, services.settings.preview.max_diff_lines, prediction)
-    return markdown, preview_json(preview, prediction)
+    command = shell_command(services.toolchain, preview.truth.target, source_name(document))
+    limit = services.settings.preview.max_diff_lines
+    markdown = render_markdown(preview, limit, prediction, command)
+    return markdown, preview_json(preview, prediction, command)
 
 
 def _problem(services: Services, target: Target) -> HoverPreview | None:
@@ -334,7 +337,7 @@ async def hover_preview(
     finally:
         if identity is not None and not identity.done():
             identity.cancel()
-    markdown, data = _result(preview, services, prediction)
+    markdown, data = _result(preview, services, prediction, document)
     return HoverPreview(markdown, target.span, data)
 
 
@@ -374,7 +377,7 @@ async def _prediction(
     def landed(prediction: Prediction) -> None:
         if on_update is None:
             return
-        markdown, data = _result(preview, services, prediction)
+        markdown, data = _result(preview, services, prediction, document)
         target = truth.target
         on_update(
             PreviewUpdate(document, target.span, preview.focus, target.pass_text, markdown, data)

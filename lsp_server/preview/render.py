@@ -184,7 +184,10 @@ def _diff_sections(preview: Preview, budget: int) -> list[str]:
 
 
 def render_markdown(
-    preview: Preview, max_diff_lines: int, prediction: Prediction | None = None
+    preview: Preview,
+    max_diff_lines: int,
+    prediction: Prediction | None = None,
+    command: str | None = None,
 ) -> str:
     """The hover text: header, counts and sizes, diffs within ``max_diff_lines``, model."""
     truth = preview.truth
@@ -208,6 +211,8 @@ def render_markdown(
         blocks.append(f"_binary size unavailable: {truth.after.size_error.splitlines()[0]}_")
     if prediction is not None:
         blocks.append(render_prediction(prediction))
+    if command is not None:
+        blocks.append(f'The command (its output is the "after"):\n```sh\n{command}\n```')
     blocks.extend(f"_note: {note}_" for note in truth.notes)
     return "\n\n".join(blocks)
 
@@ -224,7 +229,9 @@ def _change_json(change: Change) -> dict[str, Any]:
     }
 
 
-def preview_json(preview: Preview, prediction: Prediction | None = None) -> dict[str, Any]:
+def preview_json(
+    preview: Preview, prediction: Prediction | None = None, command: str | None = None
+) -> dict[str, Any]:
     """Structured preview for the side panel and ``--json`` (see docs/lsp-extensions.md)."""
     truth = preview.truth
     target = truth.target
@@ -248,5 +255,6 @@ def preview_json(preview: Preview, prediction: Prediction | None = None) -> dict
         },
         "functions": [_change_json(c) for c in preview.changes if c.status != "unchanged"],
         "optMessages": truth.after.messages,
+        "command": command,
         "prediction": prediction.to_json() if prediction is not None else None,
     }
