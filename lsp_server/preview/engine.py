@@ -36,6 +36,7 @@ from lsp_server.preview.model import (
     prediction_request,
     run_prediction,
 )
+from lsp_server.preview.remarks import Remark, pass_remarks
 from lsp_server.preview.render import Preview, build_preview, preview_json, render_markdown
 from lsp_server.preview.run import Memo, Truth, compute_truth
 from lsp_server.preview.target import Target, find_target
@@ -263,12 +264,41 @@ async def _preview(truth: Truth, state: PreviewState) -> Preview:
 
 
 def _result(
-    preview: Preview, services: Services, prediction: Prediction | None, document: str
+    preview: Preview,
+    services: Services,
+    prediction: Prediction | None,
+    document: str,
+    remarks: list[Remark] | str | None = None,
 ) -> tuple[str, dict[str, Any]]:
     command = shell_command(services.toolchain, preview.truth.target, source_name(document))
     limit = services.settings.preview.max_diff_lines
-    markdown = render_markdown(preview, limit, prediction, command)
-    return markdown, preview_json(preview, prediction, command)
+    markdown = render_markdown(preview, limit, prediction, command, remarks)
+    return markdown, preview_json(preview, prediction, command, remarks)
+
+
+async def _remarks(services: Services, state: PreviewState, truth: Truth) -> list[Remark] | str:
+    """The previewed pass's remarks on its input (remembered by content)."""
+    target = truth.target
+    module = truth.before.ir
+    if module is None:
+        return "opt printed no input for the pass"
+    known = _known_remarks(state, truth)
+    if known is not None:
+        return known
+    found = await pass_remarks(services, module, target.model_passes, target.args)
+    state.memo.put(_remarks_key(truth), found, 1)
+    return found
+
+
+def _remarks_key(truth: Truth) -> tuple[Any, ...]:
+    target = truth.target
+    module = truth.before.ir or ""
+    return ("remarks", text_key(module), target.model_passes, target.args, truth.llvm_version)
+
+
+def _known_remarks(state: PreviewState, truth: Truth) -> list[Remark] | str | None:
+    found: list[Remark] | str | None = state.memo.get(_remarks_key(truth))
+    return found
 
 
 def _problem(services: Services, target: Target) -> HoverPreview | None:
@@ -326,18 +356,27 @@ async def hover_preview(
         if services.backend is not None
         else None
     )
+    remarks: list[Remark] | str | None = None
     try:
         truth = await state.truth(document, text, target, services)
         preview = await _preview(truth, state)
         prediction: Prediction | None = None
-        if identity is not None and truth.error is None:
-            prediction = await _prediction(
-                services, state, truth, preview, document, started, on_update, identity
-            )
+        if truth.error is None:
+            # The pass's remarks come from one more opt run, beside the model's prediction.
+            asked = asyncio.ensure_future(_remarks(services, state, truth))
+            try:
+                if identity is not None:
+                    prediction = await _prediction(
+                        services, state, truth, preview, document, started, on_update, identity
+                    )
+                remarks = await asyncio.shield(asked)
+            finally:
+                if not asked.done():
+                    asked.cancel()
     finally:
         if identity is not None and not identity.done():
             identity.cancel()
-    markdown, data = _result(preview, services, prediction, document)
+    markdown, data = _result(preview, services, prediction, document, remarks)
     return HoverPreview(markdown, target.span, data)
 
 
@@ -377,7 +416,8 @@ async def _prediction(
     def landed(prediction: Prediction) -> None:
         if on_update is None:
             return
-        markdown, data = _result(preview, services, prediction, document)
+        remarks = _known_remarks(state, truth)
+        markdown, data = _result(preview, services, prediction, document, remarks)
         target = truth.target
         on_update(
             PreviewUpdate(document, target.span, preview.focus, target.pass_text, markdown, data)

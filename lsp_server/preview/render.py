@@ -18,6 +18,7 @@ from lsp_server.preview.printed import (
     module_level_text,
     unified_diff,
 )
+from lsp_server.preview.remarks import Remark, render_remarks
 from lsp_server.preview.run import Truth
 
 MODULE_LEVEL = "(module level)"
@@ -188,6 +189,7 @@ def render_markdown(
     max_diff_lines: int,
     prediction: Prediction | None = None,
     command: str | None = None,
+    remarks: list[Remark] | str | None = None,
 ) -> str:
     """The hover text: header, counts and sizes, diffs within ``max_diff_lines``, model."""
     truth = preview.truth
@@ -209,6 +211,10 @@ def render_markdown(
         blocks.extend(_diff_sections(preview, max_diff_lines))
     if truth.error is None and truth.after.size_error:
         blocks.append(f"_binary size unavailable: {truth.after.size_error.splitlines()[0]}_")
+    if isinstance(remarks, list):
+        blocks.append(render_remarks(remarks, preview.focus))
+    elif remarks is not None:
+        blocks.append(f"_remarks unavailable: {remarks.splitlines()[0] if remarks else ''}_")
     if prediction is not None:
         blocks.append(render_prediction(prediction))
     if command is not None:
@@ -230,7 +236,10 @@ def _change_json(change: Change) -> dict[str, Any]:
 
 
 def preview_json(
-    preview: Preview, prediction: Prediction | None = None, command: str | None = None
+    preview: Preview,
+    prediction: Prediction | None = None,
+    command: str | None = None,
+    remarks: list[Remark] | str | None = None,
 ) -> dict[str, Any]:
     """Structured preview for the side panel and ``--json`` (see docs/lsp-extensions.md)."""
     truth = preview.truth
@@ -256,5 +265,7 @@ def preview_json(
         "functions": [_change_json(c) for c in preview.changes if c.status != "unchanged"],
         "optMessages": truth.after.messages,
         "command": command,
+        "remarks": [r.to_json() for r in remarks] if isinstance(remarks, list) else None,
+        "remarksError": remarks if isinstance(remarks, str) else None,
         "prediction": prediction.to_json() if prediction is not None else None,
     }
