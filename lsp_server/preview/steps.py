@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +21,13 @@ from lsp_server.llvm import opt
 from lsp_server.llvm.opt_options import OptOptions
 from lsp_server.llvm.runner import run_tool
 from lsp_server.preview.printed import function_texts
+from lsp_server.preview.remarks import (
+    PRINT_REMARKS,
+    REMARK_LINE,
+    REMARKS_FILE,
+    Remark,
+    parse_remarks,
+)
 from lsp_server.preview.target import choose_target
 from lsp_server.services import Services
 
@@ -53,6 +60,7 @@ class Step:
     changed: bool
     ir: str | None
     invalidated: bool = False  # the pass deleted what it ran on; opt printed no IR after it
+    remarks: tuple[Remark, ...] = ()  # the optimization remarks this pass run made
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -62,6 +70,8 @@ class Step:
             "changed": self.changed,
             "ir": self.ir,
             "invalidated": self.invalidated,
+            "remarksCount": len(self.remarks),
+            "remarks": [remark.to_json() for remark in self.remarks],
         }
 
 
@@ -124,17 +134,23 @@ def _pick(module: str, function: str | None) -> str | None:
     return function_texts(module).get(function)
 
 
-def _sections(dump: str) -> Iterator[tuple[re.Match[str] | None, str]]:
-    """The dump cut at its headers: ``(None, module)`` for the start, then ``(header,
-    text)`` for each pass (text is empty for one that printed nothing, and for a pass
-    that invalidated its unit, whose header matches ``_INVALIDATED``)."""
+def _sections(dump: str) -> Iterator[tuple[re.Match[str] | None, str, int]]:
+    """The dump cut at its headers: ``(None, module, 0)`` for the start, then ``(header,
+    text, remarks)`` for each pass (text is empty for one that printed nothing, and for a
+    pass that invalidated its unit, whose header matches ``_INVALIDATED``). ``remarks``
+    counts the remark lines opt printed while that pass ran (just before its header);
+    they are not part of any module text."""
     header: re.Match[str] | None = None
     body: list[str] = []
     started = False
     in_section = False
+    pending = 0  # remark lines since the last header
+    attributed = 0  # the current section's pass's remarks
     for line in dump.split("\n"):
         if not line.startswith("*** "):
-            if started:
+            if started and REMARK_LINE.match(line):
+                pending += 1
+            elif started:
                 body.append(line)
             continue
         if line == _START:
@@ -147,10 +163,11 @@ def _sections(dump: str) -> Iterator[tuple[re.Match[str] | None, str]]:
             body.append(line)
             continue
         if in_section:
-            yield header, "\n".join(body)
+            yield header, "\n".join(body), attributed
         header, body, in_section = found, [], True
+        attributed, pending = pending, 0
     if in_section:
-        yield header, "\n".join(body)
+        yield header, "\n".join(body), attributed
 
 
 #: A declaration that ``opt -S`` drops when unused (PrintModulePass removes the debug
@@ -165,21 +182,40 @@ def needs_reprint(module: str) -> bool:
 
 def dumped_modules(dump: str) -> set[str]:
     """The dumped modules that need printing again by ``opt -S`` to read as it prints."""
-    return {text for _, text in _sections(dump) if text.strip() and needs_reprint(text)}
+    return dump_facts(dump)[0]
+
+
+def dump_facts(dump: str) -> tuple[set[str], int]:
+    """:func:`dumped_modules`, and how many remark lines the dump holds."""
+    modules: set[str] = set()
+    count = 0
+    for _, text, remarks in _sections(dump):
+        count += remarks
+        if text.strip() and needs_reprint(text):
+            modules.add(text)
+    return modules, count
 
 
 def parse_steps(
-    dump: str, function: str | None, reprinted: Mapping[str, str] | None = None
+    dump: str,
+    function: str | None,
+    reprinted: Mapping[str, str] | None = None,
+    remarks: Sequence[Remark] = (),
 ) -> tuple[str | None, list[Step], bool]:
     """The initial IR and the steps from ``-print-changed -print-module-scope`` output.
 
     ``reprinted`` maps a dumped module to what ``opt -S`` prints for it (see
-    :func:`dumped_modules`); the others are used as dumped."""
+    :func:`dumped_modules`); the others are used as dumped. ``remarks`` are the run's
+    remarks in the order opt made them (its YAML), one per remark line of the dump; each
+    step gets those made while it ran."""
     initial: str | None = None
     current: str | None = None
     steps: list[Step] = []
     truncated = False
-    for header, text in _sections(dump):
+    cursor = 0
+    for header, text, count in _sections(dump):
+        made = tuple(remarks[cursor : cursor + count])
+        cursor += count
         module = reprinted.get(text, text) if reprinted else text
         if header is None:
             if initial is None and text.strip():
@@ -188,7 +224,9 @@ def parse_steps(
             continue
         if header.re is _INVALIDATED:
             if len(steps) < MAX_STEPS:
-                steps.append(Step(len(steps), header["pass"], "", True, None, invalidated=True))
+                steps.append(
+                    Step(len(steps), header["pass"], "", True, None, invalidated=True, remarks=made)
+                )
             current = None  # what it left is known only from the next dump
             continue
         rest, unit, pass_name = header["rest"], header["unit"], header["pass"]
@@ -200,11 +238,13 @@ def parse_steps(
             truncated = True
             break
         if "omitted" in rest:
-            steps.append(Step(len(steps), pass_name, unit, False, None))
+            steps.append(Step(len(steps), pass_name, unit, False, None, remarks=made))
             continue
         after = _pick(module, function)
         changed = after != current
-        steps.append(Step(len(steps), pass_name, unit, changed, after if changed else None))
+        steps.append(
+            Step(len(steps), pass_name, unit, changed, after if changed else None, remarks=made)
+        )
         current = after
     return initial, steps, truncated
 
@@ -258,20 +298,35 @@ async def pipeline_steps(
         return Steps(
             pipeline, function, version, None, (), f"no function @{function} is defined here"
         )
-    argv = opt.print_changed_argv(toolchain, pipeline, function, args)
+    # The remarks go to a YAML file (their content) and, one line each, into the dumps as opt
+    # makes them (which step made which).
+    remark_args = (*args, *PRINT_REMARKS, f"-pass-remarks-output={REMARKS_FILE}")
+    argv = opt.print_changed_argv(toolchain, pipeline, function, remark_args)
     # The plain run beside the dumps says what opt -S prints after the whole pipeline and
     # what the passes write to stderr; the dumps say what happened at each step.
     plain = opt.pipeline_argv(toolchain, pipeline, output="text", extra=args)
     result, printed = await asyncio.gather(
-        run_tool(argv, stdin=text, timeout=toolchain.timeout * 3, output_cap=MAX_DUMP_BYTES),
+        run_tool(
+            argv,
+            stdin=text,
+            timeout=toolchain.timeout * 3,
+            output_cap=MAX_DUMP_BYTES,
+            collect=(REMARKS_FILE,),
+        ),
         run_tool(plain, stdin=text, timeout=toolchain.timeout * 3),
     )
     if not result.ok:
         return Steps(pipeline, function, version, None, (), result.describe_failure(), args=args)
-    modules = await asyncio.to_thread(dumped_modules, result.err)
+    modules, remark_lines = await asyncio.to_thread(dump_facts, result.err)
     reprinted = await _reprint(services, modules)
+    raw = result.files.get(REMARKS_FILE, b"").decode("utf-8", errors="replace")
+    remarks = await asyncio.to_thread(parse_remarks, raw)
+    if len(remarks) != remark_lines:
+        # The lines and the YAML disagree: no step can be told its remarks for sure.
+        log.warning("opt printed %d remark lines for %d remarks", remark_lines, len(remarks))
+    attributed = remarks if len(remarks) == remark_lines else []
     initial, steps, truncated = await asyncio.to_thread(
-        parse_steps, result.err, function, reprinted
+        parse_steps, result.err, function, reprinted, attributed
     )
     output = _pick(printed.out, function) if printed.ok else None
     messages = printed.err[:MAX_MESSAGES]

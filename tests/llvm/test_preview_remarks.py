@@ -91,3 +91,24 @@ def test_remarks_yaml_with_locations_and_every_kind() -> None:
     assert (second.kind, second.pass_name) == ("analysis", "loop-vectorize")
     assert (third.kind, third.function) == ("passed", "h")
     assert parse_remarks("--- !Missed\n: [") == []
+
+
+async def test_each_step_carries_the_remarks_its_pass_made(toolchain) -> None:
+    from lsp_server.preview.steps import pipeline_steps
+
+    services = Services(settings=Settings(), toolchain=toolchain)
+    pipeline = "cgscc(inline),function(instcombine)"
+    steps = await pipeline_steps(TEXT, pipeline, None, services, ("-inline-threshold=0",))
+    assert steps.error is None
+    expected = _opt_remark_lines(toolchain, pipeline)
+    assert expected
+    made = [(s.pass_name, s.unit, r.message) for s in steps.steps for r in s.remarks]
+    assert [m for _, _, m in made] == expected
+    # opt prints each remark while the inliner runs on @f's SCC, before that step's dump.
+    assert {(p, u) for p, u, _ in made} == {("InlinerPass", "(f)")}
+    step = next(s for s in steps.steps if s.unit == "(f)" and s.pass_name == "InlinerPass")
+    assert step.to_json()["remarksCount"] == len(expected)
+    assert all(not s.remarks for s in steps.steps if s is not step)
+    assert "remark:" not in (steps.initial or "") and all(
+        "remark:" not in (s.ir or "") for s in steps.steps
+    )
