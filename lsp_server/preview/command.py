@@ -2,7 +2,8 @@
 
 A preview's "after" is ``opt -S -passes=<pipeline up to the pass> <the RUN line's options>``
 on the file (or on the function alone, through ``llvm-extract``); the line says exactly that,
-quoted for a POSIX shell, so it can be pasted into a terminal to see the same module.
+with the argv :mod:`lsp_server.llvm` builds, quoted for a POSIX shell, so it can be pasted
+into a terminal to see the same module.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import shlex
 from urllib.parse import unquote, urlparse
 
+from lsp_server.llvm import extract, opt
 from lsp_server.llvm.toolchain import MissingToolError, Toolchain
 from lsp_server.preview.target import Target
 
@@ -23,15 +25,13 @@ def source_name(document: str) -> str:
 
 
 def shell_command(toolchain: Toolchain, target: Target, source: str) -> str | None:
-    """The shell line that prints the preview's "after" module; None without opt."""
+    """The shell line that prints the preview's "after" module, with the argv irlens runs
+    (lsp_server.llvm's builders) reading ``source`` on stdin; None without opt."""
     try:
-        opt = [toolchain.path("opt"), "-S"]
-        if target.after:
-            opt.append(f"-passes={target.after}")
-        opt.extend(target.args)
+        run = shlex.join(opt.pipeline_argv(toolchain, target.after, extra=target.args))
         if target.extract and target.function is not None:
-            extract = [toolchain.path("llvm-extract"), f"--func={target.function}", "-S", source]
-            return f"{shlex.join(extract)} | {shlex.join(opt)}"
+            cut = shlex.join(extract.extract_argv(toolchain, target.function))
+            return f"{cut} < {shlex.quote(source)} | {run}"
     except MissingToolError:
         return None
-    return f"{shlex.join(opt)} {shlex.quote(source)}"
+    return f"{run} < {shlex.quote(source)}"

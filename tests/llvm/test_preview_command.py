@@ -46,7 +46,7 @@ async def test_the_command_of_a_run_line_prints_the_after_module(toolchain) -> N
     column = text.splitlines()[line].index("speculative") + 3
     found, truth = await _hover(services, path, line, column)
     command = found.data["command"]
-    assert command.endswith(f" {path}")
+    assert command.endswith(f" < {path}")
     assert "-spec-exec-max-speculation-cost 4 -spec-exec-max-not-hoisted 3" in command
     assert f"```sh\n{command}\n```" in found.markdown
     assert _body(_shell(command)) == _body(truth.after.ir)
