@@ -26,7 +26,7 @@ transformers' own cache layers cannot change what this cache stores.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import torch
 from transformers import Cache
@@ -162,14 +162,14 @@ def _room(width: int) -> int:
     return max(MIN_GROWTH, width // 4)
 
 
-class SlabCache(Cache):  # type: ignore[misc]  # transformers is untyped
+class SlabCache(Cache):
     """The model's cache: one :class:`SlabLayer` per decoder layer."""
 
     def __init__(self, num_layers: int) -> None:
         self.slabs = [SlabLayer() for _ in range(num_layers)]
         # The base keeps ``layers`` for its own helpers; every method the model calls
         # is overridden below and reads ``slabs``.
-        super().__init__(layers=list(self.slabs))
+        super().__init__(layers=cast(Any, list(self.slabs)))
 
     def update(
         self,
