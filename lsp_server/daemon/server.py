@@ -21,7 +21,6 @@ from pathlib import Path
 
 from aiohttp import web
 
-from lsp_server.daemon.batch import BatchRunner
 from lsp_server.daemon.guard import GuardedSite, connection_limit, host_allowed, origin_allowed
 from lsp_server.daemon.intake import check_prompt, read_json
 from lsp_server.daemon.loader import LoadedModel, load_model
@@ -37,6 +36,7 @@ from lsp_server.daemon.responses import Responder
 from lsp_server.daemon.scheduler import QueueFullError, Scheduler
 from lsp_server.daemon.sequence import Group
 from lsp_server.daemon.settings import DaemonSettings
+from lsp_server.daemon.slots import make_runner
 
 logger = logging.getLogger(__name__)
 
@@ -61,13 +61,7 @@ class DaemonServer:
         self.port: int | None = None
         self._names = {settings.model_name, settings.model}
         self._runner: web.AppRunner | None = None
-        self.batch = BatchRunner(
-            loaded.model,
-            device=loaded.device,
-            pad_id=loaded.pad_id,
-            prompt_lookup=settings.prompt_lookup,
-            draft_tokens=settings.draft_tokens,
-        )
+        self.batch = make_runner(loaded, settings)
         self.metrics = DaemonMetrics(
             queue_depth=lambda: self.scheduler.queue_depth,
             running=lambda: self.scheduler.running,
@@ -81,7 +75,8 @@ class DaemonServer:
             batch_window_s=settings.batch_window_ms / 1000,
             max_queue=settings.max_queue,
             max_prefill_tokens=settings.max_prefill_tokens,
-            kv_budget_tokens=loaded.kv_budget_tokens,
+            # Fixed slots are allocated up front: the budget is already spent on them.
+            kv_budget_tokens=None if settings.compile else loaded.kv_budget_tokens,
             detokenizer=loaded.detokenizer,
         )
         self.site: GuardedSite | None = None
@@ -358,7 +353,6 @@ async def serve(
         revision=settings.revision,
         dtype=settings.dtype,
         device=settings.device,
-        compile=settings.compile,
         threads=settings.threads,
     )
     daemon = await start_daemon(loaded, settings)
