@@ -99,7 +99,8 @@ class DaemonServer:
 
     def warm_up(self) -> None:
         """Generate a few tokens before serving: the first pass allocates, picks kernels
-        and, with ``--compile``, compiles, none of which a user's request should wait for.
+        and, with ``--compile``, compiles the batch-1 step (other batch sizes compile when
+        first used), none of which a user's request should wait for.
         """
         started = time.perf_counter()
         group = Group(
