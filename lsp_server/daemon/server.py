@@ -33,10 +33,10 @@ from lsp_server.daemon.protocol import (
     parse_completion_request,
 )
 from lsp_server.daemon.responses import Responder
+from lsp_server.daemon.runners import make_runner
 from lsp_server.daemon.scheduler import QueueFullError, Scheduler
 from lsp_server.daemon.sequence import Group
 from lsp_server.daemon.settings import DaemonSettings
-from lsp_server.daemon.slots import make_runner
 
 logger = logging.getLogger(__name__)
 

@@ -11,8 +11,9 @@ import torch
 from lsp_server.daemon.batch import BatchRunner
 from lsp_server.daemon.loader import LoadedModel, load_model
 from lsp_server.daemon.protocol import SamplingParams
+from lsp_server.daemon.runners import make_runner
 from lsp_server.daemon.sequence import Group
-from lsp_server.daemon.slots import SlotBatchRunner, buckets, make_runner
+from lsp_server.daemon.slots import SlotBatchRunner, buckets
 from tests.support.daemon import settings
 
 PROMPT = (
