@@ -95,14 +95,24 @@ class SlotCache(Cache):
         if not self.key_buffers:
             self.allocate(key_states, value_states)
         assert self.write is not None
-        rows, heads, width, dim = key_states.shape
+        rows, heads = key_states.shape[:2]
         end = self.first_row + rows
-        keys = self.key_buffers[layer_idx][self.first_row : end]
-        values = self.value_buffers[layer_idx][self.first_row : end]
-        index = self.write[:, None, :, None].expand(rows, heads, width, dim)
-        keys.scatter_(2, index, key_states)
-        values.scatter_(2, index.expand(rows, heads, width, value_states.shape[-1]), value_states)
-        return keys[:, :, : self.attend], values[:, :, : self.attend]
+        device = key_states.device
+        # index_put_ on the whole buffer, as transformers' StaticLayer writes its own: a
+        # compiled graph then mutates the buffer in place (inductor re-inplaces
+        # index_put), where a write through a slice view could become a copy of it.
+        where = (
+            torch.arange(self.first_row, end, device=device)[:, None, None],
+            torch.arange(heads, device=device)[None, :, None],
+            self.write[:, None, :],
+        )
+        keys, values = self.key_buffers[layer_idx], self.value_buffers[layer_idx]
+        keys.index_put_(where, key_states)
+        values.index_put_(where, value_states)
+        return (
+            keys[self.first_row : end, :, : self.attend],
+            values[self.first_row : end, :, : self.attend],
+        )
 
     def copy_slot(self, src: int, dst: slice | int, columns: int) -> None:
         """Copy slot ``src``'s first ``columns`` columns into slot(s) ``dst``, every layer."""
