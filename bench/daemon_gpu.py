@@ -331,6 +331,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
             result["paths"][name][size] = entry
             if peak and size == "1":
                 entry["bandwidth_fraction"] = weight_bytes * entry["decode_tokens_per_s"] / peak
+    result["cpu_load_1min_end"] = os.getloadavg()[0]
     result["seconds"] = time.perf_counter() - started
     return result
 
@@ -362,7 +363,8 @@ def markdown(result: dict[str, Any], command: str) -> str:
         + f"; {result['prompt_tokens']}-token prompts, {result['new_tokens']} new tokens "
         f"(greedy, EOS ignored); torch {result['torch']}, transformers "
         f"{result['transformers']}; 1-minute load average at the start "
-        f"{result['cpu_load_1min']:.1f}; {result['seconds']:.0f} s in all.",
+        f"{result['cpu_load_1min']:.1f}, at the end {result.get('cpu_load_1min_end', 0):.1f}; "
+        f"{result['seconds']:.0f} s in all.",
         "",
         "The daemon on CUDA runs the first row (the slab cache, eager) unless started with "
         "`--compile`, which runs the second (fixed slots, compiled; a request must then fit "

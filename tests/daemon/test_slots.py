@@ -111,7 +111,7 @@ class GraphCounter:
 def test_the_compiled_step_gives_the_eager_tokens_with_one_graph_per_bucket(
     loaded: LoadedModel,
 ) -> None:
-    # On the CPU the daemon compiles with inductor, which takes minutes here per bucket;
+    # On the CPU the daemon compiles with inductor: up to 2 minutes per bucket here, cold;
     # this traces the very same step with dynamo (fullgraph: a graph break is an error)
     # and runs it through AOT autograd, without inductor's C++ code generation.
     torch._dynamo.reset()
