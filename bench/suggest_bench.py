@@ -29,9 +29,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import platform
+import random
 import statistics
 import sys
 import time
@@ -43,8 +45,14 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from lsp_server.config import from_dict  # noqa: E402
-from lsp_server.search.engine import Options, Suggestion, suggest  # noqa: E402
+from lsp_server.search import learned  # noqa: E402
+from lsp_server.search.engine import Options, ProgressEvent, Suggestion, suggest  # noqa: E402
+from lsp_server.search.measure import Measurer  # noqa: E402
+from lsp_server.search.space import OZ, render, vocabulary  # noqa: E402
 from lsp_server.services import build_services  # noqa: E402
+
+sys.path.insert(0, str(ROOT / "bench"))
+import suggest_report as report  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
 SHARED = ROOT.parent / "shared" / "corpus"
@@ -63,7 +71,21 @@ def corpus_dir() -> Path:
 
 def functions(corpus: Path) -> list[dict[str, Any]]:
     rows = [json.loads(line) for line in (corpus / "manifest.jsonl").read_text().splitlines()]
-    return [r for r in rows if r.get("kind") == "function" and r.get("ozfe")]
+    out = [r for r in rows if r.get("kind") == "function" and r.get("ozfe")]
+    for r in out:
+        r["path"] = str(corpus / r["ozfe"]["ir"])
+        r["ozGuess"] = r["ozfe"]["size_Oz"]
+    return out
+
+
+def heldout(corpus: Path) -> list[dict[str, Any]]:
+    """The held-out packages of the training corpus (scripts/corpus/build.py)."""
+    rows = [json.loads(line) for line in (corpus / "manifest.jsonl").read_text().splitlines()]
+    out = [r for r in rows if r["split"] == "heldout" and r["kind"] == "function"]
+    for r in out:
+        r["path"] = str(corpus / r["ir"])
+        r["ozGuess"] = r["oz_size"]
+    return out
 
 
 def stratified(rows: list[dict[str, Any]], n: int) -> list[dict[str, Any]]:
@@ -76,7 +98,7 @@ def stratified(rows: list[dict[str, Any]], n: int) -> list[dict[str, Any]]:
         quota[max(quota, key=lambda p: quota[p])] -= 1
     picked = []
     for package, members in sorted(by_package.items()):
-        members = sorted(members, key=lambda r: r["ozfe"]["size_Oz"])
+        members = sorted(members, key=lambda r: r["ozGuess"])
         k = quota[package]
         picked.extend(members[int((i + 0.5) * len(members) / k)] for i in range(k))
     return picked
@@ -160,12 +182,16 @@ def _model_summary(records: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-async def run_one(
-    row: dict[str, Any], corpus: Path, services: Any, options: Options
-) -> dict[str, Any]:
-    text = (corpus / row["ozfe"]["ir"]).read_text()
+async def run_one(row: dict[str, Any], services: Any, options: Options) -> dict[str, Any]:
+    text = Path(row["path"]).read_text()
     start = time.monotonic()
-    result: Suggestion = await suggest(text, None, services, options)
+    curve: list[tuple[float, int]] = []
+
+    def on_progress(event: ProgressEvent) -> None:
+        if event.best_size is not None and event.phase == "search":
+            curve.append((round(time.monotonic() - start, 3), event.best_size))
+
+    result: Suggestion = await suggest(text, None, services, options, on_progress=on_progress)
     seconds = time.monotonic() - start
     data = result.to_json()
     offer = result.offer
@@ -183,6 +209,7 @@ async def run_one(
         "searchSeconds": data["search"]["searchSeconds"],
         "foundBy": data["foundBy"] if offer and offer.improved else None,
         "search": data["search"],
+        "curve": curve,
     }
     if data.get("model"):
         record["model"] = data["model"]
@@ -284,16 +311,78 @@ def _same_functions(runs: dict[str, Any]) -> list[str]:
     return notes
 
 
-async def main_async(args: argparse.Namespace) -> int:
-    corpus = corpus_dir()
-    rows = functions(corpus)
-    selection = f"all {len(rows)} functions"
+async def random_one(
+    row: dict[str, Any], services: Any, budget: float, seed: int
+) -> dict[str, Any]:
+    """The baseline: plain random pass lists (uniform over the vocabulary, 1 to 24 passes)."""
+    text = Path(row["path"]).read_text()
+    toolchain = services.toolchain
+    registry = await services.registry()
+    steps, _ = vocabulary(registry.names)
+    start = time.monotonic()
+    measurer = Measurer(
+        toolchain, text, "x86_64-unknown-linux-gnu", concurrency=2, timeout=toolchain.timeout
+    )
+    base = await measurer.measure(OZ)
+    rng = random.Random(seed)
+    best: list[Any] = [base.size, OZ]
+    curve: list[tuple[float, int]] = []
+    deadline = time.monotonic() + budget
+
+    async def worker() -> None:
+        while time.monotonic() < deadline:
+            cand = tuple(rng.choice(steps) for _ in range(rng.randint(1, 24)))
+            m = await measurer.measure(render(cand))
+            if m.size is not None and best[0] is not None and m.size < best[0]:
+                best[0], best[1] = m.size, m.pipeline
+                curve.append((round(time.monotonic() - start, 3), m.size))
+
+    if base.size is not None:
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(asyncio.gather(*(worker() for _ in range(3))), budget + 1)
+    seconds = time.monotonic() - start
+    oz = base.size
+    saving = 100.0 * (oz - best[0]) / oz if oz and best[0] is not None else 0.0
+    return {
+        "id": row["id"],
+        "package": row["package"],
+        "function": row.get("function"),
+        "ozSize": oz,
+        "size": best[0],
+        "savingPercent": round(saving, 2),
+        "pipeline": best[1],
+        "outcome": "improved" if saving > 0 else "oz-best",
+        "error": base.error,
+        "seconds": round(seconds, 2),
+        "searchSeconds": round(seconds, 2),
+        "foundBy": "random" if saving > 0 else None,
+        "search": measurer.stats.to_json(),
+        "curve": curve,
+    }
+
+
+def select_rows(args: argparse.Namespace) -> tuple[list[dict[str, Any]], str, str]:
+    if args.set == "heldout":
+        rows = heldout(args.corpus)
+        name = "held-out packages"
+    else:
+        rows = functions(corpus_dir())
+        name = "project corpus"
+    selection = f"all {len(rows)} functions of the {name}"
+    suffix = "all"
     if args.stratified:
         rows = stratified(rows, args.stratified)
-        selection = f"{len(rows)} functions stratified by package and -Oz size"
+        selection = f"{len(rows)} functions of the {name}, stratified by package and -Oz size"
+        suffix = f"strat{args.stratified}"
     elif args.limit:
         rows = rows[: args.limit]
-        selection = f"the first {len(rows)} functions"
+        selection = f"the first {len(rows)} functions of the {name}"
+        suffix = f"first{args.limit}"
+    return rows, selection, suffix
+
+
+async def main_async(args: argparse.Namespace) -> int:
+    rows, selection, suffix = select_rows(args)
     data: dict[str, Any] = {"target": {"triple": "x86_64-unknown-linux-gnu"}}
     if args.model_url:
         data["model"] = {"url": args.model_url}
@@ -303,76 +392,89 @@ async def main_async(args: argparse.Namespace) -> int:
     for problem in problems:
         sys.stderr.write(f"{problem}\n")
     services = build_services(settings, with_cache=False)
-    options = Options(
-        budget_seconds=args.budget,
-        max_compilations=args.max_compilations,
-        samples=args.samples,
-        temperature=settings.suggest.temperature,
-        seed=args.seed,
-        differential=False,
-    )
-    load_before = os.getloadavg()[0]
-    records = []
-    for i, row in enumerate(rows, 1):
-        record = await run_one(row, corpus, services, options)
-        records.append(record)
-        sys.stdout.write(
-            f"[{i}/{len(rows)}] {row['id']:22s} -Oz {record['ozSize']} -> {record['size']} "
-            f"(-{record['savingPercent']}%) {record['search']['optRuns']} compilations "
-            f"{record['seconds']} s  {str(record['pipeline'])[:70]}\n"
+    learned.ENABLED = not args.no_coreset
+    method = "random" if args.random else ("local" if args.no_coreset else "coreset")
+    if args.model_url:
+        method = "model-" + method
+    for budget in [float(b) for b in args.budgets.split(",")]:
+        options = Options(
+            budget_seconds=budget,
+            max_compilations=args.max_compilations,
+            samples=args.samples,
+            temperature=settings.suggest.temperature,
+            seed=args.seed,
+            differential=False,
         )
-        sys.stdout.flush()
-    summary = summarise(records)
-    suffix = (
-        "all"
-        if not (args.stratified or args.limit)
-        else (f"strat{args.stratified}" if args.stratified else f"first{args.limit}")
-    )
-    key = args.key or (f"{'model' if args.model_url else 'local'}-{args.budget:g}s-{suffix}")
-    run = {
-        "budgetSeconds": args.budget,
-        "maxCompilations": args.max_compilations,
-        "selection": selection,
-        "seed": args.seed,
-        "llvm": services.toolchain.version_text,
-        "modelName": services.backend.model_name if services.backend else None,
-        "date": time.strftime("%Y-%m-%d"),
-        "machine": {
-            "cpus": os.cpu_count(),
-            "platform": platform.platform(),
-            "loadBefore": load_before,
-            "loadAfter": os.getloadavg()[0],
-        },
-        "summary": summary,
-        "records": records,
-    }
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    path = RESULTS / "suggest.json"
-    runs = json.loads(path.read_text())["runs"] if path.is_file() else {}
-    runs[key] = run
-    path.write_text(json.dumps({"runs": runs}, indent=1) + "\n")
-    (RESULTS / "suggest.md").write_text(render_markdown(runs))
-    sys.stdout.write(json.dumps({key: summary}, indent=1) + "\n")
+        load_before = os.getloadavg()[0]
+        records = []
+        for i, row in enumerate(rows, 1):
+            if args.random:
+                record = await random_one(row, services, budget, args.seed)
+            else:
+                record = await run_one(row, services, options)
+            records.append(record)
+            sys.stdout.write(
+                f"[{i}/{len(rows)}] {row['id']:22s} -Oz {record['ozSize']} -> {record['size']} "
+                f"(-{record['savingPercent']}%) {record['search'].get('optRuns')} compilations "
+                f"{record['seconds']} s  {str(record['pipeline'])[:70]}\n"
+            )
+            sys.stdout.flush()
+        summary = summarise(records)
+        key = f"{args.key or args.set}-{method}-{budget:g}s-{suffix}"
+        run = {
+            "set": args.set,
+            "method": method,
+            "budgetSeconds": budget,
+            "maxCompilations": args.max_compilations,
+            "selection": selection,
+            "seed": args.seed,
+            "llvm": services.toolchain.version_text,
+            "modelName": services.backend.model_name if services.backend else None,
+            "date": time.strftime("%Y-%m-%d %H:%M"),
+            "machine": {
+                "cpus": os.cpu_count(),
+                "platform": platform.platform(),
+                "loadBefore": load_before,
+                "loadAfter": os.getloadavg()[0],
+            },
+            "summary": summary,
+            "records": records,
+        }
+        RESULTS.mkdir(parents=True, exist_ok=True)
+        path = RESULTS / "suggest.json"
+        runs = json.loads(path.read_text())["runs"] if path.is_file() else {}
+        runs[key] = run
+        path.write_text(json.dumps({"runs": runs}, indent=1) + "\n")
+        write_outputs(runs)
+        sys.stdout.write(json.dumps({key: summary}, indent=1) + "\n")
     return 0
 
 
+def write_outputs(runs: dict[str, Any]) -> None:
+    (RESULTS / "suggest.md").write_text(render_markdown(runs) + report.extra_markdown(runs))
+    report.plot(runs, RESULTS / "suggest.png")
+
+
 def rewrite_markdown() -> None:
-    """Regenerate suggest.md from suggest.json (no runs)."""
-    runs = json.loads((RESULTS / "suggest.json").read_text())["runs"]
-    (RESULTS / "suggest.md").write_text(render_markdown(runs))
+    """Regenerate suggest.md and suggest.png from suggest.json (no runs)."""
+    write_outputs(json.loads((RESULTS / "suggest.json").read_text())["runs"])
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--budget", type=float, default=5.0, help="search seconds per function")
+    parser.add_argument("--set", choices=("project", "heldout"), default="project")
+    parser.add_argument("--corpus", type=Path, default=ROOT / ".corpus", help="for --set heldout")
+    parser.add_argument("--budgets", default="5", help="search seconds per function, e.g. 2,10")
     parser.add_argument("--max-compilations", type=int, default=1_000_000)
     parser.add_argument("--limit", type=int, default=0, help="only the first N functions")
     parser.add_argument("--stratified", type=int, default=0, help="N functions, stratified")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--random", action="store_true", help="plain random search baseline")
+    parser.add_argument("--no-coreset", action="store_true", help="the search without it")
     parser.add_argument("--model-url", default="", help="a model server for the model rows")
     parser.add_argument("--model-name", default="")
     parser.add_argument("--samples", type=int, default=4, help="model samples beside greedy")
-    parser.add_argument("--key", default="", help="the run's key in suggest.json")
+    parser.add_argument("--key", default="", help="prefix of the run's key in suggest.json")
     parser.add_argument(
         "--markdown-only", action="store_true", help="only rewrite suggest.md from suggest.json"
     )

@@ -316,9 +316,9 @@ class Search:
         )
 
     async def _run(self, seeds: Sequence[tuple[str, Candidate]]) -> None:
-        await self.seed(seeds)
-        if self.out_of_budget():
-            return
+        # The seeds are measured in the order given, through the workers, so the budget
+        # holds for them too: a long list of learned sequences never overspends it.
+        self.queue.extend((origin, steps, render(steps)) for origin, steps in seeds if steps)
         # One more worker than cores keeps a core busy while another worker is between tools.
         await asyncio.gather(*(self.worker() for _ in range(self.concurrency + 1)))
 
