@@ -318,7 +318,16 @@ class Search:
     async def _run(self, seeds: Sequence[tuple[str, Candidate]]) -> None:
         # The seeds are measured in the order given, through the workers, so the budget
         # holds for them too: a long list of learned sequences never overspends it.
-        self.queue.extend((origin, steps, render(steps)) for origin, steps in seeds if steps)
+        for origin, steps in seeds:
+            if not steps:
+                continue
+            pipeline = render(steps)
+            known = self.measurer.known(pipeline)
+            if known is not None:
+                # Measured before the search (the -Oz baseline): it still enters the pool.
+                self._record(origin, steps, known)
+            else:
+                self.queue.append((origin, steps, pipeline))
         # One more worker than cores keeps a core busy while another worker is between tools.
         await asyncio.gather(*(self.worker() for _ in range(self.concurrency + 1)))
 
