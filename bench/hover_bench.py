@@ -290,9 +290,9 @@ def measure_jobs_in_burst(text: str, burst: int) -> dict[str, Any]:
     """The burst again, in this process with the server's own preview state, counting the
     opt runs that are given a module at once (spares waiting for work are not runs)."""
     from lsp_server.config import Settings
-    from lsp_server.features import preview_run
-    from lsp_server.features.hover import PreviewState, Superseded, hover_preview
-    from lsp_server.features.preview_warm import WarmTools
+    from lsp_server.llvm.warm import WarmTools
+    from lsp_server.preview import run as preview_run
+    from lsp_server.preview.engine import PreviewState, Superseded, hover_preview
     from lsp_server.services import build_services
 
     running = 0

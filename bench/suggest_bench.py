@@ -46,8 +46,9 @@ sys.path.insert(0, str(ROOT))
 
 from lsp_server.config import from_dict  # noqa: E402
 from lsp_server.search import learned  # noqa: E402
-from lsp_server.search.engine import Options, ProgressEvent, Suggestion, suggest  # noqa: E402
+from lsp_server.search.engine import ProgressEvent, Suggestion, options_from, suggest  # noqa: E402
 from lsp_server.search.measure import Measurer  # noqa: E402
+from lsp_server.search.result import Options  # noqa: E402
 from lsp_server.search.space import OZ, render, vocabulary  # noqa: E402
 from lsp_server.services import build_services  # noqa: E402
 
@@ -397,11 +398,11 @@ async def main_async(args: argparse.Namespace) -> int:
     if args.model_url:
         method = "model-" + method
     for budget in [float(b) for b in args.budgets.split(",")]:
-        options = Options(
-            budget_seconds=budget,
+        options = options_from(
+            settings.suggest,
+            budget,
             max_compilations=args.max_compilations,
             samples=args.samples,
-            temperature=settings.suggest.temperature,
             seed=args.seed,
             differential=False,
         )

@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 
 from lsp_server.config import Settings
-from lsp_server.features.hover import PreviewState
-from lsp_server.features.preview_target import find_target
+from lsp_server.preview.engine import PreviewState
+from lsp_server.preview.target import find_target
 from lsp_server.services import Services
 from lsp_server.syntax.runlines import parse_run_lines
 from lsp_server.syntax.shell import split_commands, tokenize

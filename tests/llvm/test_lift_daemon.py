@@ -16,8 +16,8 @@ from daemon.daemon_support import RunningDaemon, start_daemon_thread
 from lsp_server import config
 from lsp_server.daemon.options import DaemonSettings
 from lsp_server.daemon.tiny import TinyShape, build_tiny_checkpoint
-from lsp_server.features.lift import LiftOptions, lift_assembly
 from lsp_server.lift.budget import TokenBudget
+from lsp_server.lift.engine import LiftOptions, lift_assembly
 from lsp_server.lift.normalize import normalize_asm
 from lsp_server.model.client import OpenAIClient
 from lsp_server.services import Services

@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 
 from lsp_server import config
-from lsp_server.features import lift as lift_feature
-from lsp_server.features.lift import NEEDS_MODEL, LiftOptions, lift_assembly
+from lsp_server.lift import engine as lift_feature
 from lsp_server.lift.budget import TokenBudget
+from lsp_server.lift.engine import NEEDS_MODEL, LiftOptions, lift_assembly
 from lsp_server.lift.link import declare_instead
 from lsp_server.lift.normalize import normalize_asm
 from lsp_server.lift.split import layout, piece_text
@@ -429,7 +429,9 @@ async def test_assembly_with_no_target_evidence_needs_the_setting(toolchain) -> 
 
 async def test_the_demo_step_shows_the_check_and_what_lifting_needs(toolchain) -> None:
     services = Services(settings=config.Settings(), toolchain=toolchain, backend=None)
-    shown = await lift_feature.demo_step((EXAMPLES / "example.ll").read_text(), services)
+    from lsp_server.demo import lift_step
+
+    shown = await lift_step((EXAMPLES / "example.ll").read_text(), services)
     lines = shown.splitlines()
     assert lines[0].endswith(
         "against crc32 at -Oz (what example.s was built from): exact (llc -O2)"

@@ -10,16 +10,16 @@ import pytest
 
 from lsp_server.cli import main
 from lsp_server.config import Settings
-from lsp_server.features import preview_run
-from lsp_server.features.hover import PreviewState, hover_preview
-from lsp_server.features.preview_ir import count_instructions
-from lsp_server.features.preview_steps import pipeline_steps
-from lsp_server.features.preview_target import find_target
-from lsp_server.features.preview_warm import WarmTools
 from lsp_server.llvm import llc, opt, size
 from lsp_server.llvm.elf import berkeley_size
 from lsp_server.llvm.errors import ToolError
+from lsp_server.llvm.warm import WarmTools
 from lsp_server.model.cache import ResultCache
+from lsp_server.preview import run as preview_run
+from lsp_server.preview.engine import PreviewState, hover_preview
+from lsp_server.preview.printed import count_instructions
+from lsp_server.preview.steps import pipeline_steps
+from lsp_server.preview.target import find_target
 from lsp_server.services import Services
 from lsp_server.syntax.runlines import find_pipelines
 from testdata import CORPUS, EXAMPLES

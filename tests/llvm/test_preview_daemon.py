@@ -12,8 +12,8 @@ from daemon.daemon_support import RunningDaemon, start_daemon_thread
 from lsp_server import config
 from lsp_server.daemon.options import DaemonSettings
 from lsp_server.daemon.tiny import TinyShape, build_tiny_checkpoint
-from lsp_server.features.hover import PreviewState, hover_preview
 from lsp_server.model.client import OpenAIClient
+from lsp_server.preview.engine import PreviewState, hover_preview
 from lsp_server.services import Services
 from testdata import CORPUS
 

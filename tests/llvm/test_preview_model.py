@@ -14,9 +14,9 @@ import re
 import pytest
 
 from lsp_server.config import from_dict
-from lsp_server.features.hover import HoverPreview, PreviewState, PreviewUpdate, hover_preview
 from lsp_server.llvm import opt, size
 from lsp_server.model.client import OpenAIClient
+from lsp_server.preview.engine import HoverPreview, PreviewState, PreviewUpdate, hover_preview
 from lsp_server.services import Services
 from testdata import EXAMPLES
 from tests.fakes.openai_fake import FakeHTTPError, FakeOpenAIServer

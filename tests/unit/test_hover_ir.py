@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import struct
 
-from lsp_server.features import preview_ir
-from lsp_server.features.preview_ir import (
+from lsp_server.llvm.elf import berkeley_size
+from lsp_server.preview import printed as preview_ir
+from lsp_server.preview.printed import (
     compare_modules,
     count_instructions,
     function_texts,
     module_level_text,
     unified_diff,
 )
-from lsp_server.llvm.elf import berkeley_size
 
 MODULE = """\
 ; ModuleID = '<stdin>'

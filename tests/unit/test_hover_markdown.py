@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from lsp_server.features.preview import build_preview, preview_json, render_markdown
-from lsp_server.features.preview_model import Prediction, render_prediction
-from lsp_server.features.preview_run import Stage, Truth
-from lsp_server.features.preview_target import Target
+from lsp_server.preview.model import Prediction, render_prediction
+from lsp_server.preview.render import build_preview, preview_json, render_markdown
+from lsp_server.preview.run import Stage, Truth
+from lsp_server.preview.target import Target
 from lsp_server.syntax.span import Pos, Span
 
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from lsp_server.features.preview_run import Memo, _classify, _only_module
-from lsp_server.features.preview_warm import response_file
 from lsp_server.llvm.runner import ToolResult
+from lsp_server.llvm.warm import response_file
+from lsp_server.preview.run import Memo, _classify, _only_module
 
 
 def _result(err: str, returncode: int | None = 1, timed_out: bool = False) -> ToolResult:

@@ -9,12 +9,12 @@ from dataclasses import replace
 import pytest
 
 from lsp_server.config import Settings
-from lsp_server.features import hover
-from lsp_server.features.hover import PreviewState, Superseded
-from lsp_server.features.preview_run import Stage, Truth
-from lsp_server.features.preview_steps import parse_steps
-from lsp_server.features.preview_target import Target
 from lsp_server.llvm.toolchain import Toolchain
+from lsp_server.preview import engine as hover
+from lsp_server.preview.engine import PreviewState, Superseded
+from lsp_server.preview.run import Stage, Truth
+from lsp_server.preview.steps import parse_steps
+from lsp_server.preview.target import Target
 from lsp_server.services import Services
 from lsp_server.syntax.span import Pos, Span
 

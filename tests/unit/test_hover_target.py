@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from lsp_server.features.preview_split import combined_pipeline
-from lsp_server.features.preview_target import find_target, nearest_function, opt_arguments
+from lsp_server.preview.split import combined_pipeline
+from lsp_server.preview.target import find_target, nearest_function, opt_arguments
 from lsp_server.syntax.ir import parse_module
 from lsp_server.syntax.runlines import parse_run_lines
 

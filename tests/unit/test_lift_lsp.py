@@ -6,7 +6,7 @@ import pytest
 from lsprotocol import types
 from pytest_lsp import client_capabilities
 
-from lsp_server.features.lift_lsp import (
+from lsp_server.features.lift import (
     CODE_ACTION_KIND,
     LIFT_COMMAND,
     ArgumentError,
@@ -19,7 +19,7 @@ from lsp_server.features.lift_lsp import (
     parse_arguments,
     source_name,
 )
-from lsp_server.features.lift_report import FunctionReport, LiftResult, PieceReport
+from lsp_server.lift.report import FunctionReport, LiftResult, PieceReport
 from testdata import EXAMPLES
 
 EXAMPLE_S = (EXAMPLES / "example.s").read_text()

@@ -25,18 +25,18 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from lsp_server.features.preview import Preview, build_preview, preview_json, render_markdown
-from lsp_server.features.preview_model import (
+from lsp_server.llvm.warm import WarmTools
+from lsp_server.model.backend import BackendState
+from lsp_server.preview.model import (
     Prediction,
     PredictionRequest,
     cached_prediction,
     prediction_request,
     run_prediction,
 )
-from lsp_server.features.preview_run import Memo, Truth, compute_truth
-from lsp_server.features.preview_target import Target, find_target
-from lsp_server.features.preview_warm import WarmTools
-from lsp_server.model.backend import BackendState
+from lsp_server.preview.render import Preview, build_preview, preview_json, render_markdown
+from lsp_server.preview.run import Memo, Truth, compute_truth
+from lsp_server.preview.target import Target, find_target
 from lsp_server.services import Services
 from lsp_server.syntax.span import Span
 
@@ -376,16 +376,3 @@ async def preview_text(
     if known is not None:
         return preview, known
     return preview, await run_prediction(services, request, state.memo)
-
-
-async def demo_step(text: str, services: Services) -> str:
-    """The demo: hover ``instcombine`` in the example's RUN line (LLVM-only mode)."""
-    state = PreviewState()
-    lines = text.splitlines()
-    for number, line_text in enumerate(lines):
-        if "RUN:" in line_text and "instcombine" in line_text:
-            col = line_text.index("instcombine") + 1
-            found = await hover_preview(text, number, col, services, state)
-            if found is not None:
-                return found.markdown
-    return "(no RUN line with instcombine in the example)"

@@ -10,7 +10,7 @@ tests check that both sides equal what the two truncated pipelines give on their
 
 from __future__ import annotations
 
-from lsp_server.features.preview_target import Target
+from lsp_server.preview.target import Target
 from lsp_server.syntax.pipeline import PipelineNode, parse_pipeline, truncate
 
 # Adaptors a pipeline may be cut across without changing what the passes do: a function

@@ -15,9 +15,9 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from lsp_server.features.preview_ir import function_texts
-from lsp_server.features.preview_target import nearest_function, run_line_pipelines
 from lsp_server.llvm.runner import run_tool
+from lsp_server.preview.printed import function_texts
+from lsp_server.preview.target import nearest_function, run_line_pipelines
 from lsp_server.services import Services
 from lsp_server.syntax.ir import parse_module
 from lsp_server.syntax.runlines import pass_at

@@ -20,10 +20,6 @@ from collections.abc import Hashable
 from dataclasses import dataclass, field
 from typing import Any
 
-from lsp_server.features.preview_ir import count_instructions
-from lsp_server.features.preview_split import combined_pipeline
-from lsp_server.features.preview_target import Target
-from lsp_server.features.preview_warm import WarmTools
 from lsp_server.llvm import llc
 from lsp_server.llvm.elf import berkeley_size
 from lsp_server.llvm.errors import ToolError
@@ -31,7 +27,11 @@ from lsp_server.llvm.extract import extract_function
 from lsp_server.llvm.passes import unknown_passes
 from lsp_server.llvm.runner import ToolResult, run_tool
 from lsp_server.llvm.size import object_size
+from lsp_server.llvm.warm import WarmTools
 from lsp_server.model.cache import ResultCache
+from lsp_server.preview.printed import count_instructions
+from lsp_server.preview.split import combined_pipeline
+from lsp_server.preview.target import Target
 from lsp_server.services import Services
 
 log = logging.getLogger(__name__)

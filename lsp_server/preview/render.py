@@ -11,14 +11,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from lsp_server.features.preview_ir import (
+from lsp_server.preview.model import Prediction, render_prediction
+from lsp_server.preview.printed import (
     Diff,
     function_texts,
     module_level_text,
     unified_diff,
 )
-from lsp_server.features.preview_model import Prediction, render_prediction
-from lsp_server.features.preview_run import Truth
+from lsp_server.preview.run import Truth
 
 MODULE_LEVEL = "(module level)"
 

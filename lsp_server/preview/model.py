@@ -16,8 +16,6 @@ import logging
 from dataclasses import dataclass, replace
 from typing import Any
 
-from lsp_server.features.preview_ir import compare_modules
-from lsp_server.features.preview_run import Memo, Truth, run_stage
 from lsp_server.llvm import opt as opt_tool
 from lsp_server.llvm.errors import ToolError
 from lsp_server.llvm.extract import extract_function
@@ -25,6 +23,8 @@ from lsp_server.llvm.size import binary_size, prompt_binary_size
 from lsp_server.model.backend import ModelError
 from lsp_server.model.cache import ResultCache
 from lsp_server.model.prompts import CODE_STOP, emulate_ir_prompt, parse_emulation
+from lsp_server.preview.printed import compare_modules
+from lsp_server.preview.run import Memo, Truth, run_stage
 from lsp_server.services import Services
 
 log = logging.getLogger(__name__)
