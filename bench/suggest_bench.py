@@ -30,6 +30,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import dataclasses
 import json
 import os
 import platform
@@ -45,7 +46,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from lsp_server.config import from_dict  # noqa: E402
-from lsp_server.search import learned  # noqa: E402
+from lsp_server.search import learned, permodule  # noqa: E402
 from lsp_server.search.engine import ProgressEvent, Suggestion, options_from, suggest  # noqa: E402
 from lsp_server.search.measure import Measurer  # noqa: E402
 from lsp_server.search.result import Options  # noqa: E402
@@ -79,10 +80,10 @@ def functions(corpus: Path) -> list[dict[str, Any]]:
     return out
 
 
-def heldout(corpus: Path) -> list[dict[str, Any]]:
+def heldout(corpus: Path, kind: str = "function") -> list[dict[str, Any]]:
     """The held-out packages of the training corpus (scripts/corpus/build.py)."""
     rows = [json.loads(line) for line in (corpus / "manifest.jsonl").read_text().splitlines()]
-    out = [r for r in rows if r["split"] == "heldout" and r["kind"] == "function"]
+    out = [r for r in rows if r["split"] == "heldout" and r["kind"] == kind]
     for r in out:
         r["path"] = str(corpus / r["ir"])
         r["ozGuess"] = r["oz_size"]
@@ -183,7 +184,9 @@ def _model_summary(records: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-async def run_one(row: dict[str, Any], services: Any, options: Options) -> dict[str, Any]:
+async def run_one(
+    row: dict[str, Any], services: Any, options: Options, per_function: bool = False
+) -> dict[str, Any]:
     text = Path(row["path"]).read_text()
     start = time.monotonic()
     curve: list[tuple[float, int]] = []
@@ -192,10 +195,36 @@ async def run_one(row: dict[str, Any], services: Any, options: Options) -> dict[
         if event.best_size is not None and event.phase == "search":
             curve.append((round(time.monotonic() - start, 3), event.best_size))
 
+    if per_function:
+        # Half the budget for one module-level pipeline, half for the functions one by one.
+        options = dataclasses.replace(options, budget_seconds=options.budget_seconds / 2)
     result: Suggestion = await suggest(text, None, services, options, on_progress=on_progress)
+    spliced, why = None, ""
+    if per_function and result.offer is not None:
+        spliced, why = await permodule.search_functions(text, services, options)
     seconds = time.monotonic() - start
     data = result.to_json()
     offer = result.offer
+    if spliced is not None and offer is not None and spliced.size < offer.size:
+        return {
+            "id": row["id"],
+            "package": row["package"],
+            "function": None,
+            "ozSize": spliced.oz_size,
+            "size": spliced.size,
+            "savingPercent": round(spliced.saving_percent, 2),
+            "pipeline": f"per function ({len(spliced.pipelines)})",
+            "outcome": "improved",
+            "error": None,
+            "seconds": round(seconds, 2),
+            "searchSeconds": round(seconds, 2),
+            "foundBy": "per-function",
+            "search": {
+                **data["search"],
+                "optRuns": data["search"]["optRuns"] + spliced.compilations,
+            },
+            "curve": curve,
+        }
     record: dict[str, Any] = {
         "id": row["id"],
         "package": row["package"],
@@ -214,6 +243,8 @@ async def run_one(row: dict[str, Any], services: Any, options: Options) -> dict[
     }
     if data.get("model"):
         record["model"] = data["model"]
+    if per_function:
+        record["perFunction"] = why or "the module-level pipeline was smaller"
     return record
 
 
@@ -364,8 +395,8 @@ async def random_one(
 
 def select_rows(args: argparse.Namespace) -> tuple[list[dict[str, Any]], str, str]:
     if args.set == "heldout":
-        rows = heldout(args.corpus)
-        name = "held-out packages"
+        rows = heldout(args.corpus, "module" if args.modules else "function")
+        name = "held-out packages" + (" (whole modules)" if args.modules else "")
     else:
         rows = functions(corpus_dir())
         name = "project corpus"
@@ -395,6 +426,8 @@ async def main_async(args: argparse.Namespace) -> int:
     services = build_services(settings, with_cache=False)
     learned.ENABLED = not args.no_coreset
     method = "random" if args.random else ("local" if args.no_coreset else "coreset")
+    if args.modules:
+        method += "-modules"
     if args.model_url:
         method = "model-" + method
     for budget in [float(b) for b in args.budgets.split(",")]:
@@ -412,7 +445,7 @@ async def main_async(args: argparse.Namespace) -> int:
             if args.random:
                 record = await random_one(row, services, budget, args.seed)
             else:
-                record = await run_one(row, services, options)
+                record = await run_one(row, services, options, args.modules)
             records.append(record)
             sys.stdout.write(
                 f"[{i}/{len(rows)}] {row['id']:22s} -Oz {record['ozSize']} -> {record['size']} "
@@ -472,6 +505,9 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--random", action="store_true", help="plain random search baseline")
     parser.add_argument("--no-coreset", action="store_true", help="the search without it")
+    parser.add_argument(
+        "--modules", action="store_true", help="whole modules: module-level and per function"
+    )
     parser.add_argument("--model-url", default="", help="a model server for the model rows")
     parser.add_argument("--model-name", default="")
     parser.add_argument("--samples", type=int, default=4, help="model samples beside greedy")

@@ -71,18 +71,18 @@ def extra_markdown(runs: dict[str, Any]) -> str:
         ]
         for ckey, ceiling in ceilings:
             best = {r["id"]: r["savingPercent"] for r in ceiling["records"] if r.get("ozSize")}
-            top = _mean(list(best.values()))
             for key, run in _runs(runs):
                 if key.startswith("ceiling") or run.get("set") != ceiling.get("set"):
                     continue
-                same = [r["savingPercent"] for r in run["records"] if r["id"] in best]
-                if len(same) != len(best):
+                same = {r["id"]: r["savingPercent"] for r in run["records"] if r["id"] in best}
+                if not same:
                     continue
-                mine = _mean(same)
-                share = f"{100 * mine / top:.0f}%" if top else ""
+                mine = _mean(list(same.values()))
+                ceil = _mean([best[i] for i in same])
+                share = f"{100 * mine / ceil:.0f}%" if ceil else ""
                 lines.append(
                     f"| {ckey} | {ceiling['summary']['compilationsPerFunction']} | {key} "
-                    f"| -{mine}% | -{top}% | {share} |"
+                    f"({len(same)} modules) | -{mine}% | -{ceil}% | {share} |"
                 )
     return "\n".join(lines) + "\n"
 

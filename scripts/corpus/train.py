@@ -21,7 +21,7 @@ read here):
    chosen sequences (the nearest-neighbour table of lsp_server.search.coreset), and provenance
    (corpus, sample sizes, LLVM version, date, the command).
 
-The samples are seeded and stratified by package and by -Oz size.
+The samples are seeded and drawn round-robin over the training packages.
 """
 
 from __future__ import annotations
@@ -119,15 +119,14 @@ def handmade(oz_steps: tuple[Step, ...]) -> list[tuple[Step, ...]]:
 
 
 def stratified(rows: list[dict[str, Any]], n: int, seed: int) -> list[dict[str, Any]]:
+    """``n`` rows drawn round-robin over packages (seeded), so small code bases count too."""
     by_package: dict[str, list[dict[str, Any]]] = {}
     for row in rows:
         by_package.setdefault(row["package"], []).append(row)
     rng = random.Random(seed)
-    # Round-robin over packages so small code bases are not drowned by big ones.
     queues = []
     for _, members in sorted(by_package.items()):
-        members = sorted(members, key=lambda r: r["oz_size"])
-        # Spread over -Oz sizes: take every k-th, starting at a random offset.
+        members = list(members)
         rng.shuffle(members)
         queues.append(members)
     picked: list[dict[str, Any]] = []
@@ -286,8 +285,52 @@ async def main_async(args: argparse.Namespace) -> int:
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(data, indent=0) + "\n")
+    data["provenance"]["leaveOneOut"] = leave_one_out(args.out, args.corpus)
+    args.out.write_text(json.dumps(data, indent=0) + "\n")
     sys.stderr.write(json.dumps(data["provenance"], indent=1) + "\n")
     return 0
+
+
+def leave_one_out(path: Path, corpus: Path, ks: tuple[int, ...] = (4, 8, 16)) -> dict[str, Any]:
+    """How well the neighbour ranking orders the coreset, each training row ranked by the others.
+
+    For each k: the mean over rows of the best gain among the first k sequences tried, with
+    the neighbour ranking and with the plain set-cover order (the blind baseline).
+    """
+    from lsp_server.search import coreset as cs
+
+    data = json.loads(path.read_text())
+    full = cs.parse(data)
+    ids = data["neighbours"]["ids"]
+    by_id = {
+        r["id"]: r for r in map(json.loads, (corpus / "manifest.jsonl").read_text().splitlines())
+    }
+    out: dict[str, Any] = {}
+    ranked_best: dict[int, list[float]] = {k: [] for k in ks}
+    blind_best: dict[int, list[float]] = {k: [] for k in ks}
+    for i, ident in enumerate(ids):
+        others = cs.Coreset(
+            full.pipelines,
+            full.llvm,
+            {},
+            full.mean,
+            full.scale,
+            full.rows[:i] + full.rows[i + 1 :],
+            full.gains[:i] + full.gains[i + 1 :],
+        )
+        order = cs.ranked(others, (corpus / by_id[ident]["ir"]).read_text())
+        index = {p: j for j, p in enumerate(full.pipelines)}
+        gains = full.gains[i]
+        for k in ks:
+            ranked_best[k].append(max(gains[index[p]] for p in order[:k]))
+            blind_best[k].append(max(gains[:k]))
+    for k in ks:
+        out[f"top{k}"] = {
+            "ranked": round(100 * statistics.fmean(ranked_best[k]), 2),
+            "setCoverOrder": round(100 * statistics.fmean(blind_best[k]), 2),
+        }
+    out["all"] = round(100 * statistics.fmean(max(g) for g in full.gains), 2)
+    return out
 
 
 def main() -> int:
@@ -300,7 +343,14 @@ def main() -> int:
     parser.add_argument("--candidates", type=int, default=260)
     parser.add_argument("--size", type=int, default=48)
     parser.add_argument("--seed", type=int, default=0)
-    return asyncio.run(main_async(parser.parse_args()))
+    parser.add_argument(
+        "--evaluate-only", action="store_true", help="leave-one-out check of --out's ranking"
+    )
+    args = parser.parse_args()
+    if args.evaluate_only:
+        sys.stdout.write(json.dumps(leave_one_out(args.out, args.corpus), indent=1) + "\n")
+        return 0
+    return asyncio.run(main_async(args))
 
 
 if __name__ == "__main__":

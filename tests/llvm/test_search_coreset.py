@@ -92,3 +92,16 @@ async def test_with_the_coreset_an_offer_is_never_worse_than_oz(toolchain, ident
     assert result.offer.oz_size == oz
     assert result.offer.size <= oz
     assert await size.size_after(toolchain, ir, result.offer.pipeline) == result.offer.size
+
+
+async def test_the_doctor_names_the_coresets_llvm(toolchain) -> None:
+    from lsp_server import doctor
+
+    services = Services(settings=Settings(), toolchain=toolchain)
+    report = await doctor.collect(services, check_model=False)
+    shipped = coreset.shipped()
+    assert shipped is not None
+    assert any(
+        f"learned pass sequences (LLVM {shipped.llvm})" in note and toolchain.version_text in note
+        for note in report.notes
+    ), report.notes
