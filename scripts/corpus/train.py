@@ -230,6 +230,11 @@ async def main_async(args: argparse.Namespace) -> int:
     gen_rows = stratified(train, args.gen, args.seed)
     found = await generate(gen_rows, args.corpus, services, oz_steps, hand, args.gen_seconds)
     candidates = [render(c) for c in hand]
+    if args.extra and args.extra.is_file():
+        # The sequences of an earlier coreset compete again, so a retrain never loses them.
+        for item in json.loads(args.extra.read_text())["sequences"]:
+            if item["pipeline"] not in candidates:
+                candidates.append(item["pipeline"])
     for pipeline, _ in found.most_common():
         if len(candidates) >= args.candidates:
             break
@@ -343,6 +348,7 @@ def main() -> int:
     parser.add_argument("--candidates", type=int, default=260)
     parser.add_argument("--size", type=int, default=48)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--extra", type=Path, default=None, help="an earlier coreset.json")
     parser.add_argument(
         "--evaluate-only", action="store_true", help="leave-one-out check of --out's ranking"
     )
