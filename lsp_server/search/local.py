@@ -48,9 +48,11 @@ log = logging.getLogger(__name__)
 _POOL_SIZE = 8
 _GRACE_SECONDS = 1.0
 #: Shares of the children that are fresh random sequences, and crossovers of two members.
-_FRESH = 0.15
+#: Half fresh (up to 24 passes): on 14 train-split functions at 4 s (issue 14) that found
+#: 3.16% against 2.75% with 15% of at most 12, and plain random search is a strong baseline.
+_FRESH = 0.5
 _CROSSOVER = 0.1
-_FRESH_MAX_LENGTH = 12
+_FRESH_MAX_LENGTH = 24
 
 
 @dataclass(frozen=True)
