@@ -51,7 +51,7 @@ from lsp_server.lift.engine import LiftOptions, lift_assembly  # noqa: E402
 from lsp_server.lift.normalize import normalize_asm  # noqa: E402
 from lsp_server.model.client import OpenAIClient  # noqa: E402
 from lsp_server.services import Services, make_toolchain  # noqa: E402
-from tests.fakes.openai_fake import FakeOpenAIServer  # noqa: E402
+from tests.support.openai_fake import FakeOpenAIServer  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
 SHARED = ROOT.parent / "shared" / "corpus"

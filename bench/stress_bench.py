@@ -22,9 +22,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+sys.path.insert(0, str(ROOT))
 
-from stress.harness import Plan, run  # noqa: E402
+from tests.stress.harness import Plan, run  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
 

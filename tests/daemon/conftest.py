@@ -3,7 +3,7 @@
 The checkpoint is written with ``save_pretrained`` (random weights, a byte-level BPE
 tokenizer trained here on corpus IR), and the daemon loads it with the same
 ``load_model`` and ``serve`` that ``irlens daemon --model facebook/llm-compiler-7b-ftd``
-uses. No network, no hub.
+uses. No network, no hub. Every test below this folder gets the ``daemon`` tier marker.
 """
 
 from __future__ import annotations
@@ -12,11 +12,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from daemon_support import API_KEY, RunningDaemon, start_daemon_thread
 
-from lsp_server.daemon.options import DaemonSettings
 from lsp_server.daemon.tiny import TinyShape, build_tiny_checkpoint
-from testdata import CORPUS
+from tests.support.daemon import API_KEY, RunningDaemon, settings, start_daemon_thread
+from tests.support.data import CORPUS
+from tests.support.tiers import mark_tier
 
 #: Small enough for a 2-core CI machine; the context is long enough for a generation
 #: that outlives a disconnect, short enough to exceed with one request.
@@ -29,13 +29,10 @@ TEST_SHAPE = TinyShape(
     vocab_size=512,
     max_position_embeddings=4096,
 )
-SERVED_NAME = "tiny-llama"
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    for item in items:
-        if Path(str(item.fspath)).parent == Path(__file__).parent:
-            item.add_marker(pytest.mark.daemon)
+    mark_tier(items, __file__)
 
 
 @pytest.fixture(scope="session")
@@ -44,23 +41,6 @@ def tiny_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return build_tiny_checkpoint(
         tmp_path_factory.mktemp("tiny-llama"), shape=TEST_SHAPE, texts=texts
     )
-
-
-def settings(checkpoint: Path, **overrides: object) -> DaemonSettings:
-    """Daemon settings for tests: loopback, a free port, the CPU."""
-    values: dict[str, object] = {
-        "model": str(checkpoint),
-        "served_model_name": SERVED_NAME,
-        "device": "cpu",
-        "host": "127.0.0.1",
-        "port": 0,
-        "max_batch_size": 16,
-        "batch_window_ms": 5.0,
-        # Two OpenMP threads on a busy 2-core machine mostly wait for each other.
-        "threads": 1,
-    }
-    values.update(overrides)
-    return DaemonSettings(**values)  # type: ignore[arg-type]
 
 
 @pytest.fixture(scope="session")

@@ -8,13 +8,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 from lsp_server.lift.normalize import normalize_asm
-from testdata import CORPUS
-from tests.fakes import FakeOpenAIServer
-
-pytestmark = pytest.mark.llvm
+from tests.support.data import CORPUS
+from tests.support.openai_fake import FakeOpenAIServer
 
 SOURCE = sorted((CORPUS / "asm" / "aarch64").glob("*.s"))[3]
 

@@ -22,10 +22,8 @@ from lsp_server.lift.normalize import normalize_asm
 from lsp_server.lift.split import layout, piece_text
 from lsp_server.model.client import OpenAIClient
 from lsp_server.services import Services
-from testdata import CORPUS, EXAMPLES
-from tests.fakes import FakeOpenAIServer
-
-pytestmark = pytest.mark.llvm
+from tests.support.data import CORPUS, EXAMPLES
+from tests.support.openai_fake import FakeOpenAIServer
 
 ASM = CORPUS / "asm"
 # Every fifth corpus file of each architecture: the benchmark runs all of them.

@@ -566,7 +566,7 @@ def run(plan: Plan, workdir: Path, on_progress: Callable[[str], None] | None = N
     fake = None
     settings = json.loads(json.dumps(plan.settings))
     if plan.model:
-        from fakes.openai_fake import FakeOpenAIServer
+        from tests.support.openai_fake import FakeOpenAIServer
 
         fake = FakeOpenAIServer(lambda prompt, body: rng_answer(prompt)).start()
         settings["model"] = {"url": fake.url, "timeoutSeconds": 5}

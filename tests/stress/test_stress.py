@@ -10,7 +10,8 @@ server that stopped answering (a hang), not a slow one: responsiveness is measur
 from __future__ import annotations
 
 import pytest
-from stress.harness import Plan, run
+
+from tests.stress.harness import Plan, run
 
 #: A probe waiting this long means the event loop was blocked, not merely busy.
 HANG_SECONDS = 10.0

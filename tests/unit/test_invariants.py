@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from testdata import ROOT
+from tests.support.data import ROOT
 
 PACKAGE = ROOT / "lsp_server"
 

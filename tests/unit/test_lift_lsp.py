@@ -6,10 +6,10 @@ import pytest
 from lsprotocol import types
 from pytest_lsp import client_capabilities
 
+from lsp_server.features.arguments import ArgumentError
 from lsp_server.features.lift import (
     CODE_ACTION_KIND,
     LIFT_COMMAND,
-    ArgumentError,
     LiftRequest,
     can_create_files,
     code_actions,
@@ -20,7 +20,7 @@ from lsp_server.features.lift import (
     source_name,
 )
 from lsp_server.lift.report import FunctionReport, LiftResult, PieceReport
-from testdata import EXAMPLES
+from tests.support.data import EXAMPLES
 
 EXAMPLE_S = (EXAMPLES / "example.s").read_text()
 RANGE = {"start": {"line": 3, "character": 0}, "end": {"line": 9, "character": 4}}
