@@ -94,6 +94,7 @@ def plot(runs: dict[str, Any], path: Path) -> None:
 
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
+        import matplotlib.ticker
     except ImportError:
         return
     current = _runs(runs)
@@ -129,6 +130,10 @@ def plot(runs: dict[str, Any], path: Path) -> None:
         )
     right.axhline(5.3, color="grey", linestyle=":", linewidth=1)
     right.set_xscale("log")
+    for axis in (left, right):
+        axis.set_xticks([1, 2, 5, 10, 30, 120])
+        axis.get_xaxis().set_major_formatter(matplotlib.ticker.ScalarFormatter())
+        axis.minorticks_off()
     right.set_xlabel("budget (s)")
     right.set_ylabel("mean % smaller than -Oz (offered)")
     right.set_title("Offered result by budget")

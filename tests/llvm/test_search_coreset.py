@@ -11,7 +11,7 @@ from lsp_server.llvm import size
 from lsp_server.search import coreset, learned, measure
 from lsp_server.search.engine import Options, suggest
 from lsp_server.services import Services
-from testdata import CORPUS, EXAMPLES
+from tests.support.data import CORPUS, EXAMPLES
 
 pytestmark = pytest.mark.llvm
 

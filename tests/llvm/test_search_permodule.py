@@ -9,7 +9,7 @@ from lsp_server.llvm import opt, size
 from lsp_server.search.engine import Options
 from lsp_server.search.permodule import independent, search_functions
 from lsp_server.services import Services
-from testdata import CORPUS
+from tests.support.data import CORPUS
 
 pytestmark = pytest.mark.llvm
 

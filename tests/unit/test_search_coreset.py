@@ -9,7 +9,7 @@ import pytest
 
 from lsp_server.search import coreset, features, learned
 from lsp_server.search.space import OZ, Step, flatten
-from testdata import EXAMPLES
+from tests.support.data import EXAMPLES
 
 EXAMPLE = (EXAMPLES / "example.ll").read_text()
 
