@@ -1,28 +1,34 @@
-"""Suggest passes for code size: how much smaller than -Oz, at what cost (issue 5).
+"""Suggest passes for code size: how much smaller than -Oz, at what cost (issues 5, 14).
 
-    python bench/suggest_bench.py [--budget 5] [--limit N | --stratified N] [--model-url URL]
+    python bench/suggest_bench.py [--set project|heldout] [--budgets 2,10,30]
+        [--limit N | --stratified N] [--random | --no-coreset | --modules] [--key PREFIX]
+        [--model-url URL]
 
-On the corpus' single-function modules, in the form the models saw
-(``ir_ozfe/``: ``clang -Oz -Xclang -disable-llvm-passes``), one suggestion per function
-exactly as the code action runs it (``lsp_server.search.engine.suggest``: -Oz baseline,
-model candidates when a backend is configured, the local search within the budget, the
-final checks), and reports:
+Two sets: ``project`` is ../shared/corpus's single-function modules in the form the models
+saw (``ir_ozfe/``: ``clang -Oz -Xclang -disable-llvm-passes``); ``heldout`` is the held-out
+packages of the training corpus scripts/corpus/build.py makes (``.corpus/``), code bases the
+coreset was never trained or tuned on. One suggestion per function exactly as the code action
+runs it (``lsp_server.search.engine.suggest``: -Oz baseline, model candidates when a backend is
+configured, the learned coreset, the local search within the budget, the final checks), or,
+with ``--random``, plain random pass lists at the same budget (the baseline), or with
+``--no-coreset`` the search without the learned sequences. ``--modules`` runs the held-out
+whole translation units, half the budget for one module pipeline and half function by
+function (lsp_server.search.permodule), keeping the smaller. It reports:
 
 - size against -Oz: the total over all functions and the mean of per-function savings
   (an offer is never larger than -Oz, so a function without improvement counts 0%);
-- the share of functions improved;
-- compilations (opt runs) and seconds per function, and what they were spent on: opt and
-  llc runs, answers from the identical-module cache, failures, and which origin (seed,
-  search, model) found the improvements;
+- improved and unchanged counts; compilations (opt runs) and seconds per function, and what
+  they were spent on, and which origin (coreset, seed, search, model) found the improvements;
+- the best found so far at 1, 2, 5, 10 and 30 s (from the progress events), a ceiling run's
+  share (runs keyed ``ceiling-...``), and a plot (bench/results/suggest.png);
 - with ``--model-url``: each function's model candidates alone (the greedy list, and the
   best of the samples), with and without the -Oz backup, and the model plus the search.
 
-``--stratified N`` takes N functions spread over the packages and over -Oz sizes, for
-budgets where all 120 would take too long (30 s x 120 = 1 hour). The machine's load is
-recorded: on a shared machine, fewer compilations fit in the same seconds.
+``--stratified N`` takes N functions spread over the packages and over -Oz sizes. The
+machine's load is recorded: on a shared machine, fewer compilations fit in the same seconds.
 
-Each run is stored under its own key in bench/results/suggest.json (``local-5s-all``,
-``local-30s-strat20``, ...) and bench/results/suggest.md is rewritten from all of them.
+Each run is stored under its own key in bench/results/suggest.json (``heldout-coreset-10s-
+strat24``, ...) and bench/results/suggest.md is rewritten from all of them.
 """
 
 from __future__ import annotations
@@ -71,9 +77,9 @@ def corpus_dir() -> Path:
     return SHARED if (SHARED / "manifest.jsonl").is_file() else FALLBACK
 
 
-def functions(corpus: Path) -> list[dict[str, Any]]:
+def functions(corpus: Path, kind: str = "function") -> list[dict[str, Any]]:
     rows = [json.loads(line) for line in (corpus / "manifest.jsonl").read_text().splitlines()]
-    out = [r for r in rows if r.get("kind") == "function" and r.get("ozfe")]
+    out = [r for r in rows if r.get("kind") == kind and r.get("ozfe")]
     for r in out:
         r["path"] = str(corpus / r["ozfe"]["ir"])
         r["ozGuess"] = r["ozfe"]["size_Oz"]
@@ -195,6 +201,10 @@ async def run_one(
         if event.best_size is not None and event.phase == "search":
             curve.append((round(time.monotonic() - start, 3), event.best_size))
 
+    wanted = per_function
+    dependent = permodule.independent(text)[1] if per_function else None
+    if dependent is not None:
+        per_function = False  # the functions depend on each other: one module pipeline
     if per_function:
         # Half the budget for one module-level pipeline, half for the functions one by one.
         options = dataclasses.replace(options, budget_seconds=options.budget_seconds / 2)
@@ -243,8 +253,8 @@ async def run_one(
     }
     if data.get("model"):
         record["model"] = data["model"]
-    if per_function:
-        record["perFunction"] = why or "the module-level pipeline was smaller"
+    if wanted:
+        record["perFunction"] = dependent or why or "the module-level pipeline was smaller"
     return record
 
 
@@ -254,8 +264,9 @@ def render_markdown(runs: dict[str, Any]) -> str:
         "",
         "Written by `bench/suggest_bench.py`. Every number is `text + data` of the object",
         "`llc -filetype=obj` makes for x86_64, measured by the local LLVM; an offer is never",
-        "larger than -Oz (a function without improvement counts 0%). Inputs: the corpus'",
-        "single-function modules as the models saw them (`ir_ozfe/`).",
+        "larger than -Oz (a function without improvement counts 0%). Inputs: the project",
+        "corpus' single-function modules as the models saw them (`ir_ozfe/`), and (runs",
+        "`heldout-*`, `ceiling-*`) the held-out packages of scripts/corpus/build.py.",
         "",
         PAPER,
         "",
@@ -398,8 +409,8 @@ def select_rows(args: argparse.Namespace) -> tuple[list[dict[str, Any]], str, st
         rows = heldout(args.corpus, "module" if args.modules else "function")
         name = "held-out packages" + (" (whole modules)" if args.modules else "")
     else:
-        rows = functions(corpus_dir())
-        name = "project corpus"
+        rows = functions(corpus_dir(), "module" if args.modules else "function")
+        name = "project corpus" + (" (whole modules)" if args.modules else "")
     selection = f"all {len(rows)} functions of the {name}"
     suffix = "all"
     if args.stratified:
