@@ -100,17 +100,20 @@ def plot(runs: dict[str, Any], path: Path) -> None:
     current = _runs(runs)
     if not current:
         return
-    fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.5))
-    longest: dict[tuple[str, str], dict[str, Any]] = {}
-    by_budget: dict[tuple[str, str], list[tuple[float, float]]] = {}
+    plt.rcParams["axes.prop_cycle"] = plt.cycler(color=plt.cm.tab20.colors)
+    fig, (left, right) = plt.subplots(1, 2, figsize=(14, 5.5))
+    longest: dict[tuple[str, str, int], dict[str, Any]] = {}
+    by_budget: dict[tuple[str, str, int], list[tuple[float, float]]] = {}
     for key, run in current:
-        group = (run["set"], "ceiling" if key.startswith("ceiling") else run["method"])
+        # One line per set, method and sample: means over different samples do not compare.
+        method = "ceiling" if key.startswith("ceiling") else run["method"]
+        group = (run["set"], method, len(run["records"]))
         if group not in longest or run["budgetSeconds"] > longest[group]["budgetSeconds"]:
             longest[group] = run
         by_budget.setdefault(group, []).append(
             (run["budgetSeconds"], run["summary"]["meanSavingPercent"])
         )
-    for (set_name, method), run in sorted(longest.items()):
+    for (set_name, method, _), run in sorted(longest.items()):
         recs = [r for r in run["records"] if r.get("ozSize")]
         ts = [t / 4 for t in range(1, int(4 * run["budgetSeconds"]) + 1)]
         left.plot(
@@ -122,11 +125,14 @@ def plot(runs: dict[str, Any], path: Path) -> None:
     left.set_xlabel("seconds")
     left.set_ylabel("mean % smaller than -Oz (best so far)")
     left.set_title("Anytime: best found so far")
-    left.legend(fontsize=8)
-    for (set_name, method), points in sorted(by_budget.items()):
+    left.legend(fontsize=7, loc="upper left")
+    for (set_name, method, n), points in sorted(by_budget.items()):
         points.sort()
         right.plot(
-            [p[0] for p in points], [p[1] for p in points], marker="o", label=f"{set_name} {method}"
+            [p[0] for p in points],
+            [p[1] for p in points],
+            marker="o",
+            label=f"{set_name} {method} ({n})",
         )
     right.axhline(5.3, color="grey", linestyle=":", linewidth=1)
     right.set_xscale("log")
@@ -137,7 +143,7 @@ def plot(runs: dict[str, Any], path: Path) -> None:
     right.set_xlabel("budget (s)")
     right.set_ylabel("mean % smaller than -Oz (offered)")
     right.set_title("Offered result by budget")
-    right.legend(fontsize=8)
+    right.legend(fontsize=7, loc="lower right")
     fig.tight_layout()
     fig.savefig(path, dpi=90)
     plt.close(fig)
