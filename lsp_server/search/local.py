@@ -274,17 +274,6 @@ class Search:
 
     # -- running -------------------------------------------------------------------------
 
-    async def seed(self, seeds: Sequence[tuple[str, Candidate]]) -> None:
-        """Measure the seeds (concurrently; the measurer bounds the parallelism)."""
-
-        async def one(origin: str, steps: Candidate) -> None:
-            if self.out_of_budget():
-                return
-            measurement = await self.measurer.measure(render(steps))
-            self._record(origin, steps, measurement)
-
-        await asyncio.gather(*(one(origin, steps) for origin, steps in seeds if steps))
-
     async def worker(self) -> None:
         idle = 0
         while not self.out_of_budget():
