@@ -231,12 +231,14 @@ def _phis(fi: FunctionIndex, cfg: Cfg, offset: int, out: list[Finding]) -> None:
             continue
         preds = {fi.blocks[p].key for p in cfg.preds[inst.block]}
         seen: set[str] = set()
+        resolved = 0
         for ref_index in block_refs:
             ref = refs[ref_index]
             found = fi.defs.get(ref.key)
             if found is None or found.kind != "block":
                 continue
             seen.add(ref.key)
+            resolved += 1
             if ref.key not in preds:
                 out.append(
                     Finding(
@@ -246,7 +248,7 @@ def _phis(fi: FunctionIndex, cfg: Cfg, offset: int, out: list[Finding]) -> None:
                         ref.span(offset),
                     )
                 )
-        if len(seen) == len(block_refs):
+        if resolved == len(block_refs):
             missing = sorted(preds - seen)
             if missing:
                 line = inst.line + offset

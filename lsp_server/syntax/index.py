@@ -325,9 +325,19 @@ def resolve(index: ModuleIndex, function: int | None, ref_index: int) -> Entity:
         return Entity(key, function)
     if is_type:
         return Entity(type_key, None)
-    if type_context(index.lines[ref.line + entry.start], ref.start):
+    if _undefined_reads_as_type(index.lines[ref.line + entry.start], ref.start, ref.end):
         return Entity(type_key, None)
     return Entity(key, function)
+
+
+def _undefined_reads_as_type(line_text: str, start: int, end: int) -> bool:
+    """For a ``%name`` that is neither a local nor a type: whether it sits where only a
+    type can (``%T*``, ``{ %T``, ``<%T``, ``x %T``); otherwise it is taken for a value."""
+    after = line_text[end:].lstrip()[:1]
+    if after == "*":
+        return True
+    before = line_text[:start].rstrip()
+    return before.endswith(("{", "<", " x", "alloca", "inbounds", "getelementptr"))
 
 
 def _blockaddress_target(
