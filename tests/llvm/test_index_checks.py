@@ -50,9 +50,7 @@ def test_no_finding_on_valid_modules(toolchain, path: Path) -> None:
 def test_no_finding_on_clang_output(toolchain, tmp_path: Path, name: str, level: str) -> None:
     source = tmp_path / name
     source.write_text(C_PROGRAMS[name])
-    result = run(
-        [toolchain.path("clang"), level, "-S", "-emit-llvm", "-o", "-", str(source)], ""
-    )
+    result = run([toolchain.path("clang"), level, "-S", "-emit-llvm", "-o", "-", str(source)], "")
     assert result.returncode == 0, result.stderr
     index = build_index(result.stdout)
     assert index.functions, "clang wrote at least one function"
@@ -65,7 +63,10 @@ _LLVM_ERRORS = [
     (re.compile(r"use of undefined value '%"), "undefined-value"),
     (re.compile(r"use of undefined type"), "undefined-type"),
     (re.compile(r"use of undefined metadata"), "undefined-metadata"),
-    (re.compile(r"multiple definition of local value|redefinition of|invalid redefinition"), "duplicate-definition"),
+    (
+        re.compile(r"multiple definition of local value|redefinition of|invalid redefinition"),
+        "duplicate-definition",
+    ),
     (re.compile(r"does not dominate all uses"), "not-dominated"),
     (re.compile(r"Only PHI nodes may reference their own value"), "self-reference"),
     (re.compile(r"PHI node entries do not match predecessors"), "phi-not-predecessor"),
@@ -91,15 +92,27 @@ def _mutations(text: str, rng: random.Random) -> list[tuple[str, str]]:
     for _ in range(6):
         entry = rng.choice(index.functions)
         fi = entry.fi
-        operator = rng.choice(["undef-use", "dup-def", "swap", "phi-block", "drop-term", "undef-global", "other-value"])
+        operator = rng.choice(
+            [
+                "undef-use",
+                "dup-def",
+                "swap",
+                "phi-block",
+                "drop-term",
+                "undef-global",
+                "other-value",
+            ]
+        )
         new = list(lines)
 
-        def replace(ref, new_text: str) -> None:
-            line = ref.line + entry.start
+        def replace(ref, new_text: str, new=new, start=entry.start) -> None:
+            line = ref.line + start
             new[line] = new[line][: ref.start] + new_text + new[line][ref.end :]
 
         uses = [r for r in fi.refs if not r.is_def and r.key[0] == "%" and r.key in fi.defs]
-        value_defs = [fi.refs[d.ref] for d in fi.defs.values() if d.kind == "value" and d.ref is not None]
+        value_defs = [
+            fi.refs[d.ref] for d in fi.defs.values() if d.kind == "value" and d.ref is not None
+        ]
         if operator == "undef-use" and uses:
             replace(rng.choice(uses), "%__undefined")
         elif operator == "dup-def" and len(value_defs) >= 2:
@@ -132,7 +145,9 @@ def _mutations(text: str, rng: random.Random) -> list[tuple[str, str]]:
     return out
 
 
-@pytest.mark.parametrize("path", CORPUS_FILES[::4] + [p for p in FILES if "corpus" not in p.parts][::3], ids=label)
+@pytest.mark.parametrize(
+    "path", CORPUS_FILES[::4] + [p for p in FILES if "corpus" not in p.parts][::3], ids=label
+)
 def test_checks_agree_with_llvm_on_mutations(toolchain, path: Path) -> None:
     if not accepted(toolchain.path("llvm-as"), path):
         pytest.skip("llvm-as rejects this file")
