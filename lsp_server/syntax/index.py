@@ -16,7 +16,7 @@ from typing import NamedTuple
 from lsp_server.syntax.index_func import index_function, matching_paren, split_params
 from lsp_server.syntax.index_lex import NAME_TOKEN, code_part, name_of
 from lsp_server.syntax.index_model import FunctionIndex, Ref
-from lsp_server.syntax.ir import IrModule, parse_module
+from lsp_server.syntax.ir import IrModule, brace_delta, is_top_level, parse_module
 from lsp_server.syntax.span import Pos, Span, split_lines
 
 _MODULE_DEF = re.compile(
@@ -60,7 +60,7 @@ class ModuleIndex:
 
     text: str
     lines: list[str]
-    outline: IrModule
+    outline_cache: IrModule | None
     functions: list[FunctionEntry]
     refs: list[Ref]
     by_key: dict[str, list[int]]
@@ -68,6 +68,13 @@ class ModuleIndex:
     defs: dict[str, list[tuple[int | None, int]]]
     cache: dict[str, FunctionIndex] = field(default_factory=dict)
     reused: int = 0
+
+    @property
+    def outline(self) -> IrModule:
+        """The module's outline (computed again on first use after an incremental update)."""
+        if self.outline_cache is None:
+            self.outline_cache = parse_module(self.text)
+        return self.outline_cache
 
     def function_at(self, line: int) -> int | None:
         """The position in ``functions`` of the definition holding ``line``."""
@@ -92,8 +99,19 @@ class ModuleIndex:
 
 
 def build_index(text: str, previous: ModuleIndex | None = None) -> ModuleIndex:
-    """Index ``text``; functions whose text is unchanged since ``previous`` are reused."""
+    """Index ``text``; functions whose text is unchanged since ``previous`` are reused.
+
+    When the text differs from ``previous`` only inside one function (the usual edit),
+    only that function is read again and everything else is kept, shifted by the number
+    of lines added or removed.
+    """
+    if previous is not None and previous.text == text:
+        return previous
     lines = split_lines(text)
+    if previous is not None:
+        quick = _incremental(previous, text, lines)
+        if quick is not None:
+            return quick
     outline = parse_module(text)
     old_cache = previous.cache if previous is not None else {}
     cache: dict[str, FunctionIndex] = {}
@@ -135,6 +153,89 @@ def build_index(text: str, previous: ModuleIndex | None = None) -> ModuleIndex:
         if len(found_defs) > 1:
             found_defs.sort(key=lambda item: _def_line(functions, refs, item))
     return ModuleIndex(text, lines, outline, functions, refs, by_key, defs, cache, reused)
+
+
+def _incremental(previous: ModuleIndex, text: str, lines: list[str]) -> ModuleIndex | None:
+    """The index of ``text`` from ``previous`` when the change lies inside one function
+    definition and leaves its extent and name alone; ``None`` otherwise."""
+    old = previous.lines
+    n_old, n_new = len(old), len(lines)
+    limit = min(n_old, n_new)
+    first = 0
+    while first < limit and old[first] == lines[first]:
+        first += 1
+    tail = 0
+    while tail < limit - first and old[n_old - 1 - tail] == lines[n_new - 1 - tail]:
+        tail += 1
+    old_end, new_end = n_old - tail, n_new - tail  # changed: old[first:old_end], new[first:new_end]
+    position = previous.function_at(first)
+    if position is None:
+        return None
+    entry = previous.functions[position]
+    if old_end - 1 > entry.end or (old_end == first and first == entry.start):
+        return None
+    delta = new_end - old_end
+    last = entry.end + delta
+    for line in range(first, new_end):
+        if line != entry.start and is_top_level(lines[line]):
+            return None
+    if not lines[last].lstrip().startswith("}"):
+        return None
+    body = lines[entry.start : last + 1]
+    body_text = "\n".join(body)
+    sub = [fn for fn in parse_module(body_text).functions]
+    if (
+        len(sub) != 1
+        or not sub[0].is_definition
+        or sub[0].name != entry.fi.name
+        or sub[0].span.end.line != len(body) - 1
+        or sub[0].span.start.line != 0
+    ):
+        return None
+    fn = sub[0]
+    # The body must be closed by its own braces, not cut short by the end of the slice.
+    depth = brace_delta(body[fn.name_span.start.line], fn.name_span.end.col)[0]
+    depth += sum(brace_delta(line)[0] for line in body[fn.name_span.start.line + 1 :])
+    if depth != 0:
+        return None
+    fi = index_function(
+        body,
+        fn.name,
+        fn.name_span.start.col,
+        fn.name_span.start.line,
+        fn.name_span.end.col,
+        len(body) - 1,
+    )
+    functions = list(previous.functions)
+    functions[position] = FunctionEntry(entry.start, last, fi)
+    refs = previous.refs
+    if delta:
+        for number in range(position + 1, len(functions)):
+            moved = functions[number]
+            functions[number] = FunctionEntry(moved.start + delta, moved.end + delta, moved.fi)
+        # Module-level refs are in line order: shift those after the function.
+        lo, hi = 0, len(refs)
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if refs[mid].line <= entry.end:
+                lo = mid + 1
+            else:
+                hi = mid
+        refs = refs[:lo] + [r._replace(line=r.line + delta) for r in refs[lo:]]
+    cache = dict(previous.cache)
+    cache.pop("\n".join(old[entry.start : entry.end + 1]), None)
+    cache[body_text] = fi
+    return ModuleIndex(
+        text,
+        lines,
+        None,
+        functions,
+        refs,
+        previous.by_key,
+        previous.defs,
+        cache,
+        len(functions) - 1,
+    )
 
 
 def _def_line(

@@ -37,6 +37,9 @@ from lsp_server.syntax.index_model import (
 # A line that cannot start an instruction continues the one before (`invoke`'s
 # `to label %a unwind label %b` is often on its own line).
 _CONTINUATION = re.compile(r"\s*(?:(?:to|unwind)\b|[\[\]),])")
+# NamedTuple's own constructor is a Python function; tuple.__new__ is several times faster
+# and gives the same value.
+_new = tuple.__new__
 _LOCAL = r'%(?:"[^"]*"|[-a-zA-Z$._0-9]+)'
 # A phi operand pair whose value is a local: `[ %v, %bb ]`.
 _PHI_PAIR = re.compile(r"\[\s*(" + _LOCAL + r")\s*,\s*(" + _LOCAL + r")\s*\]")
@@ -71,7 +74,7 @@ class _Builder:
 
     def add_ref(self, key: str, line: int, start: int, end: int, is_def: bool) -> int:
         index = len(self.refs)
-        self.refs.append(Ref(key, line, start, end, is_def))
+        self.refs.append(_new(Ref, (key, line, start, end, is_def)))
         found = self.by_key.get(key)
         if found is None:
             self.by_key[key] = [index]
@@ -94,7 +97,7 @@ class _Builder:
                     )
                 )
             return
-        self.defs[key] = Def(kind, where, ref)
+        self.defs[key] = _new(Def, (kind, where, ref))
 
     def number(self, key: str, ref: int | None, line: int, col: int) -> None:
         """Take the next number for ``key``: implicit, or an explicit one, which LLVM
@@ -124,24 +127,43 @@ class _Builder:
     ) -> list[tuple[str, int]]:
         """Record every name in ``code`` (a part of line ``line`` starting at column
         ``offset``) as a use; returns the local uses as (key, ref index)."""
+        # The hot loop of the indexer: refs are built with tuple.__new__ and the key of
+        # an unquoted token is the token itself.
         locals_: list[tuple[str, int]] = []
+        refs = self.refs
+        by_key = self.by_key
         for match in NAME_TOKEN.finditer(code):
             token = match.group()
             first = token[0]
+            if first == '"' or first == "c":
+                continue
             if first == ";":
                 break
-            if first == '"' or first == "c" or match.start() == skip:
+            start = match.start()
+            if start == skip:
                 continue
-            if first == "#" and not token[1:].isdigit():
-                continue
-            if first == "!" and match.end() < len(code) and code[match.end()] == "(":
+            end = match.end()
+            if first == "#":
+                if not token[1:].isdigit():
+                    continue
+                key = token
+            elif token[1:2] == '"':
+                if first == "!":
+                    continue  # a metadata string
+                key = first + name_of(token)
+            elif first == "!" and code[end : end + 1] == "(":
                 continue  # a specialized node such as !DILocation(
-            if first == "!" and len(token) > 1 and token[1] == '"':
-                continue  # a metadata string
-            key = _key_of(token)
-            ref = self.add_ref(key, line, offset + match.start(), offset + match.end(), False)
+            else:
+                key = token
+            index = len(refs)
+            refs.append(_new(Ref, (key, line, offset + start, offset + end, False)))
+            found = by_key.get(key)
+            if found is None:
+                by_key[key] = [index]
+            else:
+                found.append(index)
             if first == "%":
-                locals_.append((key, ref))
+                locals_.append((key, index))
         return locals_
 
 
@@ -251,10 +273,10 @@ def _header(b: _Builder, lines: list[str], name_line: int, name_end: int, body_l
             line, col = header.where(start + last.start())
             ref = b.add_ref(key, line, col, col + len(last.group()), True)
             arg_starts.add(start + last.start())
-            type_text = part[: last.start()].strip().split()[0]
+            type_text = part[: last.start()].strip()
         else:
             key = f"%{b.counter}"
-            type_text = stripped.split()[0]
+            type_text = stripped
         line, col = header.where(start + len(part.rstrip()))
         b.number(key, ref, line, col)
         index = len(b.args)
@@ -392,8 +414,9 @@ def _body(b: _Builder, lines: list[str], body_line: int, brace_col: int, last_li
                 b.block_open = False
             continue
         pending = None
-        first = code.lstrip()[:1]
-        if first not in ("%", "@", "!", "#"):
+        stripped = code.lstrip()
+        first = stripped[:1]
+        if first != "%" and first != "#":
             label = LABEL_DEF.match(code)
             if label is not None:
                 if label.group(1) is not None:
@@ -410,7 +433,8 @@ def _body(b: _Builder, lines: list[str], body_line: int, brace_col: int, last_li
                     continue
                 offset += label.end()
                 code = rest
-        if code.lstrip().startswith("#dbg_"):
+                stripped = code.lstrip()
+        if stripped.startswith("#dbg_"):
             for _key, ref in b.scan_names(code, line, offset, -1):
                 b.uses.append(LocalUse(ref, max(len(b.insts) - 1, 0), None, True))
             continue
@@ -492,7 +516,10 @@ def _operands(b: _Builder, inst: Inst, code: str, line: int, offset: int, inst_i
                 b.uses.append(LocalUse(ref, inst_index, "", False))
         return
     meta = "metadata" in code
-    blockaddress = _BLOCKADDRESS.search(code) is not None
+    blockaddress = "blockaddress" in code and _BLOCKADDRESS.search(code) is not None
+    if not meta and not blockaddress:
+        b.uses.extend([_new(LocalUse, (ref, inst_index, None, False)) for _key, ref in locals_])
+        return
     for key, ref in locals_:
         is_meta = meta and _after_metadata(code, b.refs[ref].start - offset)
         if blockaddress and _in_blockaddress(code, b.refs[ref].start - offset):
@@ -501,7 +528,7 @@ def _operands(b: _Builder, inst: Inst, code: str, line: int, offset: int, inst_i
             b.by_key[key].remove(ref)
             b.by_key.setdefault("B" + key[1:], []).append(ref)
             continue
-        b.uses.append(LocalUse(ref, inst_index, None, is_meta))
+        b.uses.append(_new(LocalUse, (ref, inst_index, None, is_meta)))
 
 
 def _after_metadata(code: str, index: int) -> bool:

@@ -161,6 +161,8 @@ def code_part(line: str) -> str:
 
 def bracket_delta(code: str) -> int:
     """Net open ``(`` and ``[`` minus closing ones, strings ignored."""
+    if "(" not in code and "[" not in code and ")" not in code and "]" not in code:
+        return 0
     if '"' in code:
         code = re.sub(r'"[^"]*"?', "", code)
     return code.count("(") + code.count("[") - code.count(")") - code.count("]")

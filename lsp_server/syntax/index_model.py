@@ -49,7 +49,8 @@ class LocalUse(NamedTuple):
 
 @dataclass(slots=True)
 class Arg:
-    """A function parameter: its key (``%0`` when unnamed), type text and name ref."""
+    """A function parameter: its key (``%0`` when unnamed), its text without the name
+    (type and attributes), and its name's ref."""
 
     key: str
     type: str
