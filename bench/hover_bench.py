@@ -14,7 +14,7 @@ else ``tests/data/corpus``) under the RUN line
 - the tools alone: between the hovers, the same opt run and one llc started cold, one
   after the other, for comparison;
 - repeat: the same hover again, unchanged document;
-- model calls on repeat: the same with a FAKE model backend (tests/fakes/openai_fake.py),
+- model calls on repeat: the same with a FAKE model backend (tests/support/openai_fake.py),
   counting the completions it serves after the first answer landed;
 - burst: 50 keystrokes, each a ``didChange`` followed at once by a hover, without waiting
   for answers (an editor hovering while the user types). Through the server, a sampler
@@ -56,7 +56,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from lsp_client import RawClient  # noqa: E402
 
-from tests.fakes.openai_fake import FakeOpenAIServer  # noqa: E402
+from tests.support.openai_fake import FakeOpenAIServer  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
 CORPUS = Path("/work/shared/corpus")
@@ -290,9 +290,9 @@ def measure_jobs_in_burst(text: str, burst: int) -> dict[str, Any]:
     """The burst again, in this process with the server's own preview state, counting the
     opt runs that are given a module at once (spares waiting for work are not runs)."""
     from lsp_server.config import Settings
-    from lsp_server.features import preview_run
-    from lsp_server.features.hover import PreviewState, Superseded, hover_preview
-    from lsp_server.features.preview_warm import WarmTools
+    from lsp_server.llvm.warm import WarmTools
+    from lsp_server.preview import run as preview_run
+    from lsp_server.preview.engine import PreviewState, Superseded, hover_preview
     from lsp_server.services import build_services
 
     running = 0

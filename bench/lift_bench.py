@@ -5,7 +5,7 @@
 
 Every ``asm/{x86_64,aarch64}/ID.s`` of the corpus (``../shared/corpus``, else
 ``tests/data/corpus``; 50 functions x 2 architectures) is lifted with
-:func:`lsp_server.features.lift.lift_assembly`, exactly as ``irlens lift`` does, and
+:func:`lsp_server.lift.engine.lift_assembly`, exactly as ``irlens lift`` does, and
 scored as the LLM Compiler paper scores disassembly:
 
 - round trip: the lifted IR parses, verifies and compiles back with llc;
@@ -47,11 +47,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from lsp_server import config  # noqa: E402
-from lsp_server.features.lift import LiftOptions, lift_assembly  # noqa: E402
+from lsp_server.lift.engine import LiftOptions, lift_assembly  # noqa: E402
 from lsp_server.lift.normalize import normalize_asm  # noqa: E402
 from lsp_server.model.client import OpenAIClient  # noqa: E402
 from lsp_server.services import Services, make_toolchain  # noqa: E402
-from tests.fakes.openai_fake import FakeOpenAIServer  # noqa: E402
+from tests.support.openai_fake import FakeOpenAIServer  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
 SHARED = ROOT.parent / "shared" / "corpus"

@@ -43,7 +43,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from lsp_server.config import from_dict  # noqa: E402
-from lsp_server.search.engine import Options, Suggestion, suggest  # noqa: E402
+from lsp_server.search.engine import Options, Suggestion, options_from, suggest  # noqa: E402
 from lsp_server.services import build_services  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
@@ -303,11 +303,11 @@ async def main_async(args: argparse.Namespace) -> int:
     for problem in problems:
         sys.stderr.write(f"{problem}\n")
     services = build_services(settings, with_cache=False)
-    options = Options(
-        budget_seconds=args.budget,
+    options = options_from(
+        settings.suggest,
+        args.budget,
         max_compilations=args.max_compilations,
         samples=args.samples,
-        temperature=settings.suggest.temperature,
         seed=args.seed,
         differential=False,
     )

@@ -32,19 +32,94 @@ async def _symbols_step(text: str, services: Services) -> str:
     return f"Symbols: {listed}\nDiagnostics (llvm-as {services.toolchain.version_text}): {verdict}"
 
 
-def _steps() -> list[tuple[str, Step]]:
-    # Imported here: the feature modules are only needed when the demo runs.
-    from lsp_server.features import hover, lift, suggest
+async def _hover_step(text: str, services: Services) -> str:
+    """Hover ``instcombine`` in the example's RUN line (LLVM-only mode)."""
+    from lsp_server.preview.engine import PreviewState, hover_preview
 
-    return [
-        ("Outline and diagnostics", _symbols_step),
+    state = PreviewState()
+    for number, line_text in enumerate(text.splitlines()):
+        if "RUN:" in line_text and "instcombine" in line_text:
+            col = line_text.index("instcombine") + 1
+            found = await hover_preview(text, number, col, services, state)
+            if found is not None:
+                return found.markdown
+    return "(no RUN line with instcombine in the example)"
+
+
+async def _suggest_step(text: str, services: Services) -> str:
+    """A 5-second local search on ``@crc32`` of the bundled example (no model needed)."""
+    from lsp_server.features.suggest import describe
+    from lsp_server.search.engine import options_from, suggest
+
+    options = options_from(services.settings.suggest, 5.0, samples=0)
+    result = await suggest(text, "crc32", services, options)
+    return describe(result)
+
+
+async def lift_step(text: str, services: Services) -> str:
+    """Lifting: what it needs, and the round-trip check at work.
+
+    ``text`` is ``examples/example.ll``. The bundled ``examples/example.s`` is its crc32
+    compiled at -Oz by llc; checking it against that IR (standing in for a model's answer)
+    shows an exact round trip, and against the unoptimised IR a similar one, with a score.
+    With a model configured, the example is lifted for real.
+    """
+    from lsp_server.lift.engine import NEEDS_MODEL, LiftOptions, lift_assembly
+    from lsp_server.lift.normalize import normalize_asm
+    from lsp_server.lift.roundtrip import check_round_trip
+    from lsp_server.lift.targets import choose_triple
+    from lsp_server.llvm.extract import extract_function
+    from lsp_server.llvm.opt import run_pipeline
+
+    toolchain = services.toolchain
+    asm = example_text("example.s")
+    norm = normalize_asm(asm).text
+    triple = choose_triple(asm, explicit=None, setting=services.settings.target.triple).triple
+    crc32 = await extract_function(toolchain, text, "crc32")
+    lines = []
+    for label, ir in (
         (
-            "Hover `instcombine` in the RUN line: the IR after the pass, from the real opt",
-            hover.demo_step,
+            "crc32 at -Oz (what example.s was built from)",
+            await run_pipeline(toolchain, crc32, "default<Oz>"),
         ),
-        ("Suggest passes for @crc32: a local search, proven against -Oz", suggest.demo_step),
-        ("Lift to IR (needs a model; the round-trip check it runs is shown here)", lift.demo_step),
-    ]
+        ("crc32 unoptimised (a plausible but wrong answer)", crc32),
+    ):
+        trip = await check_round_trip(toolchain, ir, norm, triple, functions=("crc32",))
+        check = trip.functions[0].comparison if trip.functions else None
+        if not trip.compiled or check is None:
+            verdict = f"failed: {trip.problem}"
+        elif check.exact:
+            verdict = f"exact (llc -{trip.opt_level})"
+        else:
+            where = f"; crc32's {check.difference.describe()}" if check.difference else ""
+            verdict = f"similar, BLEU {check.score:.3f} (llc -{trip.opt_level}){where}"
+        lines.append(f"Round trip of example.s ({triple}) against {label}: {verdict}")
+    if services.backend is None:
+        lines.append(NEEDS_MODEL)
+        lines.append(
+            "With one, `irlens lift lsp_server/examples/example.s` writes example.lifted.ll "
+            "and reports each function's round trip like the lines above."
+        )
+        return "\n".join(lines)
+    result = await lift_assembly(asm, services, LiftOptions(source="example.s"))
+    if not result.ok:
+        lines.append(f"Lifting example.s with {services.backend.model_name}: {result.error}")
+    else:
+        for fn in result.functions:
+            lines.append(f"Lifted by {result.model}: {fn.name}: {fn.summary()}")
+    return "\n".join(lines)
+
+
+#: The demo, one step per feature, each running the engine the language server runs.
+STEPS: list[tuple[str, Step]] = [
+    ("Outline and diagnostics", _symbols_step),
+    (
+        "Hover `instcombine` in the RUN line: the IR after the pass, from the real opt",
+        _hover_step,
+    ),
+    ("Suggest passes for @crc32: a local search, proven against -Oz", _suggest_step),
+    ("Lift to IR (needs a model; the round-trip check it runs is shown here)", lift_step),
+]
 
 
 async def _run(services: Services) -> int:
@@ -57,7 +132,7 @@ async def _run(services: Services) -> int:
         return 1
     text = example_text()
     out.write("Example: lsp_server/examples/example.ll (crc32, scale_samples, main)\n")
-    for title, step in _steps():
+    for title, step in STEPS:
         out.write(f"\n== {title} ==\n")
         out.write(await step(text, services) + "\n")
     out.write(

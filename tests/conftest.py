@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from lsp_server.llvm.toolchain import Toolchain, discover
-from testdata import CORPUS
+from tests.support.data import CORPUS
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
@@ -26,6 +28,26 @@ def toolchain() -> Toolchain:
             f"the real LLVM tools are needed for this test, missing: {missing} (run scripts/setup.sh)"
         )
     return found
+
+
+@pytest.fixture(scope="session")
+def filecheck(toolchain: Toolchain) -> str:
+    """LLVM's FileCheck from the same installation as the toolchain's opt.
+
+    FileCheck is a test tool that irlens itself never runs, so the toolchain does not look
+    for it: it is next to opt, under opt's own name pattern (``opt-19`` and ``FileCheck-19``
+    on PATH, ``opt`` and ``FileCheck`` in an LLVM bin directory), or next to the file a
+    versioned link points at.
+    """
+    opt = Path(toolchain.path("opt"))
+    suffix = opt.name[len("opt") :]
+    for candidate in (opt.parent / f"FileCheck{suffix}", opt.resolve().parent / "FileCheck"):
+        if candidate.is_file():
+            return str(candidate)
+    pytest.fail(
+        f"FileCheck is needed next to {opt} "
+        f"(Debian: apt install llvm-{toolchain.major}-tools, or run scripts/setup.sh)"
+    )
 
 
 @pytest.fixture(scope="session")

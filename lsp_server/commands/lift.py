@@ -1,7 +1,8 @@
 """``irlens lift FILE.s``: lift assembly to LLVM IR with a model and check the round trip.
 
 Writes ``FILE.lifted.ll`` beside the input (``FILE.lifted.2.ll`` and so on when that
-exists; ``-o`` names the output and may replace a file, ``-o -`` prints it). Exit status:
+exists; ``-o`` names the output and may replace a file, but never the input and never through
+a symbolic link; ``-o -`` prints it). The file is written whole or not at all. Exit status:
 0 when every function round-tripped (exact or similar), 1 when some failed, 2 when
 nothing was lifted (no model, not assembly, a missing target, the model server failed).
 """
@@ -15,8 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from lsp_server.commands.common import print_json, services_from_args
-from lsp_server.features.lift import LiftOptions, lift_assembly
-from lsp_server.features.lift_report import LiftResult
+from lsp_server.lift.engine import LiftOptions, lift_assembly
+from lsp_server.lift.output import UnsafeOutput, check_output, write_lifted
+from lsp_server.lift.report import LiftResult
 
 
 def add_parser(subparsers: Any, add_common_flags: Any) -> None:
@@ -32,21 +34,6 @@ def add_parser(subparsers: Any, add_common_flags: Any) -> None:
     add_common_flags(parser)
 
 
-def _default_output(source: Path) -> Path:
-    stem = source.name
-    for suffix in (".s", ".S", ".asm"):
-        if stem.endswith(suffix) and len(stem) > len(suffix):
-            stem = stem[: -len(suffix)]
-            break
-    number = 1
-    while True:
-        name = f"{stem}.lifted.ll" if number == 1 else f"{stem}.lifted.{number}.ll"
-        candidate = source.with_name(name)
-        if not candidate.exists():
-            return candidate
-        number += 1
-
-
 def _progress(done: int, total: int, message: str) -> None:
     sys.stderr.write(f"irlens lift: [{done}/{total}] {message}\n")
 
@@ -56,9 +43,7 @@ def _write(result: LiftResult, output: str | None, source: Path) -> str:
     if output == "-":
         sys.stdout.write(document)
         return "-"
-    path = Path(output) if output else _default_output(source)
-    path.write_text(document, encoding="utf-8")
-    return str(path)
+    return str(write_lifted(document, source, Path(output) if output else None))
 
 
 def run(args: argparse.Namespace) -> int:
@@ -67,6 +52,12 @@ def run(args: argparse.Namespace) -> int:
     except OSError as err:
         sys.stderr.write(f"irlens lift: cannot read {args.file}: {err}\n")
         return 2
+    if args.output not in (None, "-"):
+        try:  # refused before the model is asked, so no work is lost
+            check_output(Path(args.output), args.file)
+        except UnsafeOutput as err:
+            sys.stderr.write(f"irlens lift: {err}\n")
+            return 2
     services = services_from_args(args)
     options = LiftOptions(source=args.file.name, function=args.function, triple=args.triple)
     quiet = args.json or args.output == "-"
@@ -76,7 +67,11 @@ def run(args: argparse.Namespace) -> int:
             print_json(result.to_json())
         sys.stderr.write(f"irlens lift: {result.error}\n")
         return 2
-    written = _write(result, args.output, args.file)
+    try:
+        written = _write(result, args.output, args.file)
+    except (UnsafeOutput, OSError) as err:
+        sys.stderr.write(f"irlens lift: cannot write the lifted IR: {err}\n")
+        return 2
     counts = result.counts()
     if args.json:
         print_json({**result.to_json(), "output": written})

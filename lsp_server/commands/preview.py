@@ -17,15 +17,15 @@ from pathlib import Path
 from typing import Any
 
 from lsp_server.commands.common import print_json, services_from_args
-from lsp_server.features.hover import preview_text
-from lsp_server.features.preview import preview_json, render_markdown
-from lsp_server.features.preview_target import (
+from lsp_server.llvm.toolchain import MissingToolError
+from lsp_server.preview.engine import preview_text
+from lsp_server.preview.render import preview_json, render_markdown
+from lsp_server.preview.target import (
     Target,
     pass_target,
     pipeline_target,
     run_line_pipelines,
 )
-from lsp_server.llvm.toolchain import MissingToolError
 
 
 def add_parser(

@@ -18,7 +18,7 @@ from typing import Any
 
 from lsp_server.commands.common import print_json, services_from_args
 from lsp_server.features.suggest import describe
-from lsp_server.search.engine import Options, ProgressEvent, suggest
+from lsp_server.search.engine import ProgressEvent, options_from, suggest
 
 
 def add_parser(
@@ -68,11 +68,11 @@ def run(args: argparse.Namespace) -> int:
         return 2
     services = services_from_args(args, with_cache=False)
     s = services.settings.suggest
-    options = Options(
-        budget_seconds=s.budget_seconds if args.budget is None else args.budget,
+    options = options_from(
+        s,
+        args.budget,
         max_compilations=args.max_compilations or s.max_compilations,
         samples=s.samples if args.samples is None else args.samples,
-        temperature=s.temperature,
         seed=args.seed,
         differential=not args.no_differential,
     )

@@ -22,7 +22,6 @@ from typing import TYPE_CHECKING, Any
 from lsprotocol import types
 
 from lsp_server.features.positions import Lines
-from lsp_server.services import Services
 from lsp_server.syntax.ir import function_at, parse_module
 from lsp_server.syntax.runlines import parse_run_lines
 from lsp_server.syntax.span import split_lines
@@ -326,18 +325,3 @@ def describe(suggestion: Suggestion) -> str:
         )
     lines.extend(f"  note: {note}" for note in suggestion.notes)
     return "\n".join(lines)
-
-
-async def demo_step(text: str, services: Services) -> str:
-    """A 5-second local search on ``@crc32`` of the bundled example (no model needed)."""
-    from lsp_server.search.engine import Options, suggest
-
-    s = services.settings.suggest
-    options = Options(
-        budget_seconds=5.0,
-        max_compilations=s.max_compilations,
-        samples=0,
-        temperature=s.temperature,
-    )
-    result = await suggest(text, "crc32", services, options)
-    return describe(result)

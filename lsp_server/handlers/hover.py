@@ -1,5 +1,5 @@
 """LSP wiring of the preview: ``textDocument/hover``, ``irlens/pipelineSteps`` and the
-``irlens/previewUpdated`` notification. The logic is in :mod:`lsp_server.features.hover`.
+``irlens/previewUpdated`` notification. The logic is in :mod:`lsp_server.preview.engine`.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from lsp_server.features.positions import Lines
 from lsp_server.handlers.work import plain
 
 if TYPE_CHECKING:
-    from lsp_server.features.hover import HoverPreview, PreviewState, PreviewUpdate
+    from lsp_server.preview.engine import HoverPreview, PreviewState, PreviewUpdate
     from lsp_server.server import IrlensServer
 
 # The preview's modules are imported on the first hover, not at start-up: an editor starts the
@@ -56,8 +56,8 @@ def register(server: IrlensServer) -> None:
 
     def preview_state() -> PreviewState:
         if not made:
-            from lsp_server.features.hover import PreviewState
-            from lsp_server.features.preview_warm import WarmTools
+            from lsp_server.llvm.warm import WarmTools
+            from lsp_server.preview.engine import PreviewState
 
             # Spare opt and llc processes wait for the next hover (they exit with the
             # server, when their stdin closes).
@@ -92,7 +92,7 @@ def register(server: IrlensServer) -> None:
             }
             ls.protocol.notify(PREVIEW_UPDATED, payload)
 
-        from lsp_server.features.hover import Superseded, hover_preview
+        from lsp_server.preview.engine import Superseded, hover_preview
 
         state = preview_state()
 
@@ -120,7 +120,7 @@ def register(server: IrlensServer) -> None:
 
     @server.feature(PIPELINE_STEPS)
     async def steps(ls: IrlensServer, params: Any) -> dict[str, Any]:
-        from lsp_server.features.preview_steps import pipeline_steps, resolve_request
+        from lsp_server.preview.steps import pipeline_steps, resolve_request
 
         data = plain(params) or {}
         uri = data.get("uri") or (data.get("textDocument") or {}).get("uri")

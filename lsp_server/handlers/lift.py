@@ -19,8 +19,7 @@ from typing import Any
 from lsprotocol import types
 
 from lsp_server.features import diagnostics as asm_diagnostics
-from lsp_server.features.lift import LiftOptions, lift_assembly
-from lsp_server.features.lift_lsp import (
+from lsp_server.features.lift import (
     CODE_ACTION_KIND,
     LIFT_COMMAND,
     ArgumentError,
@@ -33,8 +32,9 @@ from lsp_server.features.lift_lsp import (
     parse_arguments,
     source_name,
 )
-from lsp_server.features.lift_report import LiftResult
 from lsp_server.handlers.work import Progress, cancel_with_request
+from lsp_server.lift.engine import LiftOptions, lift_assembly
+from lsp_server.lift.report import LiftResult
 
 # Imported at run time, not only for type checking: pygls reads the command handler's
 # annotations to tell the server parameter from the command's arguments.

@@ -85,7 +85,7 @@ class _State:
         from lsp_server.search.engine import options_from, suggest
 
         services = await ls.services()
-        options = options_from(services, budget)
+        options = options_from(services.settings.suggest, budget)
         scope = f"@{function}" if function else "the module"
         progress = await Progress.start(ls, f"irlens: searching passes for {scope}", "suggest")
         task = asyncio.current_task()

@@ -7,7 +7,7 @@ importing httpx: an LLVM-only session never loads it.
 from __future__ import annotations
 
 import enum
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
@@ -74,17 +74,6 @@ class ModelBackend(Protocol):
         seed: int | None = None,
     ) -> Completion:
         """Generate ``n`` completions of a raw prompt (no chat template); raises ModelError."""
-        ...
-
-    def stream(
-        self,
-        prompt: str,
-        *,
-        max_tokens: int,
-        temperature: float = 0.0,
-        stop: Sequence[str] | None = None,
-    ) -> AsyncIterator[str]:
-        """Generate one completion, yielding text pieces as they arrive; raises ModelError."""
         ...
 
     async def aclose(self) -> None:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -404,102 +404,10 @@ class OpenAIClient:
         self._set_ready()
         return completion
 
-    async def stream(
-        self,
-        prompt: str,
-        *,
-        max_tokens: int,
-        temperature: float = 0.0,
-        stop: Sequence[str] | None = None,
-    ) -> AsyncIterator[str]:
-        """Stream one completion as server-sent events, yielding text pieces.
-
-        A failure before the first piece is retried like :meth:`complete`; once text has
-        arrived a failure is raised, since the caller has already used part of the answer.
-        Closing the iterator early closes the connection, which tells the server to stop.
-        """
-        self._require_configured()
-        await self._ensure_model()
-        payload = self._payload(prompt, max_tokens, temperature, stop)
-        payload["stream"] = True
-        async with self._semaphore:
-            attempt = 0
-            started = False
-            while True:
-                try:
-                    async for piece in self._stream_once(payload):
-                        started = True
-                        yield piece
-                    self._set_ready()
-                    return
-                except _Retryable as failure:
-                    if started or attempt >= self.retries:
-                        self._set_unavailable(failure.error)
-                        raise failure.error from failure
-                    await self._wait_before_retry(attempt, failure)
-                    attempt += 1
-
-    async def _stream_once(self, payload: dict[str, Any]) -> AsyncIterator[str]:
-        try:
-            async with self._client().stream("POST", "completions", json=payload) as response:
-                if not response.is_success:
-                    await response.aread()
-                    self._classify(response)
-                async for data in _sse_data(response.aiter_lines()):
-                    if data == "[DONE]":
-                        return
-                    yield _stream_piece(data)
-        except httpx.TimeoutException as err:
-            if isinstance(err, httpx.ConnectTimeout):
-                raise _Retryable(self._unreachable(err)) from err
-            raise self._timed_out() from err
-        except httpx.TransportError as err:
-            raise _Retryable(self._unreachable(err)) from err
-
     async def aclose(self) -> None:
         if self._http is not None:
             await self._http.aclose()
             self._http = None
-
-
-async def _sse_data(lines: AsyncIterator[str]) -> AsyncIterator[str]:
-    """The ``data`` of each server-sent event (multi-line data joined with newlines)."""
-    data: list[str] = []
-    async for line in lines:
-        if not line:
-            if data:
-                yield "\n".join(data)
-                data = []
-            continue
-        if line.startswith(":"):
-            continue  # a comment, used as a keep-alive
-        field, _, value = line.partition(":")
-        if field == "data":
-            data.append(value[1:] if value.startswith(" ") else value)
-    if data:
-        yield "\n".join(data)
-
-
-def _stream_piece(data: str) -> str:
-    """The text of one streamed chunk; ModelError for an error event or a malformed chunk."""
-    try:
-        chunk: Any = json.loads(data)
-    except ValueError as err:
-        raise ModelError(NOT_A_COMPLETION) from err
-    if isinstance(chunk, dict) and "error" in chunk:
-        error = chunk["error"]
-        message = error.get("message") if isinstance(error, dict) else error
-        raise ModelError(f"model server failed while streaming: {message}")
-    choices = chunk.get("choices") if isinstance(chunk, dict) else None
-    if not isinstance(choices, list):
-        raise ModelError(NOT_A_COMPLETION)
-    if not choices:
-        return ""  # some servers send a final usage-only chunk
-    first = choices[0]
-    text = first.get("text") if isinstance(first, dict) else None
-    if not isinstance(text, str):
-        raise ModelError(NOT_A_COMPLETION)
-    return text
 
 
 def backend_from_settings(settings: ModelSettings) -> OpenAIClient | None:

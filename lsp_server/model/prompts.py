@@ -2,9 +2,9 @@
 
 The models only work when prompted exactly as Meta's reference code does: the prompt starts
 with ``[INST]``, nothing follows ``[/INST]``, no chat template is applied, and the code between
-``<code>`` and ``</code>`` ends with a newline. The templates below are copied from the
-reference and a unit test pins them; the prompts are built by concatenation rather than
-``str.format`` because IR is full of braces.
+``<code>`` and ``</code>`` ends with a newline. The functions below fill the reference's
+templates by concatenation rather than ``str.format`` because IR is full of braces; a unit
+test checks each against the reference template, byte for byte.
 
 The parsers never raise: model output is data, and an answer that is truncated or makes no
 sense gives ``None`` fields and ``complete=False`` rather than an exception.
@@ -15,23 +15,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-
-# The reference templates with their placeholders, kept for documentation and for the test
-# that pins them. The functions below fill them by concatenation.
-EMULATE_IR_TEMPLATE = (
-    "[INST] Give the LLVM-IR for the following code when optimized using opt -p '{passes}':"
-    "\n\n<code>{ir}</code>\n\n"
-    "The input code has instruction count {ir_count} and binary size {bin_size} bytes. [/INST]"
-)
-EMULATE_ASM_TEMPLATE = (
-    "[INST] Give the assembly for the following code when optimized using opt -p '{passes}':"
-    "\n\n<code>{ir}</code>\n\n"
-    "The input code has instruction count {ir_count} and binary size {bin_size} bytes. [/INST]"
-)
-PASS_LIST_TEMPLATE = (
-    "[INST] Tell me how to optimize this LLVM-IR for object file size:\n\n<code>{ir}</code> [/INST]"
-)
-DISASSEMBLE_TEMPLATE = "[INST] Disassemble this code to LLVM-IR:\n\n<code>{asm}</code> [/INST]"
 
 CODE_STOP: list[str] = ["</code>"]
 """Stop strings that end generation at the close of the answer's code block.

@@ -152,19 +152,3 @@ def check_answers(
         check_answer(i, text, reason, registry) for i, (text, reason) in enumerate(answers)
     )
     return ModelAnswers(checked, error, model)
-
-
-async def ask_model(
-    backend: ModelBackend,
-    ir: str,
-    registry: PassRegistry,
-    *,
-    samples: int,
-    temperature: float,
-) -> ModelAnswers:
-    """The greedy answer, then ``samples`` sampled ones, each checked (see the module doc).
-
-    A backend failure is an ``error`` value; answers that arrived before it are kept.
-    """
-    answers, error = await fetch_answers(backend, ir, samples=samples, temperature=temperature)
-    return check_answers(answers, registry, error, backend.model_name)

@@ -5,6 +5,7 @@ Plain data shared by the engine, the LSP feature, the CLI and the benchmark.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -14,7 +15,7 @@ from lsp_server.search.select import Choice
 from lsp_server.search.verify import Edited
 
 if TYPE_CHECKING:
-    from lsp_server.services import Services
+    from lsp_server.config import SuggestSettings
 
 #: The typographic minus sign (U+2212) the offer text uses, as in "(-6.6% vs -Oz)" but typeset.
 MINUS = "\u2212"
@@ -149,11 +150,18 @@ class Options:
     differential: bool = True
 
 
-def options_from(services: Services, budget_seconds: float | None = None) -> Options:
-    s = services.settings.suggest
-    return Options(
-        budget_seconds=s.budget_seconds if budget_seconds is None else budget_seconds,
-        max_compilations=s.max_compilations,
-        samples=s.samples,
-        temperature=s.temperature,
+def options_from(
+    settings: SuggestSettings, budget_seconds: float | None = None, **overrides: Any
+) -> Options:
+    """The search options the ``suggest.*`` settings give, with a caller's overrides.
+
+    The one place settings become :class:`Options`: the server, the CLI, the demo, the eval
+    and the benchmark all call it, so a new setting reaches every caller.
+    """
+    base = Options(
+        budget_seconds=settings.budget_seconds if budget_seconds is None else budget_seconds,
+        max_compilations=settings.max_compilations,
+        samples=settings.samples,
+        temperature=settings.temperature,
     )
+    return dataclasses.replace(base, **overrides)

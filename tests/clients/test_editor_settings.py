@@ -7,10 +7,9 @@ import re
 import subprocess
 from pathlib import Path
 
-from neovim_session import PLUGIN, nvim_path
-
 from lsp_server import config
-from testdata import ROOT
+from tests.support.data import ROOT
+from tests.support.neovim_session import PLUGIN, nvim_path
 
 PACKAGE_JSON = ROOT / "vscode-ext" / "package.json"
 NVIM_CONFIG = ROOT / "editors" / "nvim" / "lsp" / "irlens.lua"

@@ -6,9 +6,8 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from neovim_session import run_scenario
-
-from testdata import CORPUS, EXAMPLES
+from tests.support.data import CORPUS, EXAMPLES
+from tests.support.neovim_session import run_scenario
 
 BROKEN_IR = """\
 define i32 @f(i32 %x) {

@@ -8,9 +8,8 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from neovim_session import PLUGIN, lua_string, nvim_path
-
-from testdata import EXAMPLES, ROOT
+from tests.support.data import EXAMPLES, ROOT
+from tests.support.neovim_session import PLUGIN, lua_string, nvim_path
 
 
 def run_lua(tmp_path: Path, body: str, *files: Path) -> Any:

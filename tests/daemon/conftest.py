@@ -3,7 +3,7 @@
 The checkpoint is written with ``save_pretrained`` (random weights, a byte-level BPE
 tokenizer trained here on corpus IR), and the daemon loads it with the same
 ``load_model`` and ``serve`` that ``irlens daemon --model facebook/llm-compiler-7b-ftd``
-uses. No network, no hub.
+uses. No network, no hub. Every test below this folder gets the ``daemon`` tier marker.
 """
 
 from __future__ import annotations
@@ -12,11 +12,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from daemon_support import API_KEY, RunningDaemon, start_daemon_thread
 
 from lsp_server.daemon.options import DaemonSettings
 from lsp_server.daemon.tiny import TinyShape, build_tiny_checkpoint
-from testdata import CORPUS
+from tests.support.daemon import API_KEY, RunningDaemon, start_daemon_thread
+from tests.support.data import CORPUS
+from tests.support.tiers import mark_tier
 
 #: Small enough for a 2-core CI machine; the context is long enough for a generation
 #: that outlives a disconnect, short enough to exceed with one request.
@@ -33,9 +34,7 @@ SERVED_NAME = "tiny-llama"
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    for item in items:
-        if Path(str(item.fspath)).parent == Path(__file__).parent:
-            item.add_marker(pytest.mark.daemon)
+    mark_tier(items, __file__)
 
 
 @pytest.fixture(scope="session")

@@ -7,9 +7,9 @@ import logging
 
 import httpx
 import pytest
-from daemon_support import API_KEY, RunningDaemon
 
 from lsp_server.daemon import options
+from tests.support.daemon import API_KEY, RunningDaemon
 
 
 def _parse(*argv: str) -> argparse.Namespace:

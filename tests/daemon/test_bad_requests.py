@@ -6,7 +6,8 @@ from typing import Any
 
 import httpx
 import pytest
-from daemon_support import RunningDaemon
+
+from tests.support.daemon import RunningDaemon
 
 BAD_BODIES: list[tuple[str, Any, int, str]] = [
     ("not an object", [1, 2], 400, "JSON object"),

@@ -6,7 +6,8 @@ import asyncio
 import contextlib
 
 import httpx
-from daemon_support import RunningDaemon, metrics, wait_for_health
+
+from tests.support.daemon import RunningDaemon, metrics, wait_for_health
 
 LONG = 4000  # tokens: far more than any cancellation takes to be noticed
 

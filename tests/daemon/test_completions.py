@@ -8,7 +8,8 @@ from typing import Any
 
 import httpx
 import pytest
-from daemon_support import RunningDaemon, metrics
+
+from tests.support.daemon import RunningDaemon, metrics
 
 PROMPTS = [
     "[INST] Tell me how to optimize this LLVM-IR for object file size:\n\n<code>",

@@ -11,13 +11,12 @@ import asyncio
 import json
 from pathlib import Path
 
-from daemon_support import RunningDaemon
-
 from lsp_server import config
 from lsp_server.eval.harness import EvalResult, run_eval
 from lsp_server.eval.tasks.base import EvalOptions
 from lsp_server.services import build_services
-from testdata import CORPUS
+from tests.support.daemon import RunningDaemon
+from tests.support.data import CORPUS
 
 #: The tiny model's context (tests/daemon/conftest.py: TEST_SHAPE).
 TINY_CONTEXT = 4096

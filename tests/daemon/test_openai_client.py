@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import openai
 import pytest
-from daemon_support import API_KEY, RunningDaemon
+
+from tests.support.daemon import API_KEY, RunningDaemon
 
 PROMPT = "[INST] Disassemble this code to LLVM-IR:\n\n<code>\t.text\n</code> [/INST]"
 

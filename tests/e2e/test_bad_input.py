@@ -9,7 +9,7 @@ import pytest_lsp
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient
 
-from lsp_session import initialize_params, next_diagnostics, open_document
+from tests.support.lsp_session import initialize_params, next_diagnostics, open_document
 
 
 def _huge_module(megabytes: int = 50) -> str:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from lsprotocol import types
 
-from lsp_session import change_document, next_diagnostics, open_document
-from testdata import CORPUS, EXAMPLES
+from tests.support.data import CORPUS, EXAMPLES
+from tests.support.lsp_session import change_document, next_diagnostics, open_document
 
 EXAMPLE = EXAMPLES / "example.ll"
 BROKEN = "define i32 @f(i32 %x) {\n  %y = add i32 %x, 1\n  bogus %y\n  ret i32 %y\n}\n"

@@ -18,11 +18,15 @@ from pytest_lsp import ClientServerConfig, LanguageClient
 
 from lsp_server.lift.normalize import normalize_asm
 from lsp_server.syntax.asm import parse_asm
-from lsp_session import CLIENTS, SERVER, initialize_params, next_diagnostics, open_document
-from testdata import CORPUS
-from tests.fakes import FakeOpenAIServer
-
-pytestmark = pytest.mark.e2e
+from tests.support.data import CORPUS
+from tests.support.lsp_session import (
+    CLIENTS,
+    SERVER,
+    initialize_params,
+    next_diagnostics,
+    open_document,
+)
+from tests.support.openai_fake import FakeOpenAIServer
 
 SOURCE = sorted((CORPUS / "asm" / "x86_64").glob("*.s"))[0]
 BROKEN = "<code>define i32 @nope(ptr %0 {\n</code>"

@@ -8,20 +8,24 @@ dozen compilations, so a search takes a second or two.
 from __future__ import annotations
 
 import asyncio
-import subprocess
 
 import pytest
 import pytest_lsp
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient
-from unit.test_suggest_lsp import apply_edits
 
 from lsp_server.llvm import extract, size
-from lsp_session import CLIENTS, SERVER, initialize_params, next_diagnostics, open_document
-from testdata import EXAMPLES
-from tests.fakes import FakeOpenAIServer
-
-pytestmark = pytest.mark.e2e
+from tests.support.data import EXAMPLES
+from tests.support.llvm import llvm_as_accepts
+from tests.support.lsp_session import (
+    CLIENTS,
+    SERVER,
+    apply_edits,
+    initialize_params,
+    next_diagnostics,
+    open_document,
+)
+from tests.support.openai_fake import FakeOpenAIServer
 
 EXAMPLE = (EXAMPLES / "example.ll").read_text()
 BUDGET = {"suggest": {"budgetSeconds": 30, "maxCompilations": 25, "samples": 1}}
@@ -119,13 +123,6 @@ def edits_of(action: types.CodeAction, uri: str) -> list[types.TextEdit]:
     return list(edit.changes[uri])
 
 
-def valid_ir(text: str) -> bool:
-    return (
-        subprocess.run(["llvm-as-19", "-o", "/dev/null", "-"], input=text, text=True).returncode
-        == 0
-    )
-
-
 async def test_listing_is_lazy_and_resolving_applies_a_smaller_valid_function(
     client, tmp_path, toolchain
 ) -> None:
@@ -140,7 +137,7 @@ async def test_listing_is_lazy_and_resolving_applies_a_smaller_valid_function(
 
     resolved = await client.code_action_resolve_async(mine[0])
     edited = apply_edits(EXAMPLE, edits_of(resolved, uri))
-    assert valid_ir(edited)
+    assert llvm_as_accepts(toolchain, edited)
     crc_before = await extract.extract_function(toolchain, EXAMPLE, "crc32")
     crc_after = await extract.extract_function(toolchain, edited, "crc32")
     oz = await size.size_after(toolchain, crc_before, "default<Oz>")
@@ -164,16 +161,16 @@ async def test_listing_is_lazy_and_resolving_applies_a_smaller_valid_function(
         next(a for a in again if a.title.startswith("Insert"))
     )
     commented = apply_edits(EXAMPLE, edits_of(comment, uri))
-    assert "\n; irlens: passes=" in commented and valid_ir(commented)
+    assert "\n; irlens: passes=" in commented and llvm_as_accepts(toolchain, commented)
 
 
-async def test_the_module_source_action_and_the_command(client, tmp_path) -> None:
+async def test_the_module_source_action_and_the_command(client, tmp_path, toolchain) -> None:
     uri = await open_example(client, tmp_path)
     [module] = await actions(client, uri, at(EXAMPLE, "@main.msg"), only=["source"])
     assert module.kind == MODULE_KIND
     resolved = await client.code_action_resolve_async(module)
     edited = apply_edits(EXAMPLE, edits_of(resolved, uri))
-    assert valid_ir(edited)
+    assert llvm_as_accepts(toolchain, edited)
     assert edited.startswith("; irlens example")  # the leading comments survive
 
     result = await client.workspace_execute_command_async(

@@ -1,7 +1,7 @@
 """``irlens eval`` end to end on the test corpus, with the real LLVM tools.
 
 Two modes, as CI runs them: LLVM-only (the local search, a tiny budget) and a FAKE model
-backend (tests/fakes/openai_fake.py: scripted answers, no model), whose answers are chosen
+backend (tests/support/openai_fake.py: scripted answers, no model), whose answers are chosen
 so that the numbers are known: a pass list opt rejects, one that is worse than -Oz, IR that
 is exactly opt's, assembly lifted to the IR it came from.
 """
@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fakes.openai_fake import FakeOpenAIServer
 
 from lsp_server import config
 from lsp_server.cli import main
@@ -29,9 +28,8 @@ from lsp_server.eval.tasks.base import EvalOptions
 from lsp_server.lift.normalize import normalize_asm
 from lsp_server.llvm.toolchain import Toolchain
 from lsp_server.services import build_services
-from testdata import CORPUS, EXAMPLES
-
-pytestmark = pytest.mark.llvm
+from tests.support.data import CORPUS, EXAMPLES
+from tests.support.openai_fake import FakeOpenAIServer
 
 
 def _run(options: EvalOptions, model_url: str = "") -> EvalResult:

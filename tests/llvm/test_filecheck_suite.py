@@ -10,34 +10,18 @@ with the line's own arguments and prefixes, ``grep``/``count``, or just success.
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 
 from lsp_server.config import Settings
-from lsp_server.features.hover import PreviewState
-from lsp_server.features.preview_target import find_target
+from lsp_server.preview.engine import PreviewState
+from lsp_server.preview.target import find_target
 from lsp_server.services import Services
 from lsp_server.syntax.runlines import parse_run_lines
 from lsp_server.syntax.shell import split_commands, tokenize
-from testdata import LLVM_TESTS
-
-pytestmark = pytest.mark.llvm
-
-
-def _filecheck() -> str | None:
-    try:
-        bindir = subprocess.run(
-            ["llvm-config-19", "--bindir"], capture_output=True, text=True, check=True
-        ).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        bindir = "/usr/lib/llvm-19/bin"
-    for candidate in (Path(bindir) / "FileCheck", shutil.which("FileCheck-19")):
-        if candidate and Path(candidate).is_file():
-            return str(candidate)
-    return None
+from tests.support.data import LLVM_TESTS
 
 
 def _cases() -> list[object]:
@@ -95,14 +79,6 @@ def _check(path: Path, stages: list[list[str]], output: str, filecheck: str) -> 
             continue  # the preview is already text
         else:
             pytest.fail(f"RUN line stage {tool} is not handled by this test")
-
-
-@pytest.fixture(scope="module")
-def filecheck() -> str:
-    found = _filecheck()
-    if found is None:
-        pytest.fail("FileCheck from LLVM 19 is needed (apt install llvm-19-tools)")
-    return found
 
 
 @pytest.mark.parametrize(("path", "index", "command"), _cases())

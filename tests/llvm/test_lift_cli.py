@@ -8,13 +8,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 from lsp_server.lift.normalize import normalize_asm
-from testdata import CORPUS
-from tests.fakes import FakeOpenAIServer
-
-pytestmark = pytest.mark.llvm
+from tests.support.data import CORPUS
+from tests.support.openai_fake import FakeOpenAIServer
 
 SOURCE = sorted((CORPUS / "asm" / "aarch64").glob("*.s"))[3]
 
@@ -73,3 +69,44 @@ def test_lift_of_a_failed_round_trip_exits_1_and_prints_to_stdout(tmp_path: Path
     assert run.returncode == 1
     assert run.stdout.startswith("; Lifted to LLVM IR by irlens")
     assert "failed: the IR does not parse" in run.stdout
+
+
+def test_lift_refuses_to_write_over_its_input(tmp_path: Path) -> None:
+    source = tmp_path / "a.s"
+    source.write_text(SOURCE.read_text())
+    alias = tmp_path / "alias.s"
+    os.link(source, alias)
+    with FakeOpenAIServer(answer, model="fake-ftd") as fake:
+        for output in (source, alias, tmp_path / "." / "a.s"):
+            run = irlens(
+                "lift", str(source), "-o", str(output), "--model-url", fake.url, cwd=tmp_path
+            )
+            assert run.returncode == 2, run.stdout
+            assert "is the input file" in run.stderr
+    assert source.read_text() == SOURCE.read_text()
+
+
+def test_lift_never_follows_a_symlink_at_its_output(tmp_path: Path) -> None:
+    source = tmp_path / "b.s"
+    source.write_text(SOURCE.read_text())
+    victim = tmp_path / "victim.txt"
+    (tmp_path / "b.lifted.ll").symlink_to(victim)  # dangling: the default name
+    (tmp_path / "out.ll").symlink_to(source)
+    with FakeOpenAIServer(answer, model="fake-ftd") as fake:
+        run = irlens("lift", str(source), "--model-url", fake.url, "--json", cwd=tmp_path)
+        assert run.returncode == 0, run.stderr
+        assert json.loads(run.stdout)["output"] == str(tmp_path / "b.lifted.2.ll")
+        refused = irlens(
+            "lift",
+            str(source),
+            "-o",
+            str(tmp_path / "out.ll"),
+            "--model-url",
+            fake.url,
+            cwd=tmp_path,
+        )
+    assert refused.returncode == 2
+    assert "symbolic link" in refused.stderr
+    assert not victim.exists()
+    assert source.read_text() == SOURCE.read_text()
+    assert not list(tmp_path.glob(".irlens-*")), "no temporary file is left behind"

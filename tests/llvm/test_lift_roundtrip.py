@@ -14,18 +14,16 @@ from pathlib import Path
 import pytest
 
 from lsp_server import config
-from lsp_server.features import lift as lift_feature
-from lsp_server.features.lift import NEEDS_MODEL, LiftOptions, lift_assembly
+from lsp_server.lift import engine as lift_feature
 from lsp_server.lift.budget import TokenBudget
+from lsp_server.lift.engine import NEEDS_MODEL, LiftOptions, lift_assembly
 from lsp_server.lift.link import declare_instead
 from lsp_server.lift.normalize import normalize_asm
 from lsp_server.lift.split import layout, piece_text
 from lsp_server.model.client import OpenAIClient
 from lsp_server.services import Services
-from testdata import CORPUS, EXAMPLES
-from tests.fakes import FakeOpenAIServer
-
-pytestmark = pytest.mark.llvm
+from tests.support.data import CORPUS, EXAMPLES
+from tests.support.openai_fake import FakeOpenAIServer
 
 ASM = CORPUS / "asm"
 # Every fifth corpus file of each architecture: the benchmark runs all of them.
@@ -429,7 +427,9 @@ async def test_assembly_with_no_target_evidence_needs_the_setting(toolchain) -> 
 
 async def test_the_demo_step_shows_the_check_and_what_lifting_needs(toolchain) -> None:
     services = Services(settings=config.Settings(), toolchain=toolchain, backend=None)
-    shown = await lift_feature.demo_step((EXAMPLES / "example.ll").read_text(), services)
+    from lsp_server.demo import lift_step
+
+    shown = await lift_step((EXAMPLES / "example.ll").read_text(), services)
     lines = shown.splitlines()
     assert lines[0].endswith(
         "against crc32 at -Oz (what example.s was built from): exact (llc -O2)"

@@ -6,7 +6,7 @@ import pytest
 
 from lsp_server.llvm import diagnostics, extract, llc, mc, opt, passes, size
 from lsp_server.llvm.errors import ToolError
-from testdata import CORPUS, EXAMPLES
+from tests.support.data import CORPUS, EXAMPLES
 
 SAMPLE = ["dev-brotli-0001", "dev-lz4-0080", "dev-mmh3-0112"]
 

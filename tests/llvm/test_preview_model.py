@@ -1,6 +1,6 @@
 """The model's prediction in a preview, judged by the real opt.
 
-The model here is a FAKE OpenAI-compatible server (tests/fakes/openai_fake.py) answering
+The model here is a FAKE OpenAI-compatible server (tests/support/openai_fake.py) answering
 with text this test builds: the exact opt output (must be an exact match), a wrong module
 (must be reported as differing), garbage, errors and delays. The client is the real one.
 """
@@ -14,14 +14,12 @@ import re
 import pytest
 
 from lsp_server.config import from_dict
-from lsp_server.features.hover import HoverPreview, PreviewState, PreviewUpdate, hover_preview
 from lsp_server.llvm import opt, size
 from lsp_server.model.client import OpenAIClient
+from lsp_server.preview.engine import HoverPreview, PreviewState, PreviewUpdate, hover_preview
 from lsp_server.services import Services
-from testdata import EXAMPLES
-from tests.fakes.openai_fake import FakeHTTPError, FakeOpenAIServer
-
-pytestmark = pytest.mark.llvm
+from tests.support.data import EXAMPLES
+from tests.support.openai_fake import FakeHTTPError, FakeOpenAIServer
 
 EXAMPLE = (EXAMPLES / "example.ll").read_text()
 LINES = EXAMPLE.splitlines()

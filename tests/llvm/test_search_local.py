@@ -4,15 +4,11 @@ from __future__ import annotations
 
 import random
 
-import pytest
-
 from lsp_server.search import local
 from lsp_server.search.engine import oz_pipeline
 from lsp_server.search.measure import Measurer
 from lsp_server.search.space import Moves, flatten, vocabulary
-from testdata import CORPUS, EXAMPLES
-
-pytestmark = pytest.mark.llvm
+from tests.support.data import CORPUS, EXAMPLES
 
 TRIPLE = "x86_64-unknown-linux-gnu"
 

@@ -7,9 +7,7 @@ import pytest
 from lsp_server.llvm import llc, size
 from lsp_server.llvm.elf import berkeley_size
 from lsp_server.search.measure import Measurer
-from testdata import CORPUS
-
-pytestmark = pytest.mark.llvm
+from tests.support.data import CORPUS
 
 TRIPLE = "x86_64-unknown-linux-gnu"
 SAMPLE = ["dev-brotli-0001", "dev-lz4-0080", "dev-libsodium-0061", "dev-brotli-0121"]

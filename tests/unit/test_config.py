@@ -83,7 +83,7 @@ def test_schema_covers_every_leaf_with_a_description() -> None:
 
 
 def test_readme_configuration_section_is_generated_from_the_settings() -> None:
-    from testdata import ROOT
+    from tests.support.data import ROOT
 
     readme = (ROOT / "README.md").read_text()
     section = readme.split("<!-- settings:begin -->\n", 1)[1].split("<!-- settings:end -->", 1)[0]

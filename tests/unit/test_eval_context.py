@@ -59,9 +59,6 @@ class StubBackend:
             raise answer
         return Completion((answer,), ("stop",), "stub", 10, 5)
 
-    def stream(self, prompt: str, **kwargs: Any) -> Any:
-        raise NotImplementedError
-
     async def aclose(self) -> None:
         return None
 

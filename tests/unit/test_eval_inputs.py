@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from lsp_server.eval.inputs import InputOptions, find_sources
-from testdata import CORPUS
+from tests.support.data import CORPUS
 
 
 def _manifest() -> list[dict]:

@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from testdata import ROOT
+from tests.support.data import ROOT
 
 PACKAGE = ROOT / "lsp_server"
 
@@ -46,9 +46,13 @@ def test_only_the_daemon_imports_torch_or_transformers() -> None:
     assert offenders == []
 
 
-def test_syntax_and_llvm_know_nothing_of_lsp() -> None:
+#: The engines: everything but ``features/`` and ``handlers/`` (and the server that wires them).
+ENGINES = ("syntax", "llvm", "model", "preview", "search", "lift", "eval")
+
+
+def test_engines_know_nothing_of_lsp() -> None:
     offenders = []
-    for folder in ("syntax", "llvm"):
+    for folder in ENGINES:
         for path in (PACKAGE / folder).rglob("*.py"):
             if _imports(path) & {"lsprotocol", "pygls"}:
                 offenders.append(str(path.relative_to(ROOT)))

@@ -6,7 +6,7 @@ import pytest
 from lsprotocol import types
 from pytest_lsp import client_capabilities
 
-from lsp_server.features.lift_lsp import (
+from lsp_server.features.lift import (
     CODE_ACTION_KIND,
     LIFT_COMMAND,
     ArgumentError,
@@ -19,8 +19,8 @@ from lsp_server.features.lift_lsp import (
     parse_arguments,
     source_name,
 )
-from lsp_server.features.lift_report import FunctionReport, LiftResult, PieceReport
-from testdata import EXAMPLES
+from lsp_server.lift.report import FunctionReport, LiftResult, PieceReport
+from tests.support.data import EXAMPLES
 
 EXAMPLE_S = (EXAMPLES / "example.s").read_text()
 RANGE = {"start": {"line": 3, "character": 0}, "end": {"line": 9, "character": 4}}

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from lsp_server.lift.bleu import asm_tokens, bleu, first_difference
 from lsp_server.lift.budget import TokenBudget
 from lsp_server.lift.targets import TargetError, choose_triple, missing_target
-from testdata import CORPUS
+from tests.support.data import CORPUS
 
 X86 = sorted((CORPUS / "asm" / "x86_64").glob("*.s"))[0].read_text()
 # A different function on the other architecture: only the file's boilerplate is shared.

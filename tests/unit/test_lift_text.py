@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from lsp_server.lift.normalize import FILE_LINE, normalize_asm
 from lsp_server.lift.split import function_index, layout, piece_text, renumber, unit_text
-from testdata import CORPUS, EXAMPLES
+from tests.support.data import CORPUS, EXAMPLES
 
 CORPUS_ASM = sorted((CORPUS / "asm").glob("*/*.s"))
 

@@ -30,7 +30,7 @@ from lsp_server.model.prompts import (
     parse_pass_list,
     pass_list_prompt,
 )
-from tests.fakes import FakeHTTPError, FakeOpenAIServer
+from tests.support.openai_fake import FakeHTTPError, FakeOpenAIServer
 
 EMULATION_ANSWER = (
     " The LLVM-IR will have instruction count 2 and binary sise 65 bytes:\n\n"
@@ -191,52 +191,6 @@ async def test_the_api_key_is_sent_as_a_bearer_token(fake: FakeOpenAIServer) -> 
     await bad.aclose()
 
 
-# --- streaming -----------------------------------------------------------------------------
-
-
-async def test_stream_yields_the_answer_in_pieces(
-    client: OpenAIClient, fake: FakeOpenAIServer
-) -> None:
-    pieces = [piece async for piece in client.stream("p", max_tokens=512)]
-    assert len(pieces) > 2
-    assert "".join(pieces) == EMULATION_ANSWER
-    assert fake.requests[0]["stream"] is True
-    assert client.state is BackendState.READY
-
-
-async def test_stream_honours_stop_strings(client: OpenAIClient) -> None:
-    text = "".join([piece async for piece in client.stream("p", max_tokens=512, stop=["<code>"])])
-    assert text == EMULATION_ANSWER.split("<code>")[0]
-
-
-async def test_closing_a_stream_early_frees_its_slot(fake: FakeOpenAIServer) -> None:
-    backend = OpenAIClient(fake.url, max_concurrent=1)
-    pieces = backend.stream("p", max_tokens=512)
-    first = await pieces.__anext__()
-    assert EMULATION_ANSWER.startswith(first)
-    await pieces.aclose()  # type: ignore[attr-defined]
-    # With one slot, this would wait forever if the closed stream still held it.
-    assert (await backend.complete("p", max_tokens=4)).texts == (EMULATION_ANSWER,)
-    await backend.aclose()
-
-
-async def test_stream_surfaces_a_4xx(client: OpenAIClient, fake: FakeOpenAIServer) -> None:
-    await client.check()
-    fake.fail_next(400, message="prompt has 17000 tokens, limit 16384")
-    with pytest.raises(ModelError) as caught:
-        _ = [piece async for piece in client.stream("p", max_tokens=512)]
-    assert str(caught.value) == "model server answered 400: prompt has 17000 tokens, limit 16384"
-
-
-async def test_stream_retries_a_500_before_any_text(
-    client: OpenAIClient, fake: FakeOpenAIServer
-) -> None:
-    await client.check()
-    fake.fail_next(500)
-    assert "".join([p async for p in client.stream("p", max_tokens=512)]) == EMULATION_ANSWER
-    assert len(fake.requests) == 2
-
-
 # --- retries and errors --------------------------------------------------------------------
 
 
@@ -350,13 +304,6 @@ async def test_a_body_that_is_not_a_completion(
         ModelError, match=r"^model server returned something that is not a completion$"
     ):
         await client.complete("p", max_tokens=8)
-
-
-async def test_a_garbage_stream(client: OpenAIClient, fake: FakeOpenAIServer) -> None:
-    await client.check()
-    fake.garbage_body = "data: not json\n\n"
-    with pytest.raises(ModelError, match="not a completion"):
-        _ = [p async for p in client.stream("p", max_tokens=8)]
 
 
 async def test_in_flight_requests_are_capped(fake: FakeOpenAIServer) -> None:

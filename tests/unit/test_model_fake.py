@@ -1,41 +1,24 @@
-"""The FAKE OpenAI server itself: its scripted command-line mode, for end-to-end tests."""
+"""The FAKE OpenAI server itself: scripted answers by prompt substring, requests recorded."""
 
 from __future__ import annotations
-
-import json
-import signal
-import subprocess
-import sys
-from pathlib import Path
 
 import httpx
 import pytest
 
 from lsp_server.model.client import ModelError, OpenAIClient
 from lsp_server.model.prompts import PASS_LIST_STOP, parse_pass_list, pass_list_prompt
-from tests.fakes import FakeOpenAIServer, scripted_responder
+from tests.support.openai_fake import FakeOpenAIServer, scripted_responder
 
-REPO = Path(__file__).resolve().parents[2]
 SCRIPT = {
     "Tell me how to optimize": " -p 'module(default<Oz>),function(sroa)'\n\nAnd the LLVM-IR",
     "Disassemble this code": ["<code>define void @f() {\n  ret void\n}\n</code>", "<code>x</code>"],
 }
 
 
-async def test_scripted_process_answers_by_prompt_substring(tmp_path: Path) -> None:
-    script = tmp_path / "answers.json"
-    script.write_text(json.dumps(SCRIPT))
-    process = subprocess.Popen(
-        [sys.executable, "-m", "tests.fakes.openai_fake", "--port", "0", "--script", str(script)],
-        cwd=REPO,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert process.stdout is not None
-        line = process.stdout.readline()
-        assert line.startswith("listening on http://127.0.0.1:")
-        url = line.split()[-1]
+async def test_scripted_answers_by_prompt_substring() -> None:
+    with FakeOpenAIServer(scripted_responder(SCRIPT)) as fake:
+        url = fake.url
+        assert url.startswith("http://127.0.0.1:")
         assert url.endswith("/v1")
         client = OpenAIClient(url)
         answer = await client.complete(
@@ -51,9 +34,17 @@ async def test_scripted_process_answers_by_prompt_substring(tmp_path: Path) -> N
         with pytest.raises(ModelError, match="answered 400: fake server: no scripted answer"):
             await client.complete("something else", max_tokens=8)
         await client.aclose()
-    finally:
-        process.send_signal(signal.SIGTERM)
-        assert process.wait(timeout=30) == 0
+
+
+def test_a_stream_request_is_refused_with_a_reason() -> None:
+    # The fake does not stream (irlens's client never asks it to): it says so rather than
+    # answering in a shape the request did not ask for.
+    with FakeOpenAIServer(scripted_responder({"a": "first"})) as fake:
+        reply = httpx.post(
+            fake.url + "/completions", json={"prompt": "a?", "max_tokens": 8, "stream": True}
+        )
+        assert reply.status_code == 400
+        assert reply.json()["error"]["message"] == "fake server: streaming is not supported"
 
 
 def test_fake_records_requests_and_serves_prompt_lists() -> None:

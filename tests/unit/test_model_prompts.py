@@ -10,11 +10,7 @@ from hypothesis import strategies as st
 
 from lsp_server.model.prompts import (
     CODE_STOP,
-    DISASSEMBLE_TEMPLATE,
-    EMULATE_ASM_TEMPLATE,
-    EMULATE_IR_TEMPLATE,
     PASS_LIST_STOP,
-    PASS_LIST_TEMPLATE,
     EmulationAnswer,
     PassListAnswer,
     disassemble_prompt,
@@ -79,26 +75,61 @@ add:
 """
 
 
-# --- templates, pinned byte for byte -----------------------------------------------------
+# --- prompts, byte for byte against the reference ---------------------------------------
+
+# The reference templates, copied byte for byte from Meta's reference code
+# (``llm_compiler_demo.py`` in the model repos). ``{ir}`` and ``{asm}`` stand for the whole
+# text of a module or assembly file, which ends with a newline.
+EMULATE_IR_TEMPLATE = (
+    "[INST] Give the LLVM-IR for the following code when optimized using opt -p '{passes}':"
+    "\n\n<code>{ir}</code>\n\nThe input code has instruction count {ir_count} and binary "
+    "size {bin_size} bytes. [/INST]"
+)
+EMULATE_ASM_TEMPLATE = (
+    "[INST] Give the assembly for the following code when optimized using opt -p '{passes}':"
+    "\n\n<code>{ir}</code>\n\nThe input code has instruction count {ir_count} and binary "
+    "size {bin_size} bytes. [/INST]"
+)
+PASS_LIST_TEMPLATE = (
+    "[INST] Tell me how to optimize this LLVM-IR for object file size:\n\n<code>{ir}</code> [/INST]"
+)
+DISASSEMBLE_TEMPLATE = "[INST] Disassemble this code to LLVM-IR:\n\n<code>{asm}</code> [/INST]"
 
 
 def test_templates_are_the_reference_text() -> None:
-    assert EMULATE_IR_TEMPLATE == (
-        "[INST] Give the LLVM-IR for the following code when optimized using opt -p '{passes}':"
-        "\n\n<code>{ir}</code>\n\nThe input code has instruction count {ir_count} and binary "
-        "size {bin_size} bytes. [/INST]"
+    # Each prompt function fills its reference template: on the real module and assembly
+    # above (full of braces and percent signs) the prompt is the template, formatted.
+    assert emulate_ir_prompt(IR, "module(default<Oz>)", 8, 65) == EMULATE_IR_TEMPLATE.format(
+        passes="module(default<Oz>)", ir=IR, ir_count=8, bin_size=65
     )
-    assert EMULATE_ASM_TEMPLATE == (
-        "[INST] Give the assembly for the following code when optimized using opt -p '{passes}':"
-        "\n\n<code>{ir}</code>\n\nThe input code has instruction count {ir_count} and binary "
-        "size {bin_size} bytes. [/INST]"
+    assert emulate_asm_prompt(IR, "instcombine,simplifycfg", 1, 17) == (
+        EMULATE_ASM_TEMPLATE.format(
+            passes="instcombine,simplifycfg", ir=IR, ir_count=1, bin_size=17
+        )
     )
-    assert PASS_LIST_TEMPLATE == (
-        "[INST] Tell me how to optimize this LLVM-IR for object file size:\n\n<code>{ir}</code> [/INST]"
+    assert pass_list_prompt(IR) == PASS_LIST_TEMPLATE.format(ir=IR)
+    assert disassemble_prompt(ASM) == DISASSEMBLE_TEMPLATE.format(asm=ASM)
+
+
+@given(
+    code=st.text().map(lambda text: text if text.endswith("\n") else text + "\n"),
+    passes=st.text(),
+    ir_count=st.integers(min_value=0),
+    bin_size=st.integers(min_value=0),
+)
+def test_every_prompt_is_its_reference_template_filled_in(
+    code: str, passes: str, ir_count: int, bin_size: int
+) -> None:
+    # Any code (ending with a newline, as a file does), any pipeline text, any counts.
+    filled = {"passes": passes, "ir_count": ir_count, "bin_size": bin_size}
+    assert emulate_ir_prompt(code, passes, ir_count, bin_size) == (
+        EMULATE_IR_TEMPLATE.format(ir=code, **filled)
     )
-    assert DISASSEMBLE_TEMPLATE == (
-        "[INST] Disassemble this code to LLVM-IR:\n\n<code>{asm}</code> [/INST]"
+    assert emulate_asm_prompt(code, passes, ir_count, bin_size) == (
+        EMULATE_ASM_TEMPLATE.format(ir=code, **filled)
     )
+    assert pass_list_prompt(code) == PASS_LIST_TEMPLATE.format(ir=code)
+    assert disassemble_prompt(code) == DISASSEMBLE_TEMPLATE.format(asm=code)
 
 
 def test_emulate_ir_prompt_is_byte_exact() -> None:

@@ -4,33 +4,18 @@ from __future__ import annotations
 
 import pytest
 from lsprotocol import types
-from unit.test_suggest_splice import DOCUMENT, OPTIMISED
 
 from lsp_server.features import suggest as feature
 from lsp_server.search.engine import Offer, Suggestion
 from lsp_server.search.select import Choice, Outcome
 from lsp_server.search.splice import apply_splice, splice_function
 from lsp_server.search.verify import Edited
-from testdata import EXAMPLES
+from tests.support.data import EXAMPLES
+from tests.support.lsp_session import apply_edits
+from tests.support.splice_example import DOCUMENT, OPTIMISED
 
 EXAMPLE = (EXAMPLES / "example.ll").read_text()
 URI = "file:///tmp/example.ll"
-
-
-def apply_edits(text: str, edits: list[types.TextEdit]) -> str:
-    """What an editor does with the edits (ASCII text, so any position encoding)."""
-    lines = text.split("\n")
-    offsets = [0]
-    for line in lines:
-        offsets.append(offsets[-1] + len(line) + 1)
-
-    def offset(position: types.Position) -> int:
-        return offsets[position.line] + position.character
-
-    for edit in sorted(edits, key=lambda e: offset(e.range.start), reverse=True):
-        start, end = offset(edit.range.start), offset(edit.range.end)
-        text = text[:start] + edit.new_text + text[end:]
-    return text
 
 
 def at_line(text: str, needle: str) -> types.Range:

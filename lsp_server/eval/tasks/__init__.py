@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from lsp_server.eval.tasks.base import Task
 
-TASK_NAMES = ("emulate", "passes", "lift")
-
 
 def get_task(name: str) -> Task:
     """The task called ``name``; raises KeyError for an unknown one."""

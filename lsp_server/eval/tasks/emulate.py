@@ -15,8 +15,8 @@ and binary size. The record keeps:
   prompt measures the input (``llc -O0``, text + data); ``sizeErrorRel`` relative to it.
 
 The truth, the counts and the verdict are the preview feature's own
-(:func:`~lsp_server.features.preview_run.run_stage`,
-:func:`~lsp_server.features.preview_ir.compare_modules`); the eval asks the model itself
+(:func:`~lsp_server.preview.run.run_stage`,
+:func:`~lsp_server.preview.printed.compare_modules`); the eval asks the model itself
 so that it can fit each request to the context and count what does not fit.
 
 The answer needs room for opt's output: an input whose prompt and expected answer do not
@@ -36,13 +36,13 @@ from lsp_server.eval.records import OK, TOO_LONG, Record
 from lsp_server.eval.report import markdown_table
 from lsp_server.eval.stats import fmt, mean, pct, rounded, share
 from lsp_server.eval.tasks.base import EvalContext, EvalOptions, Item
-from lsp_server.features.preview_ir import compare_modules
-from lsp_server.features.preview_run import Memo, run_stage
 from lsp_server.lift.bleu import bleu
 from lsp_server.llvm import opt
 from lsp_server.llvm.errors import ToolError
 from lsp_server.llvm.size import binary_size, prompt_binary_size
 from lsp_server.model.prompts import CODE_STOP, emulate_ir_prompt, parse_emulation
+from lsp_server.preview.printed import compare_modules
+from lsp_server.preview.run import Memo, run_stage
 
 ALL = "all pipelines"
 

@@ -1,7 +1,7 @@
 """``lift``: assembly to IR with the model, and the round trip back, as the paper scores it.
 
 Each item is one assembly file, lifted by the lift feature itself
-(:func:`lsp_server.features.lift.lift_assembly`: normalisation, splitting to fit the
+(:func:`lsp_server.lift.engine.lift_assembly`: normalisation, splitting to fit the
 context, the prompt, the round-trip check). Per function of the file the record keeps
 whether the round trip succeeded (the lifted IR parsed, verified and compiled back),
 whether the result was exactly the input, and the BLEU score of the round-tripped
@@ -22,10 +22,10 @@ from lsp_server.eval.records import ERROR, OK, TOO_LONG, Record
 from lsp_server.eval.report import markdown_table
 from lsp_server.eval.stats import fmt, mean, pct, rounded, share
 from lsp_server.eval.tasks.base import EvalContext, EvalOptions, Item
-from lsp_server.features.lift import LiftOptions, lift_assembly
-from lsp_server.features.lift_report import EXACT, FAILED, LiftResult
 from lsp_server.lift.budget import TokenBudget
+from lsp_server.lift.engine import LiftOptions, lift_assembly
 from lsp_server.lift.normalize import normalize_asm
+from lsp_server.lift.report import EXACT, FAILED, LiftResult
 from lsp_server.lift.split import layout, piece_text
 
 #: How the lift feature words a piece that does not fit, and a model server failure.

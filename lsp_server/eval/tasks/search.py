@@ -13,7 +13,7 @@ import dataclasses
 from typing import Any
 
 from lsp_server.eval.tasks.base import EvalContext
-from lsp_server.search.engine import Options, suggest
+from lsp_server.search.engine import options_from, suggest
 
 
 async def run_local_search(context: EvalContext, ir: str) -> dict[str, Any]:
@@ -21,8 +21,9 @@ async def run_local_search(context: EvalContext, ir: str) -> dict[str, Any]:
     # Loaded first so that the copy without a model shares the registry.
     await context.services.registry()
     services = dataclasses.replace(context.services, backend=None)
-    options = Options(
-        budget_seconds=context.options.budget,
+    options = options_from(
+        services.settings.suggest,
+        context.options.budget,
         max_compilations=context.options.max_compilations,
         samples=0,
         temperature=0.0,

@@ -26,7 +26,7 @@ ROOT = HERE.parents[2]
 sys.path.insert(0, str(ROOT))
 
 from lsp_server import config  # noqa: E402
-from lsp_server.features.preview_steps import pipeline_steps  # noqa: E402
+from lsp_server.preview.steps import pipeline_steps  # noqa: E402
 from lsp_server.services import build_services  # noqa: E402
 
 EXAMPLE = ROOT / "lsp_server" / "examples" / "example.ll"

@@ -1,0 +1,378 @@
+"""Hover: the IR after a pass (or after the default pipeline on a function), verified.
+
+The flow: what is under the cursor (:mod:`.preview_target`) → the real opt result on the
+whole module (:mod:`.preview_run`) → diffs, counts and sizes (:mod:`.preview`) → with a
+model configured, its emulation and verdict (:mod:`.preview_model`).
+
+The truth is always waited for; the model gets what is left of the time budget
+(``preview.timeBudgetMs``). A prediction that is not ready goes on in the background,
+lands in the cache and is reported through ``on_update`` (the server sends it as
+``irlens/previewUpdated``), and the next hover shows it.
+
+:class:`PreviewState` is the feature's per-server state: the memo of results, the one
+truth computation in flight per document (a newer hover cancels a stale one), and the
+predictions running in the background.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import hashlib
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from lsp_server.llvm.warm import WarmTools
+from lsp_server.model.backend import BackendState
+from lsp_server.preview.model import (
+    Prediction,
+    PredictionRequest,
+    cached_prediction,
+    prediction_request,
+    run_prediction,
+)
+from lsp_server.preview.render import Preview, build_preview, preview_json, render_markdown
+from lsp_server.preview.run import Memo, Truth, compute_truth
+from lsp_server.preview.target import Target, find_target
+from lsp_server.services import Services
+from lsp_server.syntax.span import Span
+
+log = logging.getLogger(__name__)
+
+#: How long a failed model call is remembered before a hover asks again.
+FAILURE_MEMORY_SECONDS = 30.0
+#: Background predictions kept per document; an older one is cancelled for a newer one.
+MAX_PREDICTIONS_PER_DOCUMENT = 2
+#: Modules longer than this (both sides, in characters) are diffed in a worker thread.
+_THREAD_CHARS = 50_000
+
+
+class Superseded(Exception):
+    """A newer hover on the same document took over this one's work."""
+
+
+@dataclass(frozen=True)
+class HoverPreview:
+    """What a hover shows: Markdown over ``span``, and the same as structured ``data``."""
+
+    markdown: str
+    span: Span
+    data: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class PreviewUpdate:
+    """A prediction that arrived after its hover returned (``irlens/previewUpdated``)."""
+
+    document: str
+    span: Span
+    function: str | None
+    pass_text: str
+    markdown: str
+    data: dict[str, Any]
+
+
+Updater = Callable[[PreviewUpdate], None]
+
+
+@dataclass
+class _Flight:
+    key: tuple[Any, ...]
+    task: asyncio.Task[Truth]
+    waiters: int = 0
+
+
+@dataclass
+class PreviewState:
+    """The preview feature's state in one server (see the module docstring)."""
+
+    memo: Memo = field(default_factory=Memo)
+    flights: dict[str, _Flight] = field(default_factory=dict)
+    predictions: dict[str, asyncio.Task[Prediction]] = field(default_factory=dict)
+    _by_document: dict[str, list[str]] = field(default_factory=dict)
+    _failures: dict[str, tuple[float, Prediction]] = field(default_factory=dict)
+    _winding: dict[str, set[asyncio.Task[Truth]]] = field(default_factory=dict)
+    max_in_flight: int = 0  # the most truth computations ever in flight (for the benchmark)
+    warm: WarmTools | None = None  # opt and llc started ahead (the server sets one)
+
+    def in_flight(self) -> int:
+        return sum(1 for flight in self.flights.values() if not flight.task.done())
+
+    async def truth(self, document: str, text: str, target: Target, services: Services) -> Truth:
+        """The truth for ``target``: remembered, shared with an identical hover in flight,
+        or computed after cancelling the document's stale computation."""
+        key = (
+            "truth",
+            hashlib.sha256(text.encode()).hexdigest(),
+            target,
+            services.toolchain.version_text,
+            services.settings.target.triple,
+        )
+        known = self.memo.get(key)
+        if known is not None:
+            return known  # type: ignore[no-any-return]
+        flight = self.flights.get(document)
+        if flight is None or flight.key != key or flight.task.done():
+            # Every earlier computation of the document still winding down, not only the
+            # last one: a computation cancelled before it started waits for nothing.
+            stale = {t for t in self._winding.get(document, set()) if not t.done()}
+            if flight is not None and not flight.task.done():
+                # Only the current one: cancelling one again while it waits for its killed
+                # tool to exit would cut that wait short.
+                flight.task.cancel()
+            task = asyncio.ensure_future(self._compute(stale, text, target, services))
+            flight = _Flight(key, task)
+            self.flights[document] = flight
+            self._winding.setdefault(document, set()).add(task)
+            task.add_done_callback(functools.partial(self._landed, document))
+            self.max_in_flight = max(self.max_in_flight, self.in_flight())
+        flight.waiters += 1
+        try:
+            truth = await asyncio.shield(flight.task)
+        except asyncio.CancelledError:
+            if flight.task.cancelled() and not _cancelling():
+                raise Superseded from None
+            if flight.waiters == 1:
+                flight.task.cancel()
+            raise
+        finally:
+            flight.waiters -= 1
+        timed_out = any(
+            stage.failure is not None and stage.failure.kind == "timeout"
+            for stage in (truth.before, truth.after)
+        )
+        if not timed_out:
+            self.memo.put(key, truth, truth.weight)
+        return truth
+
+    async def _compute(
+        self, stale: set[asyncio.Task[Truth]], text: str, target: Target, services: Services
+    ) -> Truth:
+        if stale:
+            # Start only once the stale computations have killed their tools: at most one
+            # computation's processes run per document.
+            await asyncio.wait(stale)
+        return await compute_truth(text, target, services, self.memo, self.warm)
+
+    def _landed(self, document: str, task: asyncio.Task[Truth]) -> None:
+        flight = self.flights.get(document)
+        if flight is not None and flight.task is task:
+            del self.flights[document]
+        winding = self._winding.get(document)
+        if winding is not None:
+            winding.discard(task)
+            if not winding:
+                del self._winding[document]
+        if not task.cancelled() and task.exception() is not None:
+            log.debug("preview computation failed", exc_info=task.exception())
+
+    # -- predictions --------------------------------------------------------------------
+
+    def known_prediction(self, services: Services, request: PredictionRequest) -> Prediction | None:
+        """A settled prediction, or a recent failure (so a down model is not asked again
+        on every hover)."""
+        found = cached_prediction(services, request, self.memo)
+        if found is not None:
+            return found
+        failure = self._failures.get(request.key)
+        if failure is not None and time.monotonic() - failure[0] < FAILURE_MEMORY_SECONDS:
+            return failure[1]
+        return None
+
+    def start_prediction(
+        self,
+        document: str,
+        services: Services,
+        request: PredictionRequest,
+        done: Callable[[Prediction], None],
+    ) -> asyncio.Task[Prediction]:
+        """The background prediction for ``request`` (started once, shared by hovers)."""
+        task = self.predictions.get(request.key)
+        if task is not None and not task.done():
+            return task
+        keys = self._by_document.setdefault(document, [])
+        while len(keys) >= MAX_PREDICTIONS_PER_DOCUMENT:
+            stale = self.predictions.pop(keys.pop(0), None)
+            if stale is not None:
+                stale.cancel()
+        task = asyncio.ensure_future(self._predict(services, request))
+        self.predictions[request.key] = task
+        keys.append(request.key)
+
+        def finished(t: asyncio.Task[Prediction]) -> None:
+            if self.predictions.get(request.key) is t:
+                del self.predictions[request.key]
+            if request.key in keys:
+                keys.remove(request.key)
+            if t.cancelled():
+                return
+            prediction = t.result()
+            if not prediction.settled:
+                self._failures[request.key] = (time.monotonic(), prediction)
+            done(prediction)
+
+        task.add_done_callback(finished)
+        return task
+
+    async def _predict(self, services: Services, request: PredictionRequest) -> Prediction:
+        try:
+            return await run_prediction(services, request, self.memo)
+        except asyncio.CancelledError:
+            raise
+        except Exception as err:
+            log.exception("irlens model prediction failed")
+            return Prediction("error", request.model, request.passes, f"internal error: {err}")
+
+    def forget_document(self, document: str) -> None:
+        """Cancel the document's work (it was closed)."""
+        flight = self.flights.pop(document, None)
+        if flight is not None:
+            flight.task.cancel()
+        for key in self._by_document.pop(document, []):
+            task = self.predictions.pop(key, None)
+            if task is not None:
+                task.cancel()
+
+
+def _cancelling() -> bool:
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0
+
+
+async def _preview(truth: Truth, state: PreviewState) -> Preview:
+    # Truth compares by identity, so this finds the preview of this very result.
+    key = ("preview", truth)
+    known = state.memo.get(key)
+    if known is not None:
+        return known  # type: ignore[no-any-return]
+    size = len(truth.before.ir or "") + len(truth.after.ir or "")
+    if size > _THREAD_CHARS:
+        preview = await asyncio.to_thread(build_preview, truth)
+    else:
+        preview = build_preview(truth)
+    state.memo.put(key, preview, truth.weight)
+    return preview
+
+
+def _result(
+    preview: Preview, services: Services, prediction: Prediction | None
+) -> tuple[str, dict[str, Any]]:
+    markdown = render_markdown(preview, services.settings.preview.max_diff_lines, prediction)
+    return markdown, preview_json(preview, prediction)
+
+
+def _problem(services: Services, target: Target) -> HoverPreview | None:
+    problem = services.toolchain.problem_for("preview")
+    if problem is None:
+        return None
+    markdown = f"**{target.pass_text}**: cannot preview: {problem}"
+    return HoverPreview(markdown, target.span, {"error": problem})
+
+
+_NO_TARGET = object()
+
+
+def _target(
+    text: str, line: int, col: int, services: Services, state: PreviewState
+) -> Target | None:
+    """find_target, remembered: parsing the RUN lines and the outline of a large file is
+    most of what a repeated hover costs."""
+    default = services.settings.preview.default_pipeline
+    key = ("target", hashlib.sha256(text.encode()).hexdigest(), line, col, default)
+    known = state.memo.get(key)
+    if known is not None:
+        return None if known is _NO_TARGET else known
+    target = find_target(text, line, col, default)
+    state.memo.put(key, _NO_TARGET if target is None else target)
+    return target
+
+
+async def hover_preview(
+    text: str,
+    line: int,
+    col: int,
+    services: Services,
+    state: PreviewState,
+    *,
+    document: str = "",
+    on_update: Updater | None = None,
+) -> HoverPreview | None:
+    """The preview for a hover at ``(line, col)`` (0-based, str columns), or None when the
+    cursor is on neither a pass nor a ``define`` line. Raises :class:`Superseded` when a
+    newer hover on the same document replaced this one."""
+    started = time.monotonic()
+    target = _target(text, line, col, services, state)
+    if target is None:
+        return None
+    problem = _problem(services, target)
+    if problem is not None:
+        return problem
+    truth = await state.truth(document, text, target, services)
+    preview = await _preview(truth, state)
+    prediction: Prediction | None = None
+    if services.backend is not None and truth.error is None:
+        prediction = await _prediction(
+            services, state, truth, preview, document, started, on_update
+        )
+    markdown, data = _result(preview, services, prediction)
+    return HoverPreview(markdown, target.span, data)
+
+
+async def _prediction(
+    services: Services,
+    state: PreviewState,
+    truth: Truth,
+    preview: Preview,
+    document: str,
+    started: float,
+    on_update: Updater | None,
+) -> Prediction:
+    request = await prediction_request(services, truth, state.memo)
+    if isinstance(request, Prediction):
+        return request
+    known = state.known_prediction(services, request)
+    if known is not None:
+        return known
+
+    def landed(prediction: Prediction) -> None:
+        if on_update is None:
+            return
+        markdown, data = _result(preview, services, prediction)
+        target = truth.target
+        on_update(
+            PreviewUpdate(document, target.span, preview.focus, target.pass_text, markdown, data)
+        )
+
+    task = state.start_prediction(document, services, request, landed)
+    backend = services.backend
+    if backend is not None and backend.state is BackendState.UNAVAILABLE:
+        # Known to be down: say so now; the request above finds out whether it is back.
+        return Prediction("error", request.model, request.passes, backend.detail)
+    budget = services.settings.preview.time_budget_ms / 1000
+    left = budget - (time.monotonic() - started)
+    if left > 0:
+        done, _ = await asyncio.wait([task], timeout=left)
+        if task in done and not task.cancelled():
+            return task.result()
+    return Prediction("pending", request.model, request.passes)
+
+
+async def preview_text(
+    text: str, target: Target, services: Services, state: PreviewState | None = None
+) -> tuple[Preview, Prediction | None]:
+    """The preview of an explicit target, waiting for the model (the CLI's path)."""
+    state = state or PreviewState()
+    truth = await state.truth("", text, target, services)
+    preview = await _preview(truth, state)
+    if services.backend is None or truth.error is not None:
+        return preview, None
+    request = await prediction_request(services, truth, state.memo)
+    if isinstance(request, Prediction):
+        return preview, request
+    known = cached_prediction(services, request, state.memo)
+    if known is not None:
+        return preview, known
+    return preview, await run_prediction(services, request, state.memo)
