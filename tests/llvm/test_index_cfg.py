@@ -6,10 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from index_support import accepted, label, llvm_analyses, llvm_edges, module_files
 
 from lsp_server.syntax.cfg import build_cfg
 from lsp_server.syntax.index import build_index
+from tests.support.index import accepted, label, llvm_analyses, llvm_edges, module_files
 
 FILES = module_files()
 CORPUS_FILES = [p for p in FILES if "corpus" in p.parts]

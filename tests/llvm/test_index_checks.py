@@ -9,11 +9,11 @@ import re
 from pathlib import Path
 
 import pytest
-from index_support import accepted, label, module_files, run
 
 from lsp_server.syntax.checks import check_module
 from lsp_server.syntax.index import build_index
 from lsp_server.syntax.index_model import display
+from tests.support.index import accepted, label, module_files, run
 
 FILES = module_files()
 CORPUS_FILES = [p for p in FILES if "corpus" in p.parts]

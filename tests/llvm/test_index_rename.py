@@ -9,11 +9,11 @@ import re
 from pathlib import Path
 
 import pytest
-from index_support import accepted, label, module_files, run
 
 from lsp_server.ide.rename import Refusal, apply_edits, rename
 from lsp_server.syntax.index import ModuleIndex, build_index
 from lsp_server.syntax.index_model import display
+from tests.support.index import accepted, label, module_files, run
 
 FILES = module_files()
 SAMPLE = [p for p in FILES if "corpus" in p.parts][::6] + [

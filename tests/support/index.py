@@ -8,7 +8,7 @@ import subprocess
 from functools import cache
 from pathlib import Path
 
-from testdata import CORPUS, LLVM_TESTS, ROOT
+from tests.support.data import CORPUS, LLVM_TESTS, ROOT
 
 SHARED = ROOT.parent / "shared"
 
