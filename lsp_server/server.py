@@ -16,6 +16,7 @@ from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 
 from lsp_server import __version__, config
+from lsp_server.analysis import DocumentIndexes, TooLarge
 from lsp_server.features import diagnostics, symbols
 from lsp_server.llvm.toolchain import MissingToolError
 from lsp_server.services import Services, build_services
@@ -48,6 +49,8 @@ class IrlensServer(LanguageServer):
         self._extra_diagnostics: dict[str, dict[str, list[types.Diagnostic]]] = {}
         #: Called with a document's URI when it closes, so features drop its work in flight.
         self.on_close: list[Callable[[str], Any]] = []
+        #: The module index of each open IR document, built off the event loop.
+        self.indexes = DocumentIndexes()
 
     # -- services -----------------------------------------------------------------------
 
@@ -138,10 +141,10 @@ class IrlensServer(LanguageServer):
         if kind is None:
             return
         version, text = document.version, document.source
-        found: list[types.Diagnostic] = []
+        found: list[types.Diagnostic] = await self.check_diagnostics(uri, version, text, kind)
         try:
             if services.settings.diagnostics.enabled:
-                found = await diagnostics.diagnose(text, kind, services, self.encoding)
+                found = await diagnostics.diagnose(text, kind, services, self.encoding) + found
         except MissingToolError as err:
             self.tell(diagnostics.missing_tool_message(kind, err), types.MessageType.Warning)
         except asyncio.CancelledError:
@@ -155,6 +158,21 @@ class IrlensServer(LanguageServer):
         self.text_document_publish_diagnostics(
             types.PublishDiagnosticsParams(uri=uri, diagnostics=found, version=version)
         )
+
+    async def check_diagnostics(
+        self, uri: str, version: int | None, text: str, kind: str
+    ) -> list[types.Diagnostic]:
+        """The module index's built-in checks (IR only), computed off the event loop."""
+        if kind != "ir" or not self.settings.diagnostics.enabled:
+            return []
+        from lsp_server.features.navigation import check_diagnostics, too_large_diagnostic
+
+        try:
+            index = await self.indexes.get(uri, version, text)
+        except TooLarge as err:
+            return [too_large_diagnostic(str(err))]
+        work = asyncio.to_thread(check_diagnostics, index, self.encoding)
+        return await self.guarded("built-in checks", work, [])
 
     async def set_extra_diagnostics(
         self, uri: str, feature: str, found: list[types.Diagnostic]
@@ -280,13 +298,7 @@ def _register_navigation(server: IrlensServer) -> None:
         work = asyncio.to_thread(symbols.document_symbols, document.source, kind, ls.encoding)
         return await ls.guarded("document symbols", work, [])
 
-    @server.feature(types.TEXT_DOCUMENT_DEFINITION)
-    async def definition(ls: IrlensServer, params: types.DefinitionParams) -> types.Location | None:
-        document = ls.workspace.get_text_document(params.text_document.uri)
-        work = asyncio.to_thread(
-            symbols.definition, document.source, document.uri, params.position, ls.encoding
-        )
-        return await ls.guarded("definition", work, None)
+    # Definition, references, rename and the rest: handlers/navigation.py.
 
 
 def _register_commands(server: IrlensServer) -> None:

@@ -112,7 +112,10 @@ def register(server: IrlensServer) -> None:
 
         found = await ls.guarded("preview", work(), None)
         if found is None:
-            return None
+            # Not a pass or a define line: the index's hover on values, blocks and the rest.
+            from lsp_server.handlers.navigation import index_hover
+
+            return await index_hover(ls, params, _markup_kind(ls))
         return types.Hover(
             contents=types.MarkupContent(kind=_markup_kind(ls), value=found.markdown),
             range=lines.range(found.span),
