@@ -165,12 +165,14 @@ class IrlensServer(LanguageServer):
         """The module index's built-in checks (IR only), computed off the event loop."""
         if kind != "ir" or not self.settings.diagnostics.enabled:
             return []
-        from lsp_server.features.navigation import check_diagnostics, too_large_diagnostic
+        from lsp_server.features.navigation import check_diagnostics
 
         try:
             index = await self.indexes.get(uri, version, text)
         except TooLarge as err:
-            return [too_large_diagnostic(str(err))]
+            # llvm-as still checks it; say once why the built-in checks do not.
+            self.tell(f"irlens: {err}", types.MessageType.Warning)
+            return []
         work = asyncio.to_thread(check_diagnostics, index, self.encoding)
         return await self.guarded("built-in checks", work, [])
 

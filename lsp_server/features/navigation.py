@@ -163,18 +163,6 @@ def check_diagnostics(index: ModuleIndex, encoding: str) -> list[types.Diagnosti
     ]
 
 
-def too_large_diagnostic(message: str) -> types.Diagnostic:
-    """One note at the top of a document the index will not read."""
-    start = types.Position(line=0, character=0)
-    return types.Diagnostic(
-        range=types.Range(start=start, end=start),
-        message=message,
-        severity=types.DiagnosticSeverity.Information,
-        code="too-large",
-        source=SOURCE,
-    )
-
-
 def relative_tokens(flat: list[int], lines: list[str], encoding: str) -> list[int]:
     """Absolute flat tokens (``line, col, length, type, modifiers`` in ``str`` indices) in
     LSP's relative encoding, columns and lengths in code units of ``encoding``."""
