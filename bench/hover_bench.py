@@ -56,6 +56,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from lsp_client import RawClient  # noqa: E402
 
+from lsp_server.llvm.toolchain import discover  # noqa: E402
 from tests.support.openai_fake import FakeOpenAIServer  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
@@ -76,6 +77,7 @@ def build_module(lines: int = 500) -> str:
     entries = [json.loads(line) for line in (CORPUS / "manifest.jsonl").read_text().splitlines()]
     chosen: list[Path] = []
     text = ""
+    toolchain = discover()
     with tempfile.TemporaryDirectory() as tmp:
         for entry in entries:
             if entry["kind"] != "function" or entry["lines"] > lines // 3:
@@ -83,7 +85,7 @@ def build_module(lines: int = 500) -> str:
             trial = [*chosen, CORPUS / entry["ir"]]
             out = Path(tmp, "linked.ll")
             linked = subprocess.run(
-                ["llvm-link-19", "-S", "-o", str(out), *map(str, trial)],
+                [toolchain.path("llvm-link"), "-S", "-o", str(out), *map(str, trial)],
                 capture_output=True,
                 text=True,
                 check=False,

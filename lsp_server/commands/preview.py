@@ -20,12 +20,7 @@ from lsp_server.commands.common import print_json, services_from_args
 from lsp_server.llvm.toolchain import MissingToolError
 from lsp_server.preview.engine import preview_text
 from lsp_server.preview.render import preview_json, render_markdown
-from lsp_server.preview.target import (
-    Target,
-    pass_target,
-    pipeline_target,
-    run_line_pipelines,
-)
+from lsp_server.preview.target import choose_target
 
 
 def add_parser(
@@ -47,37 +42,6 @@ def add_parser(
     add_common_flags(parser)
 
 
-def choose_target(
-    text: str,
-    pass_name: str | None,
-    pipeline: str | None,
-    function: str | None,
-    default_pipeline: str,
-) -> Target | str:
-    """The target the flags describe, or a message saying why there is none."""
-    run_lines = run_line_pipelines(text)
-    if pipeline is not None:
-        args: tuple[str, ...] = ()
-        for ref, ref_args in run_lines:
-            if ref.text == pipeline:
-                args = ref_args
-        if pass_name is None:
-            return pipeline_target(text, pipeline, function, args)
-        return pass_target(text, pipeline, pass_name, function, args) or (
-            f"no pass {pass_name!r} in the pipeline {pipeline!r}"
-        )
-    if pass_name is not None:
-        for ref, ref_args in run_lines:
-            found = pass_target(text, ref.text, pass_name, function, ref_args)
-            if found is not None:
-                return found
-        return pipeline_target(text, pass_name, function)
-    if run_lines:
-        ref, ref_args = run_lines[0]
-        return pipeline_target(text, ref.text, function, ref_args)
-    return pipeline_target(text, default_pipeline, function)
-
-
 async def _run(args: argparse.Namespace) -> int:
     services = services_from_args(args)
     if args.max_diff_lines is not None:
@@ -96,10 +60,10 @@ async def _run(args: argparse.Namespace) -> int:
         return 2
     target = choose_target(
         text,
-        args.pass_name,
-        args.pipeline,
-        args.function,
         services.settings.preview.default_pipeline,
+        pass_name=args.pass_name,
+        pipeline=args.pipeline,
+        function=args.function,
     )
     if isinstance(target, str):
         sys.stderr.write(f"irlens preview: {target}\n")

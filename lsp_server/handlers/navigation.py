@@ -1,5 +1,6 @@
-"""LSP wiring of the module index: definition, references, highlights, rename, semantic
-tokens, folding, selection ranges, completion, the index's hover and ``irlens/cfg``.
+"""LSP wiring of navigation: ``textDocument/documentSymbol`` (:mod:`lsp_server.features.symbols`)
+and the module index: definition, references, highlights, rename, semantic tokens,
+folding, selection ranges, completion, the index's hover and ``irlens/cfg``.
 
 Every request asks :class:`lsp_server.analysis.DocumentIndexes` for the index of the
 document's current version (built in a worker thread) and hands it to
@@ -10,20 +11,19 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 
 from lsp_server.analysis import TooLarge
-from lsp_server.features import diagnostics
+from lsp_server.features import diagnostics, symbols
 from lsp_server.features import navigation as nav
 from lsp_server.features.positions import Lines
+from lsp_server.handlers.code_actions import CodeActionSource
 from lsp_server.handlers.work import plain
+from lsp_server.session import IrlensServer
 from lsp_server.syntax.index import ModuleIndex
-
-if TYPE_CHECKING:
-    from lsp_server.server import IrlensServer
 
 log = logging.getLogger(__name__)
 
@@ -65,9 +65,22 @@ def _asm(ls: IrlensServer, uri: str) -> tuple[str, Any] | None:
     return document.source, document
 
 
-def register(server: IrlensServer) -> None:
-    """Add the index's handlers to ``server``."""
+def register(server: IrlensServer) -> list[CodeActionSource]:
+    """Add the outline and the index's handlers to ``server`` (no code actions)."""
     server.on_close.append(server.indexes.forget)
+
+    # Outlining a huge file takes seconds of CPU: it runs in a thread so that the event loop
+    # keeps serving other requests meanwhile.
+    @server.feature(types.TEXT_DOCUMENT_DOCUMENT_SYMBOL)
+    async def document_symbol(
+        ls: IrlensServer, params: types.DocumentSymbolParams
+    ) -> list[types.DocumentSymbol]:
+        document = ls.workspace.get_text_document(params.text_document.uri)
+        kind = diagnostics.document_kind(document.uri, document.language_id)
+        if kind is None:
+            return []
+        work = asyncio.to_thread(symbols.document_symbols, document.source, kind, ls.encoding)
+        return await ls.guarded("document symbols", work, [])
 
     @server.feature(types.TEXT_DOCUMENT_DEFINITION)
     async def definition(
@@ -202,6 +215,8 @@ def register(server: IrlensServer) -> None:
     @server.feature(CFG_REQUEST)
     async def cfg(ls: IrlensServer, params: Any) -> dict[str, Any]:
         return await _cfg(ls, plain(params) or {})
+
+    return []
 
 
 async def _asm_occurrences(

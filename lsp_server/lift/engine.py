@@ -293,7 +293,7 @@ async def lift_assembly(
         )
     except TargetError as err:
         return LiftResult(error=str(err), source=options.source)
-    registered = await asyncio.to_thread(registered_targets, toolchain)
+    registered = registered_targets(toolchain)  # read at discovery: no process here
     missing = missing_target(choice.triple, registered, toolchain.version_text)
     if missing:
         return LiftResult(error=missing, source=options.source, triple=choice.triple)

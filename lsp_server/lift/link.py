@@ -15,8 +15,8 @@ the wrong body, and are dealt with first:
   modules never link to each other; the assembly symbol was one object, so the module
   keeps one.
 
-``llvm-link`` is not one of the tools the toolchain discovers; it is taken from next to
-``llc`` so that it is the same LLVM.
+``llvm-link`` is found like every other tool (:mod:`lsp_server.llvm.toolchain`), so it is
+the same LLVM as the rest.
 """
 
 from __future__ import annotations
@@ -24,10 +24,8 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
-from lsp_server.llvm import opt
-from lsp_server.llvm.runner import run_tool
+from lsp_server.llvm import link, opt
 from lsp_server.llvm.toolchain import Toolchain
 from lsp_server.syntax.ir import parse_module
 from lsp_server.syntax.span import split_lines
@@ -54,16 +52,6 @@ class Joined:
     ir: str | None
     problem: str | None = None
     promoted: tuple[str, ...] = ()
-
-
-def llvm_link_path(toolchain: Toolchain) -> str | None:
-    """``llvm-link`` from the directory of the toolchain's ``llc``, with the same suffix."""
-    tool = toolchain.tools.get("llc")
-    if tool is None:
-        return None
-    llc = Path(tool.path)
-    candidate = llc.with_name(llc.name.replace("llc", "llvm-link", 1))
-    return str(candidate) if candidate.is_file() else None
 
 
 def declare_instead(ir: str, names: set[str]) -> str:
@@ -136,9 +124,8 @@ async def join_modules(toolchain: Toolchain, parts: Sequence[LiftedPart]) -> Joi
         return Joined(None, "no piece was lifted to valid IR")
     if len(parts) == 1:
         return Joined(parts[0].ir)
-    link = llvm_link_path(toolchain)
-    if link is None:
-        return Joined(None, "llvm-link was not found next to llc, so the pieces stay apart")
+    if not toolchain.has("llvm-link"):
+        return Joined(None, "llvm-link is not installed, so the pieces stay apart")
     owner = {name: index for index, part in enumerate(parts) for name in part.owns}
     texts = [part.ir for part in parts]
     promoted_texts, promoted = promote_shared_locals(texts)
@@ -151,12 +138,7 @@ async def join_modules(toolchain: Toolchain, parts: Sequence[LiftedPart]) -> Joi
         # A rewrite that breaks the module is dropped; --override decides instead.
         if declared != text and await opt.verify(toolchain, declared) is None:
             texts[index] = declared
-    files: dict[str, str] = {}
-    argv = [link, "-S", "-o", "-"]
-    for index, text in enumerate(texts):
-        files[f"part{index}.ll"] = text
-        argv.extend(["--override", f"part{index}.ll"] if index else [f"part{index}.ll"])
-    result = await run_tool(argv, files=files, timeout=toolchain.timeout)
+    result = await link.link(toolchain, texts)
     if not result.ok:
         return Joined(None, f"the pieces could not be joined: {result.describe_failure()}")
     problem = await opt.verify(toolchain, result.out)

@@ -20,10 +20,9 @@ from dataclasses import dataclass, field
 from lsp_server.lift.bleu import Difference, bleu, first_difference
 from lsp_server.lift.normalize import normalize_asm
 from lsp_server.lift.split import layout, unit_text
-from lsp_server.llvm import opt
+from lsp_server.llvm import assembler, opt
 from lsp_server.llvm.errors import ToolError
 from lsp_server.llvm.llc import module_triple, to_assembly
-from lsp_server.llvm.runner import run_tool
 from lsp_server.llvm.toolchain import Toolchain
 
 #: llc levels in the order they are tried; O2 is llc's default and the corpus's level.
@@ -82,11 +81,7 @@ class RoundTrip:
 
 async def parse_problem(toolchain: Toolchain, ir: str) -> str | None:
     """None when ``llvm-as`` parses ``ir`` (verifier off), else its message."""
-    result = await run_tool(
-        [toolchain.path("llvm-as"), "-disable-verify", "-o", "/dev/null", "-"],
-        stdin=ir,
-        timeout=toolchain.timeout,
-    )
+    result = await assembler.parse(toolchain, ir, verify=False)
     return None if result.ok else result.describe_failure()
 
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from lsp_server.llvm import mc
-from lsp_server.llvm.runner import run_tool
+from lsp_server.llvm import assembler, mc
 from lsp_server.llvm.toolchain import Toolchain
 
 # "llvm-as-19: <stdin>:3:3: error: expected instruction opcode"
@@ -71,11 +70,7 @@ async def check_ir(
     toolchain: Toolchain, text: str, *, timeout: float | None = None
 ) -> list[ToolDiagnostic]:
     """Parse ``text`` with llvm-as; an empty list means it is valid IR."""
-    result = await run_tool(
-        [toolchain.path("llvm-as"), "-", "-o", "/dev/null"],
-        stdin=text,
-        timeout=timeout or toolchain.timeout,
-    )
+    result = await assembler.parse(toolchain, text, timeout=timeout)
     if result.ok:
         return []
     found = parse_tool_messages(result.err)

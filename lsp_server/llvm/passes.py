@@ -11,6 +11,7 @@ import difflib
 import re
 from dataclasses import dataclass
 
+from lsp_server.llvm import opt
 from lsp_server.llvm.errors import ToolError
 from lsp_server.llvm.runner import run_tool
 from lsp_server.llvm.toolchain import Toolchain
@@ -103,7 +104,7 @@ def parse_print_passes(text: str) -> PassRegistry:
 
 async def load_registry(toolchain: Toolchain) -> PassRegistry:
     """The registry of the local opt."""
-    result = await run_tool([toolchain.path("opt"), "--print-passes"], timeout=toolchain.timeout)
+    result = await run_tool(opt.print_passes_argv(toolchain), timeout=toolchain.timeout)
     if not result.ok:
         raise ToolError.from_result("opt --print-passes failed", result)
     return parse_print_passes(result.out)
@@ -160,7 +161,7 @@ async def check_pipeline(
     if not pipeline.strip():
         return PipelineCheck(pipeline, False, (), "the pipeline is empty")
     result = await run_tool(
-        [toolchain.path("opt"), f"-passes={pipeline}", "-disable-output", "-"],
+        opt.pipeline_argv(toolchain, pipeline, output="none"),
         stdin="",
         timeout=toolchain.timeout,
     )

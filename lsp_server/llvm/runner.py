@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from lsp_server.textkey import text_bytes
+
 log = logging.getLogger(__name__)
 
 DEFAULT_OUTPUT_CAP = 64 * 1024 * 1024
@@ -80,7 +82,7 @@ def _first_lines(text: str, n: int) -> str:
     return "\n".join(cut)
 
 
-def _limit(pid: int, memory_mb: int | None) -> None:
+def limit_child(pid: int, memory_mb: int | None = DEFAULT_MEMORY_MB) -> None:
     """Set the child's limits from outside, right after it starts.
 
     Using ``prlimit`` instead of a ``preexec_fn`` lets Python start the child with vfork, which
@@ -97,9 +99,11 @@ def _limit(pid: int, memory_mb: int | None) -> None:
         log.debug("could not limit process %d: %s", pid, err)
 
 
-async def _read_capped(
+async def read_capped(
     stream: asyncio.StreamReader | None, cap: int, over: asyncio.Event
 ) -> bytearray:
+    """Read ``stream`` to its end, keeping at most ``cap`` bytes; ``over`` is set (for both
+    of a child's streams) once it printed more."""
     data = bytearray()
     if stream is None:
         return data
@@ -116,6 +120,61 @@ async def _read_capped(
             over.set()
             continue
         data.extend(chunk)
+
+
+async def communicate(
+    proc: asyncio.subprocess.Process,
+    data: bytes | None,
+    *,
+    timeout: float,
+    output_cap: int,
+    begun: float,
+) -> tuple[bytes, bytes, bool, bool]:
+    """Feed ``data`` to a started child and collect its stdout and stderr, bounded.
+
+    The child is killed when it runs past ``timeout`` (counted from ``begun``, a
+    ``perf_counter`` value) or prints more than ``output_cap``, and when the awaiting task is
+    cancelled (then it is waited for, and the cancellation propagates). Returns ``(stdout,
+    stderr, timed_out, truncated)``; the child has exited when it returns.
+    """
+    over = asyncio.Event()
+    readers = asyncio.gather(
+        read_capped(proc.stdout, output_cap, over),
+        read_capped(proc.stderr, output_cap, over),
+    )
+    timed_out = False
+    feeder = asyncio.ensure_future(_feed(proc, data))
+    waiter: asyncio.Future[Any] = asyncio.ensure_future(readers)
+    capped: asyncio.Future[Any] = asyncio.ensure_future(over.wait())
+    try:
+        left = max(0.0, timeout - (time.perf_counter() - begun))
+        done, _ = await asyncio.wait(
+            [waiter, capped], timeout=left, return_when=asyncio.FIRST_COMPLETED
+        )
+        capped.cancel()
+        if waiter not in done:
+            timed_out = not over.is_set()
+            kill_child(proc)
+        out, errout = await waiter
+        # A child can close its pipes and keep running; it gets what is left of the budget.
+        left = max(0.1, timeout - (time.perf_counter() - begun))
+        try:
+            await asyncio.wait_for(proc.wait(), left)
+        except asyncio.TimeoutError:
+            timed_out = True
+            kill_child(proc)
+            await proc.wait()
+    except asyncio.CancelledError:
+        kill_child(proc)
+        readers.cancel()
+        await _reap(proc)
+        with contextlib.suppress(BaseException):
+            await readers  # retrieve the readers' outcome so none is left unobserved
+        raise
+    finally:
+        capped.cancel()
+        feeder.cancel()
+    return bytes(out), bytes(errout), timed_out, over.is_set()
 
 
 async def run_tool(
@@ -135,11 +194,11 @@ async def run_tool(
     removed afterwards. Cancellation kills the child and propagates.
     """
     argv = tuple(argv)
-    data = stdin.encode() if isinstance(stdin, str) else stdin
+    data = text_bytes(stdin) if isinstance(stdin, str) else stdin
     start = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="irlens-") as workdir:
         for name, content in (files or {}).items():
-            payload = content.encode() if isinstance(content, str) else content
+            payload = text_bytes(content) if isinstance(content, str) else content
             Path(workdir, name).write_bytes(payload)
         log.debug("run %s", shlex.join(argv))
         try:
@@ -153,43 +212,10 @@ async def run_tool(
             )
         except OSError as err:
             return ToolResult(argv, None, b"", str(err).encode(), seconds=0.0)
-        _limit(proc.pid, memory_mb)
-        over = asyncio.Event()
-        readers = asyncio.gather(
-            _read_capped(proc.stdout, output_cap, over),
-            _read_capped(proc.stderr, output_cap, over),
+        limit_child(proc.pid, memory_mb)
+        out, errout, timed_out, truncated = await communicate(
+            proc, data, timeout=timeout, output_cap=output_cap, begun=start
         )
-        timed_out = False
-        feeder = asyncio.ensure_future(_feed(proc, data))
-        waiter: asyncio.Future[Any] = asyncio.ensure_future(readers)
-        capped: asyncio.Future[Any] = asyncio.ensure_future(over.wait())
-        try:
-            done, _ = await asyncio.wait(
-                [waiter, capped], timeout=timeout, return_when=asyncio.FIRST_COMPLETED
-            )
-            capped.cancel()
-            if waiter not in done:
-                timed_out = not over.is_set()
-                _kill(proc)
-            out, errout = await waiter
-            # A child can close its pipes and keep running; it gets what is left of the budget.
-            left = max(0.1, timeout - (time.perf_counter() - start))
-            try:
-                await asyncio.wait_for(proc.wait(), left)
-            except asyncio.TimeoutError:
-                timed_out = True
-                _kill(proc)
-                await proc.wait()
-        except asyncio.CancelledError:
-            _kill(proc)
-            readers.cancel()
-            await _reap(proc)
-            with contextlib.suppress(BaseException):
-                await readers  # retrieve the readers' outcome so none is left unobserved
-            raise
-        finally:
-            capped.cancel()
-            feeder.cancel()
         collected = {}
         for name in collect:
             path = Path(workdir, name)
@@ -198,10 +224,10 @@ async def run_tool(
     result = ToolResult(
         argv=argv,
         returncode=proc.returncode,
-        stdout=bytes(out),
-        stderr=bytes(errout),
+        stdout=out,
+        stderr=errout,
         timed_out=timed_out,
-        truncated=over.is_set(),
+        truncated=truncated,
         seconds=time.perf_counter() - start,
         files=collected,
     )
@@ -230,7 +256,7 @@ async def _reap(proc: asyncio.subprocess.Process) -> None:
             continue
 
 
-def _kill(proc: asyncio.subprocess.Process) -> None:
+def kill_child(proc: asyncio.subprocess.Process) -> None:
     """Kill the child and anything it started (it leads its own process group)."""
     if proc.returncode is not None:
         return

@@ -1,9 +1,13 @@
-"""Binary size, as the project defines it everywhere.
+"""Binary size, as the project defines it everywhere, and llvm-size.
 
 "Binary size" is the Berkeley ``text + data`` that ``llvm-size`` prints for the object file
 ``llc -filetype=obj`` makes of a module (llc's default -O2 code generation, the module's triple
 or the configured one). Berkeley ``text`` includes ``.rodata`` and ``.eh_frame``. LLM Compiler's
 prompts use the same number for the input compiled with ``llc -O0``.
+
+:func:`object_binary_size` is the one way an object is measured (the search, the preview and
+the checks use it): ELF objects are read directly (:mod:`lsp_server.llvm.elf`, which follows
+llvm-size's rules and is tested against it), anything else goes to llvm-size.
 """
 
 from __future__ import annotations
@@ -15,6 +19,9 @@ from lsp_server.llvm.elf import berkeley_size
 from lsp_server.llvm.errors import ToolError
 from lsp_server.llvm.runner import run_tool
 from lsp_server.llvm.toolchain import Toolchain
+
+#: The object's name inside llvm-size's private directory.
+_OBJECT = "in.o"
 
 
 @dataclass(frozen=True)
@@ -28,21 +35,38 @@ class ObjectSize:
         return self.text + self.data
 
 
-async def object_size(toolchain: Toolchain, obj: bytes) -> ObjectSize:
-    """Berkeley sizes of an object file, from llvm-size."""
-    result = await run_tool(
-        [toolchain.path("llvm-size"), "--format=berkeley", "in.o"],
-        files={"in.o": obj},
-        timeout=toolchain.timeout,
-    )
-    if not result.ok:
-        raise ToolError.from_result("llvm-size could not read the object", result)
-    lines = result.out.strip().splitlines()
+def size_argv(toolchain: Toolchain, path: str = _OBJECT) -> list[str]:
+    """``llvm-size --format=berkeley <path>``."""
+    return [toolchain.path("llvm-size"), "--format=berkeley", path]
+
+
+def parse_berkeley(output: str) -> ObjectSize | None:
+    """The first object's ``text data bss`` from llvm-size's Berkeley table, or None."""
+    lines = output.strip().splitlines()
     try:
         text, data, bss = (int(v) for v in lines[1].split()[:3])
-    except (IndexError, ValueError) as err:
-        raise ToolError(f"unexpected llvm-size output: {result.out!r}", result) from err
+    except (IndexError, ValueError):
+        return None
     return ObjectSize(text, data, bss)
+
+
+async def object_size(toolchain: Toolchain, obj: bytes) -> ObjectSize:
+    """Berkeley sizes of an object file, from llvm-size."""
+    result = await run_tool(size_argv(toolchain), files={_OBJECT: obj}, timeout=toolchain.timeout)
+    if not result.ok:
+        raise ToolError.from_result("llvm-size could not read the object", result)
+    sizes = parse_berkeley(result.out)
+    if sizes is None:
+        raise ToolError(f"unexpected llvm-size output: {result.out!r}", result)
+    return sizes
+
+
+async def object_binary_size(toolchain: Toolchain, obj: bytes) -> int:
+    """``text + data`` of an object file: read from the ELF file, else from llvm-size."""
+    fast = berkeley_size(obj)
+    if fast is not None:
+        return fast
+    return (await object_size(toolchain, obj)).binary_size
 
 
 async def binary_size(
@@ -54,10 +78,7 @@ async def binary_size(
 ) -> int:
     """``text + data`` of the module's object file (see the module docstring)."""
     obj = await llc.compile_object(toolchain, ir, triple=triple, opt_level=opt_level)
-    fast = berkeley_size(obj)
-    if fast is not None:
-        return fast
-    return (await object_size(toolchain, obj)).binary_size
+    return await object_binary_size(toolchain, obj)
 
 
 async def prompt_binary_size(toolchain: Toolchain, ir: str, *, triple: str | None = None) -> int:

@@ -14,7 +14,6 @@ changes). Features gate on :data:`FEATURES` and tell the user once what is missi
 
 from __future__ import annotations
 
-import functools
 import logging
 import os
 import re
@@ -25,7 +24,17 @@ from pathlib import Path
 
 log = logging.getLogger(__name__)
 
-TOOLS = ("opt", "llc", "llvm-as", "llvm-dis", "llvm-mc", "llvm-extract", "llvm-size", "clang")
+TOOLS = (
+    "opt",
+    "llc",
+    "llvm-as",
+    "llvm-dis",
+    "llvm-mc",
+    "llvm-extract",
+    "llvm-size",
+    "llvm-link",
+    "clang",
+)
 
 _VERSION = re.compile(r"(?:LLVM|clang) version (\d+)\.(\d+)\.(\d+)")
 _VERSIONED = re.compile(r"^(?P<tool>.+)-(?P<major>\d+)$")
@@ -71,6 +80,9 @@ class Tool:
     name: str
     path: str
     version: tuple[int, int, int] | None
+    #: What ``<tool> --version`` printed at discovery (llc's names its default target and
+    #: the registered targets), kept so that nothing runs it again on the event loop.
+    version_output: str = field(default="", repr=False, compare=False)
 
     @property
     def version_text(self) -> str:
@@ -126,23 +138,12 @@ class Toolchain:
         version = self.version
         return version[0] if version else 0
 
-    @functools.cached_property
+    @property
     def llc_version_output(self) -> str:
-        """What ``llc --version`` prints (default target, registered targets), read once."""
-        if "llc" not in self.tools:
-            return ""
-        try:
-            proc = subprocess.run(
-                [self.tools["llc"].path, "--version"],
-                capture_output=True,
-                text=True,
-                timeout=10,
-                check=False,
-            )
-        except (OSError, subprocess.SubprocessError) as err:
-            log.warning("could not run llc --version: %s", err)
-            return ""
-        return proc.stdout
+        """What ``llc --version`` printed (default target, registered targets), read at
+        discovery, which runs in a thread; "" without llc."""
+        tool = self.tools.get("llc")
+        return tool.version_output if tool is not None else ""
 
     def feature_problem(self, feature: Feature) -> str | None:
         """Why ``feature`` cannot run with these tools, or None when it can."""
@@ -164,16 +165,20 @@ class Toolchain:
         raise KeyError(name)
 
 
-def _read_version(path: str) -> tuple[int, int, int] | None:
+def _read_tool(name: str, path: str) -> Tool:
+    """The tool at ``path`` with its version, from ``--version`` (blocking; discovery runs
+    in a thread)."""
     try:
         proc = subprocess.run(
             [path, "--version"], capture_output=True, text=True, timeout=10, check=False
         )
     except (OSError, subprocess.SubprocessError) as err:
         log.warning("could not run %s --version: %s", path, err)
-        return None
-    match = _VERSION.search(proc.stdout + proc.stderr)
-    return (int(match[1]), int(match[2]), int(match[3])) if match else None
+        return Tool(name, path, None)
+    output = proc.stdout + proc.stderr
+    match = _VERSION.search(output)
+    version = (int(match[1]), int(match[2]), int(match[3])) if match else None
+    return Tool(name, path, version, proc.stdout)
 
 
 def _path_dirs(path_env: str | None) -> list[Path]:
@@ -209,7 +214,7 @@ def _from_dir(bin_dir: Path) -> dict[str, Tool]:
     for name in TOOLS:
         path = bin_dir / name
         if path.is_file() and os.access(path, os.X_OK):
-            tools[name] = Tool(name, str(path), _read_version(str(path)))
+            tools[name] = _read_tool(name, str(path))
     return tools
 
 
@@ -262,7 +267,7 @@ def discover(
         candidates = _candidates(name, dirs)
         best: Tool | None = None
         for _, path in candidates:
-            tool = Tool(name, path, _read_version(path))
+            tool = _read_tool(name, path)
             if best is None or (tool.version or (0, 0, 0)) > (best.version or (0, 0, 0)):
                 best = tool
         if best is not None:

@@ -13,13 +13,13 @@ a hover needs them and wait, blocked, until it does:
   loading and initialising, so the spare waits there until the hover writes the real
   arguments and closes the pipe.
 
-Every run keeps the runner's guarantees (lsp_server.llvm.runner): an argv list (written
-to the response file with every special character escaped), a private temporary
-directory, a timeout, a cap on the output, an address-space limit, no core files, and
-cancellation kills the child. The limits are set from outside with ``prlimit`` right
-after the start, before the child gets any input: without a ``preexec_fn`` Python starts
-the child with vfork, several times faster than a fork of the whole server. A spare that
-died meanwhile is replaced by a fresh start.
+Every run keeps the runner's guarantees, with the runner's own helpers
+(lsp_server.llvm.runner: ``limit_child``, ``communicate``, ``kill_child``): an argv list
+(built by lsp_server.llvm.opt and .llc, and written to the response file with every
+special character escaped), a private temporary directory, a timeout, a cap on the output,
+an address-space limit, no core files, and cancellation kills the child. The limits are set
+from outside with ``prlimit`` right after the start, before the child gets any input. A
+spare that died meanwhile is replaced by a fresh start.
 """
 
 from __future__ import annotations
@@ -29,18 +29,23 @@ import contextlib
 import logging
 import os
 import re
-import resource
-import signal
 import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from lsp_server.llvm import llc
 from lsp_server.llvm.errors import ToolError
-from lsp_server.llvm.llc import module_triple
-from lsp_server.llvm.runner import DEFAULT_MEMORY_MB, DEFAULT_OUTPUT_CAP, ToolResult
+from lsp_server.llvm.runner import (
+    DEFAULT_OUTPUT_CAP,
+    ToolResult,
+    communicate,
+    kill_child,
+    limit_child,
+)
 from lsp_server.llvm.toolchain import Toolchain
+from lsp_server.textkey import text_bytes
 
 log = logging.getLogger(__name__)
 
@@ -51,17 +56,9 @@ OPT_SPARES = 2
 #: Spares are started this long after a run, when the hover that used one is done, so
 #: that starting them does not compete with its work.
 REFILL_DELAY = 0.1
-_OUTPUT = "out.o"
+_OUTPUT = llc.OBJECT_FILE
 _ARGS = "@args"  # stands for opt's response-file pipe in a spare's key
-_CHUNK = 1 << 16
 _SPECIAL = re.compile(r"""([\s\\'"])""")
-
-
-def _limit(pid: int) -> None:
-    limit = DEFAULT_MEMORY_MB * 1024 * 1024
-    with contextlib.suppress(ProcessLookupError, PermissionError, OSError):
-        resource.prlimit(pid, resource.RLIMIT_AS, (limit, limit))
-        resource.prlimit(pid, resource.RLIMIT_CORE, (0, 0))
 
 
 def response_file(args: Sequence[str]) -> bytes:
@@ -83,9 +80,7 @@ class _Started:
         return self.proc.returncode is None
 
     def kill(self) -> None:
-        if self.proc.returncode is None:
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(self.proc.pid, signal.SIGKILL)
+        kill_child(self.proc)
 
     def send_args(self, args: Sequence[str]) -> None:
         """Give opt its arguments (it reads them once this end is closed)."""
@@ -111,72 +106,19 @@ class _Started:
         self.workdir.cleanup()
 
 
-async def _read(stream: asyncio.StreamReader | None, cap: int, over: asyncio.Event) -> bytes:
-    data = bytearray()
-    if stream is None:
-        return bytes(data)
-    while chunk := await stream.read(_CHUNK):
-        if over.is_set():
-            continue  # drain, so that the killed child's pipes close
-        if len(data) + len(chunk) > cap:
-            data.extend(chunk[: cap - len(data)])
-            over.set()
-            continue
-        data.extend(chunk)
-    return bytes(data)
-
-
-async def _when_over(over: asyncio.Event) -> tuple[bytes, bytes]:
-    await over.wait()
-    return b"", b""
-
-
 async def _exchange(started: _Started, data: bytes, timeout: float, cap: int) -> ToolResult:
     """Feed ``data`` to the child, collect its output within ``timeout`` and ``cap``."""
-    proc = started.proc
     begun = time.perf_counter()
-    over = asyncio.Event()
-
-    async def feed() -> None:
-        if proc.stdin is None:
-            return
-        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-            proc.stdin.write(data)
-            await proc.stdin.drain()
-            proc.stdin.close()
-
-    feeder = asyncio.ensure_future(feed())
-    readers: asyncio.Future[tuple[bytes, bytes]] = asyncio.ensure_future(
-        asyncio.gather(_read(proc.stdout, cap, over), _read(proc.stderr, cap, over))
+    out, err, timed_out, truncated = await communicate(
+        started.proc, data, timeout=timeout, output_cap=cap, begun=begun
     )
-    capped: asyncio.Future[tuple[bytes, bytes]] = asyncio.ensure_future(_when_over(over))
-    timed_out = False
-    try:
-        done, _ = await asyncio.wait(
-            [readers, capped], timeout=timeout, return_when=asyncio.FIRST_COMPLETED
-        )
-        if readers not in done:
-            timed_out = not over.is_set()
-            started.kill()
-        out, err = await readers
-        left = max(0.1, timeout - (time.perf_counter() - begun))
-        try:
-            await asyncio.wait_for(proc.wait(), left)
-        except asyncio.TimeoutError:
-            timed_out = True
-            started.kill()
-            await proc.wait()
-    finally:
-        capped.cancel()
-        feeder.cancel()
-        readers.cancel()
     return ToolResult(
         argv=started.argv,
-        returncode=proc.returncode,
+        returncode=started.proc.returncode,
         stdout=out,
         stderr=err,
         timed_out=timed_out,
-        truncated=over.is_set(),
+        truncated=truncated,
         seconds=time.perf_counter() - begun,
     )
 
@@ -222,7 +164,7 @@ class WarmTools:
             raise
         if read_fd is not None:
             os.close(read_fd)
-        _limit(proc.pid)
+        limit_child(proc.pid)
         return _Started(key, proc, workdir, write_fd, argv)
 
     def _discard(self, started: _Started) -> None:
@@ -278,19 +220,16 @@ class WarmTools:
 
     @staticmethod
     def llc_argv(toolchain: Toolchain, ir: str) -> tuple[str, ...]:
-        """llc's command line for ``ir``: the module's own triple, else the configured one
-        (as lsp_server.llvm.llc does)."""
-        argv = [toolchain.path("llc"), "-filetype=obj", "-o", _OUTPUT, "-"]
-        if module_triple(ir) is None and toolchain.default_triple:
-            argv.append(f"-mtriple={toolchain.default_triple}")
-        return tuple(argv)
+        """llc's command line for ``ir`` (:func:`lsp_server.llvm.llc.compile_argv`), which
+        is also the key of its spares: it depends on the module only through its triple."""
+        return tuple(llc.compile_argv(toolchain, ir, output=_OUTPUT))
 
     async def compile(self, toolchain: Toolchain, ir: str) -> bytes:
         """``llc -filetype=obj`` of ``ir``; raises ToolError as lsp_server.llvm.llc does."""
         argv = self.llc_argv(toolchain, ir)
         started = await self._started(argv)
         try:
-            result = await _exchange(started, ir.encode(), toolchain.timeout, 1 << 20)
+            result = await _exchange(started, text_bytes(ir), toolchain.timeout, 1 << 20)
             path = Path(started.workdir.name, _OUTPUT)
             if not result.ok or not path.is_file():
                 raise ToolError.from_result("llc could not compile this module", result)
@@ -306,7 +245,9 @@ class WarmTools:
         try:
             started.send_args(args)
             started.argv = (key[0], *args)
-            return await _exchange(started, module.encode(), toolchain.timeout, DEFAULT_OUTPUT_CAP)
+            return await _exchange(
+                started, text_bytes(module), toolchain.timeout, DEFAULT_OUTPUT_CAP
+            )
         finally:
             await started.close()
             self._top_up(key, OPT_SPARES)

@@ -10,7 +10,6 @@ statements, cheap enough for the event loop; a lock makes them safe from worker 
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import sqlite3
@@ -20,6 +19,8 @@ from collections.abc import Mapping
 from pathlib import Path
 
 import platformdirs
+
+from lsp_server.textkey import text_key
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +84,7 @@ class ResultCache:
             ensure_ascii=False,
             default=str,
         )
-        return hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()
+        return text_key(canonical)
 
     def get(self, key: str) -> str | None:
         """The stored value, or None."""

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import hashlib
 import logging
 import time
 from collections.abc import Callable
@@ -39,6 +38,7 @@ from lsp_server.preview.run import Memo, Truth, compute_truth
 from lsp_server.preview.target import Target, find_target
 from lsp_server.services import Services
 from lsp_server.syntax.span import Span
+from lsp_server.textkey import text_key
 
 log = logging.getLogger(__name__)
 
@@ -106,7 +106,7 @@ class PreviewState:
         or computed after cancelling the document's stale computation."""
         key = (
             "truth",
-            hashlib.sha256(text.encode()).hexdigest(),
+            text_key(text),
             target,
             services.toolchain.version_text,
             services.settings.target.triple,
@@ -281,7 +281,7 @@ def _target(
     """find_target, remembered: parsing the RUN lines and the outline of a large file is
     most of what a repeated hover costs."""
     default = services.settings.preview.default_pipeline
-    key = ("target", hashlib.sha256(text.encode()).hexdigest(), line, col, default)
+    key = ("target", text_key(text), line, col, default)
     known = state.memo.get(key)
     if known is not None:
         return None if known is _NO_TARGET else known

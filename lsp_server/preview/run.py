@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import collections
-import hashlib
 import json
 import logging
 import re
@@ -20,19 +19,19 @@ from collections.abc import Hashable
 from dataclasses import dataclass, field
 from typing import Any
 
-from lsp_server.llvm import llc
-from lsp_server.llvm.elf import berkeley_size
+from lsp_server.llvm import llc, opt
 from lsp_server.llvm.errors import ToolError
 from lsp_server.llvm.extract import extract_function
 from lsp_server.llvm.passes import unknown_passes
 from lsp_server.llvm.runner import ToolResult, run_tool
-from lsp_server.llvm.size import object_size
+from lsp_server.llvm.size import object_binary_size
 from lsp_server.llvm.warm import WarmTools
 from lsp_server.model.cache import ResultCache
 from lsp_server.preview.printed import count_instructions
 from lsp_server.preview.split import combined_pipeline
 from lsp_server.preview.target import Target
 from lsp_server.services import Services
+from lsp_server.textkey import text_key
 
 log = logging.getLogger(__name__)
 
@@ -203,7 +202,7 @@ async def _size(
     services: Services, ir: str, memo: Memo, warm: WarmTools | None
 ) -> tuple[int | None, str | None]:
     """Binary size of a printed module; keyed by its text, so an unchanged module is free."""
-    key = ("size", hashlib.sha256(ir.encode()).hexdigest(), services.settings.target.triple)
+    key = ("size", text_key(ir), services.settings.target.triple)
     cached = memo.get(key)
     if cached is not None:
         return cached  # type: ignore[no-any-return]
@@ -213,9 +212,7 @@ async def _size(
             obj = await warm.compile(toolchain, ir)
         else:
             obj = await llc.compile_object(toolchain, ir)
-        size = berkeley_size(obj)
-        if size is None:
-            size = (await object_size(toolchain, obj)).binary_size
+        size = await object_binary_size(toolchain, obj)
     except ToolError as err:
         return None, str(err)
     memo.put(key, (size, None))
@@ -274,15 +271,12 @@ async def _run_opt(
     """``opt -S -o - -passes=<pipeline> <args>`` on ``module``, by a spare when there is
     one (the server's), else by the runner."""
     toolchain = services.toolchain
-    options = ["-S", "-o", "-"]
-    if pipeline:
-        options.append(f"-passes={pipeline}")
-    options.extend(args)
+    options = opt.pipeline_args(pipeline, extra=args)
     started = time.perf_counter()
     if warm is not None:
         result = await warm.opt(toolchain, options, module)
     else:
-        argv = [toolchain.path("opt"), *options]
+        argv = opt.pipeline_argv(toolchain, pipeline, extra=args)
         result = await run_tool(argv, stdin=module, timeout=toolchain.timeout)
     log.debug("opt -passes=%s: %.1f ms", pipeline, (time.perf_counter() - started) * 1000)
     return result
@@ -362,7 +356,7 @@ async def _extracted(services: Services, text: str, name: str, memo: Memo) -> st
     key = (
         "extract",
         services.toolchain.version_text,
-        hashlib.sha256(text.encode()).hexdigest(),
+        text_key(text),
         name,
     )
     cached = memo.get(key)

@@ -15,12 +15,11 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from lsp_server.llvm import opt
 from lsp_server.llvm.runner import run_tool
 from lsp_server.preview.printed import function_texts
-from lsp_server.preview.target import nearest_function, run_line_pipelines
+from lsp_server.preview.target import choose_target
 from lsp_server.services import Services
-from lsp_server.syntax.ir import parse_module
-from lsp_server.syntax.runlines import pass_at
 
 _HEADER = re.compile(
     r"^\*\*\* IR (?:Dump After|Pass) (?P<pass>.+?) on (?P<unit>.+?)(?P<rest>(?: omitted because no change| filtered out| ignored)?) \*\*\*$"
@@ -170,26 +169,18 @@ def resolve_request(
 ) -> tuple[str, str | None, tuple[str, ...]]:
     """The pipeline, function and RUN-line opt options a steps request means.
 
-    The pipeline: as given, else the one holding the pass at ``position``, else the
-    file's first RUN-line pipeline, else ``default_pipeline``. The function: as given,
-    else the one nearest ``position``, else None (the whole module).
+    The pipeline is :func:`~lsp_server.preview.target.choose_target`'s: as given, else the
+    one holding the pass at ``position``, else the file's first RUN-line pipeline, else
+    ``default_pipeline``. The function: as given, else the one nearest ``position``, else
+    None (the whole module).
     """
-    args: tuple[str, ...] = ()
-    if function is None and position is not None:
-        function = nearest_function(parse_module(text), position[0])
-    if pipeline:
-        return pipeline, function, args
-    if position is not None:
-        found = pass_at(text, *position)
-        if found is not None:
-            for ref, ref_args in run_line_pipelines(text):
-                if ref.span == found[0].span:
-                    return ref.text, function, ref_args
-            return found[0].text, function, args
-    pipelines = run_line_pipelines(text)
-    if pipelines:
-        return pipelines[0][0].text, function, pipelines[0][1]
-    return default_pipeline, function, args
+    target = choose_target(
+        text, default_pipeline, pipeline=pipeline, function=function, position=position
+    )
+    if isinstance(target, str):  # only a pass name gives a message, and a steps request has none
+        return default_pipeline, function, ()
+    shown = target.function if function is not None or position is not None else None
+    return target.pipeline, shown, target.args
 
 
 async def pipeline_steps(
@@ -206,12 +197,7 @@ async def pipeline_steps(
         return Steps(
             pipeline, function, version, None, (), f"no function @{function} is defined here"
         )
-    argv = [toolchain.path("opt"), "-disable-output", "-print-changed", "-print-module-scope"]
-    if pipeline:
-        argv.append(f"-passes={pipeline}")
-    if function is not None:
-        argv.append(f"-filter-print-funcs={function}")
-    argv.extend(args)
+    argv = opt.print_changed_argv(toolchain, pipeline, function, args)
     result = await run_tool(
         argv, stdin=text, timeout=toolchain.timeout * 3, output_cap=MAX_DUMP_BYTES
     )

@@ -13,7 +13,7 @@ Everything here is pure: no processes.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from lsp_server.syntax.ir import IrModule, parse_module
 from lsp_server.syntax.legacy import VALUE_OPTIONS
@@ -257,8 +257,56 @@ def _define_target(text: str, line: int, default_pipeline: str) -> Target | None
 
 def find_target(text: str, line: int, col: int, default_pipeline: str) -> Target | None:
     """What a hover at ``(line, col)`` previews, or None when the cursor is on neither a
-    pass nor a ``define`` line."""
+    pass nor a ``define`` line (a hover over anything else shows nothing)."""
     return _pass_target(text, line, col) or _define_target(text, line, default_pipeline)
+
+
+def choose_target(
+    text: str,
+    default_pipeline: str,
+    *,
+    pass_name: str | None = None,
+    pipeline: str | None = None,
+    function: str | None = None,
+    position: tuple[int, int] | None = None,
+) -> Target | str:
+    """The target a request names, or a message saying why there is none: the one choice of
+    pipeline behind ``irlens preview``'s flags and ``irlens/pipelineSteps`` (the hover's is
+    :func:`find_target`, the pass-under-the-cursor rule here).
+
+    In order: ``pipeline`` (cut at ``pass_name`` when given), with the options of a RUN line
+    that runs it; ``pass_name`` inside the first RUN-line pipeline holding it, else alone;
+    the pass at ``position``, in its pipeline; the file's first RUN-line pipeline with its
+    options; ``default_pipeline``. The function shown first: ``function``, else the one
+    nearest ``position``, else the first one defined.
+    """
+    run_lines = run_line_pipelines(text)
+    if function is None and position is not None:
+        function = nearest_function(parse_module(text), position[0])
+    if pipeline is not None:
+        args: tuple[str, ...] = ()
+        for ref, ref_args in run_lines:
+            if ref.text == pipeline:
+                args = ref_args
+        if pass_name is None:
+            return pipeline_target(text, pipeline, function, args)
+        return pass_target(text, pipeline, pass_name, function, args) or (
+            f"no pass {pass_name!r} in the pipeline {pipeline!r}"
+        )
+    if pass_name is not None:
+        for ref, ref_args in run_lines:
+            found = pass_target(text, ref.text, pass_name, function, ref_args)
+            if found is not None:
+                return found
+        return pipeline_target(text, pass_name, function)
+    if position is not None:
+        at = _pass_target(text, *position)
+        if at is not None:
+            return at if function is None else replace(at, function=function)
+    if run_lines:
+        ref, ref_args = run_lines[0]
+        return pipeline_target(text, ref.text, function, ref_args)
+    return pipeline_target(text, default_pipeline, function)
 
 
 def pipeline_target(

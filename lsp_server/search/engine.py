@@ -17,10 +17,9 @@ import random
 import time
 from typing import TYPE_CHECKING
 
-from lsp_server.llvm import extract, llc
+from lsp_server.llvm import extract, llc, opt
 from lsp_server.llvm.errors import ToolError
 from lsp_server.llvm.passes import PassRegistry
-from lsp_server.llvm.runner import run_tool
 from lsp_server.llvm.toolchain import MissingToolError, Toolchain
 from lsp_server.search import local, verify
 from lsp_server.search.candidates import ModelAnswers, Status, check_answers, fetch_answers
@@ -60,20 +59,7 @@ _FALLBACKS = 3
 
 async def oz_pipeline(toolchain: Toolchain) -> str:
     """``default<Oz>`` spelled out, as the local opt prints it."""
-    result = await run_tool(
-        [
-            toolchain.path("opt"),
-            f"-passes={OZ_PIPELINE}",
-            "-print-pipeline-passes",
-            "-disable-output",
-            "-",
-        ],
-        stdin="",
-        timeout=toolchain.timeout,
-    )
-    if not result.ok:
-        raise ToolError.from_result("opt could not print the -Oz pipeline", result)
-    return result.out.strip()
+    return await opt.print_pipeline(toolchain, OZ_PIPELINE)
 
 
 def _kinds(registry: PassRegistry) -> dict[str, str]:

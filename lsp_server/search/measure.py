@@ -21,8 +21,10 @@ import hashlib
 from collections import Counter
 from dataclasses import dataclass, field
 
-from lsp_server.llvm.elf import berkeley_size
+from lsp_server.llvm import llc, opt
+from lsp_server.llvm.errors import ToolError
 from lsp_server.llvm.runner import ToolResult, run_tool
+from lsp_server.llvm.size import object_binary_size
 from lsp_server.llvm.toolchain import Toolchain
 
 
@@ -139,9 +141,7 @@ class Measurer:
         return result
 
     async def _measure(self, pipeline: str) -> Measurement:
-        argv = [self.toolchain.path("opt"), "-o", "-"]
-        if pipeline:
-            argv.append(f"-passes={pipeline}")
+        argv = opt.pipeline_argv(self.toolchain, pipeline, output="bitcode")
         self.stats.opt_runs += 1
         result = await self._run(argv, self.module)
         if not result.ok:
@@ -174,18 +174,16 @@ class Measurer:
         return size
 
     async def _compile(self, bitcode: bytes) -> int | None:
-        argv = [self.toolchain.path("llc"), "-filetype=obj", "-o", "-", f"-mtriple={self.triple}"]
+        # The object comes back on stdout: no file to write and read back per candidate.
+        argv = llc.compile_argv(self.toolchain, bitcode, output="-", triple=self.triple)
         self.stats.llc_runs += 1
         result = await self._run(argv, bitcode)
         if not result.ok:
             return None
-        size = berkeley_size(result.stdout)
-        if size is None:
-            # Not ELF (Mach-O, COFF): ask llvm-size, the definition itself.
-            from lsp_server.llvm.size import object_size
-
-            size = (await object_size(self.toolchain, result.stdout)).binary_size
-        return size
+        try:
+            return await object_binary_size(self.toolchain, result.stdout)
+        except ToolError:
+            return None
 
 
 def _short(reason: str) -> str:

@@ -21,7 +21,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from lsp_server.llvm import extract, opt, size
+from lsp_server.llvm import extract, llc, opt, size
 from lsp_server.llvm.errors import ToolError
 from lsp_server.llvm.runner import run_tool
 from lsp_server.llvm.toolchain import MissingToolError, Toolchain
@@ -161,7 +161,7 @@ async def differential_check(toolchain: Toolchain, original: str, edited: str, t
         return "skipped: no main() without arguments"
     try:
         clang = toolchain.path("clang")
-        llc = toolchain.path("llc")
+        toolchain.path("llc")  # it builds the edited program
     except MissingToolError:
         return "skipped: clang is not installed"
     with tempfile.TemporaryDirectory(prefix="irlens-diff-") as workdir:
@@ -171,15 +171,13 @@ async def differential_check(toolchain: Toolchain, original: str, edited: str, t
         target = f"--target={triple}"
         builds = [
             [clang, target, "-O0", "-w", str(base / "original.ll"), "-o", str(base / "before")],
-            [
-                llc,
-                "-filetype=obj",
-                "-relocation-model=pic",
-                f"-mtriple={triple}",
-                str(base / "edited.ll"),
-                "-o",
-                str(base / "edited.o"),
-            ],
+            llc.compile_argv(
+                toolchain,
+                source=str(base / "edited.ll"),
+                output=str(base / "edited.o"),
+                triple=triple,
+                relocation_model="pic",
+            ),
             [clang, target, "-w", str(base / "edited.o"), "-o", str(base / "after")],
         ]
         for argv in builds:

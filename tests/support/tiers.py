@@ -28,7 +28,8 @@ def mark_tier(items: Iterable[pytest.Item], conftest: str) -> None:
         raise ValueError(f"{folder} is not a test tier (tiers: {', '.join(TIERS)})")
     marker = getattr(pytest.mark, tier)
     for item in items:
-        if folder in item.path.resolve().parents:
+        # A module that already says ``pytestmark = pytest.mark.<tier>`` keeps its one marker.
+        if folder in item.path.resolve().parents and tier not in tier_markers(item):
             item.add_marker(marker)
 
 
