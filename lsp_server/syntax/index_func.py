@@ -56,9 +56,8 @@ def _key_of(token: str) -> str:
 class _Builder:
     """State while reading one function."""
 
-    def __init__(self, name: str, text_key: str, n_lines: int) -> None:
+    def __init__(self, name: str, n_lines: int) -> None:
         self.name = name
-        self.text_key = text_key
         self.n_lines = n_lines
         self.refs: list[Ref] = []
         self.by_key: dict[str, list[int]] = {}
@@ -335,7 +334,7 @@ def index_function(
     ``name_line``, ``name_start`` and ``name_end`` locate its ``@name``; ``last_line`` is
     the line holding the ``}`` that closes the body.
     """
-    b = _Builder(name, "", len(lines))
+    b = _Builder(name, len(lines))
     b.add_ref("@" + name, name_line, name_start, name_end, True)
     body_line, brace_col = _find_body_line(lines, name_line, name_end, last_line)
     _header(b, lines, name_line, name_end, body_line)
@@ -351,7 +350,6 @@ def index_function(
     _body(b, lines, body_line, brace_col, last_line)
     return FunctionIndex(
         name=name,
-        text_key="",
         n_lines=len(lines),
         args=b.args,
         blocks=b.blocks,

@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
+from lsp_server.syntax.index_lex import spell
 from lsp_server.syntax.span import Pos, Span
 
 
@@ -112,7 +113,6 @@ class FunctionIndex:
     """Everything one ``define`` holds; lines are relative to its first line."""
 
     name: str
-    text_key: str
     n_lines: int
     args: list[Arg]
     blocks: list[Block]
@@ -157,7 +157,11 @@ class FunctionIndex:
 
 
 def display(key: str) -> str:
-    """How a key reads to a user: ``Tstruct.S`` -> ``%struct.S``, ``%x`` -> ``%x``."""
+    """How a key is written in IR: ``Tstruct.S`` -> ``%struct.S``, ``%a b`` -> ``%"a b"``."""
     if key.startswith("T"):
-        return "%" + key[1:]
+        return spell("%", key[1:])
+    if key.startswith("B"):
+        return spell("%", key[1:])
+    if key[0] in "%@$" or (key[0] == "!" and not key[1:].isdigit()):
+        return spell(key[0], key[1:])
     return key
