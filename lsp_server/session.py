@@ -18,6 +18,7 @@ from pygls.exceptions import JsonRpcInvalidParams
 from pygls.lsp.server import LanguageServer
 
 from lsp_server import __version__, config
+from lsp_server.analysis import DocumentIndexes, TooLarge
 from lsp_server.features import diagnostics
 from lsp_server.features.status import STATUS_NOTIFICATION, status_payload
 from lsp_server.llvm.toolchain import MissingToolError
@@ -75,6 +76,8 @@ class IrlensServer(LanguageServer):
         #: Started in the background once the client is initialized: features' warm-ups,
         #: so that the first request does not pay for imports and tool start-up.
         self.on_initialized: list[Callable[[], Awaitable[Any]]] = []
+        #: The module index of each open IR document, built off the event loop.
+        self.indexes = DocumentIndexes()
 
     # -- services -----------------------------------------------------------------------
 
@@ -165,10 +168,10 @@ class IrlensServer(LanguageServer):
         if kind is None:
             return
         version, text = document.version, document.source
-        found: list[types.Diagnostic] = []
+        found: list[types.Diagnostic] = await self.check_diagnostics(uri, version, text, kind)
         try:
             if services.settings.diagnostics.enabled:
-                found = await diagnostics.diagnose(text, kind, services, self.encoding)
+                found = await diagnostics.diagnose(text, kind, services, self.encoding) + found
         except MissingToolError as err:
             self.tell(diagnostics.missing_tool_message(kind, err), types.MessageType.Warning)
         except asyncio.CancelledError:
@@ -182,6 +185,23 @@ class IrlensServer(LanguageServer):
         self.text_document_publish_diagnostics(
             types.PublishDiagnosticsParams(uri=uri, diagnostics=found, version=version)
         )
+
+    async def check_diagnostics(
+        self, uri: str, version: int | None, text: str, kind: str
+    ) -> list[types.Diagnostic]:
+        """The module index's built-in checks (IR only), computed off the event loop."""
+        if kind != "ir" or not self.settings.diagnostics.enabled:
+            return []
+        from lsp_server.features.navigation import check_diagnostics
+
+        try:
+            index = await self.indexes.get(uri, version, text)
+        except TooLarge as err:
+            # llvm-as still checks it; say once why the built-in checks do not.
+            self.tell(f"irlens: {err}", types.MessageType.Warning)
+            return []
+        work = asyncio.to_thread(check_diagnostics, index, self.encoding)
+        return await self.guarded("built-in checks", work, [])
 
     async def set_extra_diagnostics(
         self, uri: str, feature: str, found: list[types.Diagnostic]

@@ -90,7 +90,10 @@ def register(server: IrlensServer) -> list[CodeActionSource]:
 
         found = await ls.guarded("preview", work(), None)
         if found is None:
-            return None
+            # Not a pass or a define line: the index's hover on values, blocks and the rest.
+            from lsp_server.handlers.navigation import index_hover
+
+            return await index_hover(ls, params, feature.markup_kind(ls.client_capabilities))
         return feature.hover(found, lines, feature.markup_kind(ls.client_capabilities))
 
     @server.feature(feature.PIPELINE_STEPS)
