@@ -243,6 +243,12 @@ def test_cfg_command_lists_the_blocks_of_the_function_at_the_cursor(tmp_path: Pa
   vim.api.nvim_feedkeys(vim.api.nvim_replace_termcodes('<CR>', true, false, true), 'x', false)
   report.jump_buffer = vim.api.nvim_buf_get_name(0)
   report.jump_row = vim.api.nvim_win_get_cursor(0)[1]
+  -- Named, from outside any function (quoted with @ as IR spells it).
+  vim.api.nvim_win_set_cursor(0, {{ 1, 0 }})
+  windows = #vim.api.nvim_list_wins()
+  vim.cmd('IrlensCfg @{FUNCTION}')
+  report.named = vim.wait(60000, function() return #vim.api.nvim_list_wins() > windows end, 20)
+  report.named_first = vim.api.nvim_buf_get_lines(0, 0, 1, false)[1]
 """
     report = run_scenario(tmp_path, module, body)
     assert report["ready"], report["messages"]
@@ -263,3 +269,5 @@ def test_cfg_command_lists_the_blocks_of_the_function_at_the_cursor(tmp_path: Pa
     # The last block's label line, 1-based.
     assert report["jump_buffer"] == str(module)
     assert lines[report["jump_row"] - 1].startswith(blocks[-1][1:] + ":")
+    assert report["named"], report["messages"]
+    assert report["named_first"] == shown[0]
