@@ -407,6 +407,8 @@ def main() -> int:
     parser.add_argument("--first-only", action="store_true", help="measure the first hover only")
     parser.add_argument("--server-root", help="run the server from this checkout instead")
     args = parser.parse_args()
+    global SERVER
+    SERVER = server_command(args.server_root)  # every session, for a before/after
     load_before = os.getloadavg()
     text = build_module()
     lines = text.count("\n")
@@ -449,7 +451,8 @@ def main() -> int:
         },
     }
     RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "hover.json").write_text(json.dumps(summary, indent=2) + "\n")
+    name = "hover" if args.server_root is None else "hover-baseline"
+    (RESULTS / f"{name}.json").write_text(json.dumps(summary, indent=2) + "\n")
     burst = summary["burst"]
     rows = [
         (
@@ -525,7 +528,8 @@ def main() -> int:
     md = [
         "# Hover preview benchmark",
         "",
-        f"`python bench/hover_bench.py --runs {args.runs} --burst {args.burst}`",
+        f"`python bench/hover_bench.py --runs {args.runs} --burst {args.burst}"
+        + (f" --server-root {args.server_root}`" if args.server_root else "`"),
         "",
         f"Hovering `{PASS}` in `{PIPELINE}` on a {lines}-line module of {functions} corpus "
         "functions, through `irlens serve --no-cache` over stdio (diagnostics off); "
@@ -535,7 +539,7 @@ def main() -> int:
         *table,
         "",
     ]
-    (RESULTS / "hover.md").write_text("\n".join(md))
+    (RESULTS / f"{name}.md").write_text("\n".join(md))
     sys.stdout.write("\n".join(md) + "\n")
     return 0
 

@@ -285,7 +285,7 @@ async def _remarks(services: Services, state: PreviewState, truth: Truth) -> lis
     known = _known_remarks(state, truth)
     if known is not None:
         return known
-    found = await pass_remarks(services, module, target.model_passes, target.args)
+    found = await pass_remarks(services, module, target.model_passes, target.args, state.warm)
     state.memo.put(_remarks_key(truth), found, 1)
     return found
 

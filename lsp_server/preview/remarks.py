@@ -20,6 +20,7 @@ import yaml
 
 from lsp_server.llvm import opt
 from lsp_server.llvm.runner import run_tool
+from lsp_server.llvm.warm import WarmTools
 from lsp_server.services import Services
 
 #: The file opt writes remarks to, in its private directory.
@@ -114,18 +115,27 @@ def parse_remarks(text: str) -> list[Remark]:
 
 
 async def pass_remarks(
-    services: Services, module: str, passes: str, args: tuple[str, ...]
+    services: Services,
+    module: str,
+    passes: str,
+    args: tuple[str, ...],
+    warm: WarmTools | None = None,
 ) -> list[Remark] | str:
-    """The remarks ``passes`` makes on ``module`` (with a RUN line's ``args``), or why not."""
+    """The remarks ``passes`` makes on ``module`` (with a RUN line's ``args``), or why not.
+
+    The YAML goes to stdout (``-pass-remarks-output=-``, with ``-disable-output``), so a
+    spare opt started ahead (``warm``, the server's) can run it."""
     toolchain = services.toolchain
-    argv = opt.pipeline_argv(
-        toolchain, passes, output="none", extra=[*args, f"-pass-remarks-output={REMARKS_FILE}"]
-    )
-    result = await run_tool(argv, stdin=module, timeout=toolchain.timeout, collect=(REMARKS_FILE,))
+    options = opt.pipeline_args(passes, output="none", extra=[*args, "-pass-remarks-output=-"])
+    if warm is not None:
+        result = await warm.opt(toolchain, options, module)
+    else:
+        result = await run_tool(
+            [toolchain.path("opt"), *options], stdin=module, timeout=toolchain.timeout
+        )
     if not result.ok:
         return result.describe_failure()
-    raw = result.files.get(REMARKS_FILE, b"").decode("utf-8", errors="replace")
-    return parse_remarks(raw)
+    return parse_remarks(result.out)
 
 
 def render_remarks(remarks: list[Remark], function: str | None) -> str:
