@@ -29,6 +29,10 @@ function measure(host: HTMLElement): Metrics {
   return box.width > 0 ? { ...DEFAULT_METRICS, charWidth: box.width / 40, lineHeight: Math.max(14, Math.ceil(box.height)) } : DEFAULT_METRICS;
 }
 
+// Whether the graph is shrunk to the panel's width (an overview) or drawn at full size; the
+// webview's own choice, kept while the panel lives.
+let fitWidth = false;
+
 // The layout of the graph drawn last: a state change elsewhere in the panel does not lay it out again.
 let drawn: { key: string; svg: string } | undefined;
 
@@ -45,6 +49,17 @@ function drawCfg(state: PanelState): void {
     drawn = { key, svg: cfgSvg(graph, layoutCfg(graph, metrics), metrics) };
   }
   host.innerHTML = drawn.svg;
+  const svg = host.querySelector('svg');
+  if (svg && fitWidth) {
+    // The viewBox keeps the aspect ratio: the height follows the width.
+    svg.setAttribute('width', '100%');
+    svg.removeAttribute('height');
+  }
+  host.classList.toggle('fit', fitWidth);
+  const toggle = root.querySelector('#cfg-fit');
+  if (toggle) {
+    toggle.textContent = fitWidth ? 'full size' : 'fit width';
+  }
 }
 
 function render(state: PanelState): void {
@@ -89,6 +104,14 @@ root.addEventListener('click', (event) => {
     case 'reveal':
       vscode.postMessage({ type: 'reveal', uri: target.dataset.uri ?? '', line: Number(target.dataset.line) });
       break;
+    case 'cfg-fit': {
+      fitWidth = !fitWidth;
+      const current = vscode.getState();
+      if (current) {
+        drawCfg(current);
+      }
+      break;
+    }
     case 'close-cfg':
       vscode.postMessage({ type: 'closeCfg' });
       break;

@@ -409,7 +409,8 @@ export function renderCfg(state: PanelState): string {
     const back = graph.edges.filter((edge) => edge.back).length;
     parts.push(
       `<p class="muted cfg-summary">${graph.blocks.length} blocks · ${graph.edges.length} edges · ` +
-        `${loops} loop${loops === 1 ? '' : 's'}${back ? ` (${back} back edge${back === 1 ? '' : 's'}, dashed)` : ''}. Click a block to go to it.</p>`,
+        `${loops} loop${loops === 1 ? '' : 's'}${back ? ` (${back} back edge${back === 1 ? '' : 's'}, dashed)` : ''}. Click a block to go to it. ` +
+        '<button class="link" data-action="cfg-fit" id="cfg-fit" title="Fit the graph to the panel\'s width, or back to full size">fit width</button></p>',
       '<div class="cfg-graph" id="cfg-graph"></div>',
     );
   } else if (!cfg.loading) {
