@@ -4,7 +4,9 @@
 // regression test (tests/data/llvm-tests, it has a RUN line), hovers the pass in the RUN line
 // and checks the hover shows the diff `opt` really makes, opens the panel and checks the
 // pipeline steps are the passes `opt` really runs, then runs "Suggest Passes" and checks the
-// panel shows the verified offer. Screenshots go to test-results/ (and to docs/images/ with
+// panel shows the verified offer, then shows the CFG of @test and checks its blocks and edges
+// are the ones `opt -passes=dot-cfg` draws and that a click on a block moves the cursor to it.
+// Screenshots go to test-results/ (and to docs/images/ with
 // IRLENS_UPDATE_SCREENSHOT=1).
 //
 // scripts/test_clients.sh runs it after vscode-ext/scripts/install-code-server.sh, which gives:
@@ -57,6 +59,19 @@ function llvmAnswer() {
   const ran = [...new Set([...`${passes.stdout}${passes.stderr}`.matchAll(/Running pass: (\w+)/g)].map((m) => m[1]))];
   assert.ok(ran.length > 0, 'opt -debug-pass-manager names the passes it runs');
   return { added, ran };
+}
+
+/** How many blocks and edges `opt -passes=dot-cfg` draws for @test. */
+function llvmCfg() {
+  const dir = mkdtempSync(join(tmpdir(), 'irlens-e2e-cfg-'));
+  try {
+    const run = spawnSync(llvmTool('opt'), ['-passes=dot-cfg', '-disable-output', SOURCE], { encoding: 'utf8', cwd: dir });
+    assert.equal(run.status, 0, run.stderr);
+    const dot = readFileSync(join(dir, '.test.dot'), 'utf8');
+    return { blocks: (dot.match(/\[shape=record/g) ?? []).length, edges: (dot.match(/ -> /g) ?? []).length };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /** text+data of the object `opt -passes=PIPELINE | llc -filetype=obj` makes of the file. */
@@ -287,6 +302,39 @@ try {
   }
   const improved = Boolean(offer);
   step(`the panel shows the offer (${improved ? 'smaller than -Oz' : '-Oz is best'})`);
+
+  // The CFG of @test (the cursor is on its define line): LLVM's blocks and edges, drawn.
+  const llvm = llvmCfg();
+  await runCommand('irlens: Show Control-Flow Graph');
+  const cfgText = await waitForPanel((t) => /Control-flow graph of @test/.test(t) && /\d+ blocks · \d+ edges/.test(t), 'the CFG of @test', 90);
+  const [, blocks, edges] = cfgText.match(/(\d+) blocks · (\d+) edges/).map(Number);
+  assert.deepEqual({ blocks, edges }, llvm, 'the panel counts the blocks and edges opt -passes=dot-cfg draws');
+  let drawn;
+  for (const frame of page.frames()) {
+    const found = await frame
+      .evaluate(() => ({ blocks: document.querySelectorAll('#cfg svg.cfg g.block').length, edges: document.querySelectorAll('#cfg svg.cfg g.edge').length }))
+      .catch(() => undefined);
+    if (found?.blocks) {
+      drawn = { found, frame };
+    }
+  }
+  assert.ok(drawn, 'the CFG is drawn');
+  assert.deepEqual(drawn.found, llvm, 'one box per block, one arrow per edge');
+  for (const frame of page.frames()) {
+    await frame.evaluate(() => document.querySelector('#cfg')?.scrollIntoView()).catch(() => undefined);
+  }
+  await page.waitForTimeout(300);
+  await screenshot('code-server-cfg.png');
+  // A click on the last block puts the cursor on its line (the status bar says "Ln N").
+  const last = drawn.frame.locator('#cfg svg.cfg g.block').last();
+  const line = Number(await last.getAttribute('data-line'));
+  await last.locator('rect').click();
+  await page.waitForFunction(
+    (wanted) => [...document.querySelectorAll('.statusbar-item')].some((el) => new RegExp(`Ln ${wanted},`).test(el.textContent ?? '')),
+    line + 1,
+    { timeout: 30000 },
+  );
+  step(`the CFG of @test shows ${blocks} blocks and ${edges} edges, as opt draws, and a click goes to line ${line + 1}`);
 
   // The server that answered is the bundled one, found without settings.
   const logs = logFiles(join(userData, 'logs')).map((file) => readFileSync(file, 'utf8')).filter((log) => /Starting .*lsp_server/.test(log));
