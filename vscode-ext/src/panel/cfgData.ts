@@ -16,6 +16,8 @@ export interface CfgBlock {
   name: string;
   /** 0-based document line a click jumps to. */
   line: number;
+  /** 0-based last line of the block. */
+  endLine: number;
   /** The instructions as drawn: cut to {@link MAX_SHOWN} lines of {@link MAX_COLUMNS} characters. */
   lines: string[];
   instructionCount: number;
@@ -98,6 +100,7 @@ export function cfgFromServer(raw: CfgPayload | null | undefined, uri = ''): Cfg
       index,
       name: typeof block?.name === 'string' ? block.name : `#${index}`,
       line: Number.isInteger(block?.line) ? (block.line as number) : 0,
+      endLine: Number.isInteger(block?.end_line) ? (block.end_line as number) : Number.isInteger(block?.line) ? (block.line as number) : 0,
       lines: shownLines(instructions),
       instructionCount: instructions.length,
       loopDepth: Number.isInteger(block?.loop_depth) ? (block.loop_depth as number) : 0,
@@ -120,3 +123,15 @@ export function cfgFromServer(raw: CfgPayload | null | undefined, uri = ''): Cfg
   return { graph: { uri: typeof raw.uri === 'string' ? raw.uri : uri, function: typeof raw.function === 'string' ? raw.function : '', blocks, edges, loops } };
 }
 
+
+/** The lines the graph's function spans (its first block's line to its last block's end): the
+ * cursor moving outside them is in another function. */
+export function cfgSpan(graph: CfgGraph | undefined): { first: number; last: number } | undefined {
+  if (!graph || graph.blocks.length === 0) {
+    return undefined;
+  }
+  return {
+    first: Math.min(...graph.blocks.map((block) => block.line)),
+    last: Math.max(...graph.blocks.map((block) => block.endLine)),
+  };
+}

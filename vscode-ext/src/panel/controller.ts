@@ -12,7 +12,7 @@ import * as vscode from 'vscode';
 import { isAssembly, isIr } from '../commandArgs';
 import { hoverMarkdown, snapshot } from '../editor';
 import { CFG_REQUEST, type CfgPayload, PIPELINE_STEPS_REQUEST, type PipelineStepsPayload } from '../protocol';
-import { cfgFromServer } from './cfgData';
+import { cfgFromServer, cfgSpan } from './cfgData';
 import { functionAt, pipelineAt } from './ir';
 import { PanelProvider } from './provider';
 import type { PanelMessage } from './state';
@@ -26,8 +26,10 @@ export class PanelController implements vscode.Disposable {
   readonly provider: PanelProvider;
   private readonly tickets = new Map<string, number>();
   private cursorTimer: NodeJS.Timeout | undefined;
-  /** Document, version and function of the CFG shown: the cursor asks again only when one changes. */
-  private cfgKey = '';
+  /** Document and version of the CFG asked for last, and the lines its function spans: the cursor
+   * asks again only after an edit or on leaving those lines (the server, not a client guess, says
+   * where the function is). */
+  private cfgAsked: { key: string; span?: { first: number; last: number } } | undefined;
 
   constructor(
     extensionUri: vscode.Uri,
@@ -116,7 +118,6 @@ export class PanelController implements vscode.Disposable {
   /** Opens the CFG view: the panel shows the control-flow graph of the function at the cursor. */
   async showCfg(): Promise<void> {
     await this.provider.reveal();
-    this.cfgKey = '';
     await this.refreshCfg(true);
   }
 
@@ -141,12 +142,13 @@ export class PanelController implements vscode.Disposable {
     }
     const uri = editor.document.uri.toString();
     const line = editor.selection.active.line;
-    const fn = snapshot(editor)?.function ?? '';
-    const key = `${uri}@${editor.document.version}#${fn}`;
-    if (!force && key === this.cfgKey) {
+    const key = `${uri}@${editor.document.version}`;
+    const asked = this.cfgAsked;
+    if (!force && asked?.key === key && (!asked.span || (line >= asked.span.first && line <= asked.span.last))) {
       return;
     }
-    this.cfgKey = key;
+    const request = { key };
+    this.cfgAsked = request;
     this.provider.dispatch({ type: 'cfgLoading' });
     // The server finds the function holding the line from its own index, not the client's guess.
     const params = { textDocument: { uri }, position: { line, character: editor.selection.active.character } };
@@ -154,9 +156,14 @@ export class PanelController implements vscode.Disposable {
       'cfg',
       CFG_REQUEST,
       params,
-      (answer) => this.provider.dispatch({ type: 'cfg', cfg: cfgFromServer(answer, uri) }),
+      (answer) => {
+        const cfg = cfgFromServer(answer, uri);
+        // Outside every function (no span) the next cursor move asks again.
+        this.cfgAsked = cfg.graph ? { ...request, span: cfgSpan(cfg.graph) } : undefined;
+        this.provider.dispatch({ type: 'cfg', cfg });
+      },
       (message) => {
-        this.cfgKey = '';
+        this.cfgAsked = undefined;
         this.provider.dispatch({ type: 'cfg', cfg: { error: `Control-flow graph: ${message}` } });
       },
     );

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { cfgSvg, layoutCfg } from '../../src/panel/cfg';
-import { type CfgGraph, cfgFromServer, edgeLabel, MAX_COLUMNS, MAX_SHOWN, shownLines } from '../../src/panel/cfgData';
+import { type CfgGraph, cfgFromServer, cfgSpan, edgeLabel, MAX_COLUMNS, MAX_SHOWN, shownLines } from '../../src/panel/cfgData';
 import { renderCfg } from '../../src/panel/render';
 import { parsePanelMessage, reduce } from '../../src/panel/state';
 import type { CfgPayload } from '../../src/protocol';
@@ -167,4 +167,14 @@ test('a click on a block is a reveal message only with a document and a line', (
   assert.equal(parsePanelMessage({ type: 'reveal', uri: 'file:///a.ll', line: Number.NaN }), undefined);
   assert.equal(parsePanelMessage({ type: 'reveal', line: 3 }), undefined);
   assert.deepEqual(parsePanelMessage({ type: 'closeCfg' }), { type: 'closeCfg' });
+});
+
+test("the function's span, from the server's block lines, tells when the cursor left it", () => {
+  const g = graph();
+  const span = cfgSpan(g);
+  const blocks = ANSWER.blocks ?? [];
+  assert.deepEqual(span, { first: blocks[0].line, last: blocks[blocks.length - 1].end_line });
+  assert.ok(RAW.cfg.position.line >= span!.first && RAW.cfg.position.line <= span!.last, 'the asked line is inside');
+  assert.equal(cfgSpan(undefined), undefined);
+  assert.equal(cfgSpan({ ...g, blocks: [] }), undefined);
 });
