@@ -33,14 +33,29 @@ const SOURCE = join(repo, 'tests', 'data', 'llvm-tests', 'SimplifyCFG', 'PhiElim
 const FILE = 'PhiEliminate.ll';
 const PASS = 'simplifycfg';
 
-/** The first LLVM tool `name` that answers --version: `name`, then `name-21` ... `name-15`. */
+/**
+ * The LLVM tool `name` of the highest LLVM version among `name`, `name-21` ... `name-15`, as the
+ * server picks its LLVM (lsp_server/llvm/toolchain.py): a machine with Debian's LLVM 14 as
+ * plain `opt` and LLVM 19 as `opt-19` must check with the 19 the server ran.
+ */
+const toolCache = new Map();
 function llvmTool(name) {
+  if (toolCache.has(name)) {
+    return toolCache.get(name);
+  }
+  let best;
   for (const candidate of [name, ...[21, 20, 19, 18, 17, 16, 15].map((v) => `${name}-${v}`)]) {
-    if (spawnSync(candidate, ['--version'], { encoding: 'utf8' }).status === 0) {
-      return candidate;
+    const run = spawnSync(candidate, ['--version'], { encoding: 'utf8' });
+    const major = Number(/LLVM version (\d+)/.exec(`${run.stdout ?? ''}`)?.[1] ?? (run.status === 0 ? 0 : -1));
+    if (run.status === 0 && (!best || major > best.major)) {
+      best = { candidate, major };
     }
   }
-  throw new Error(`${name} was not found: the test compares the editor with LLVM's own answer`);
+  if (!best) {
+    throw new Error(`${name} was not found: the test compares the editor with LLVM's own answer`);
+  }
+  toolCache.set(name, best.candidate);
+  return best.candidate;
 }
 
 /** What LLVM says: the lines `opt -passes=PASS` adds, and the passes it runs. */
