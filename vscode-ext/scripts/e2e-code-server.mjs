@@ -83,7 +83,8 @@ function llvmCfg() {
     const run = spawnSync(llvmTool('opt'), ['-passes=dot-cfg', '-disable-output', SOURCE], { encoding: 'utf8', cwd: dir });
     assert.equal(run.status, 0, run.stderr);
     const dot = readFileSync(join(dir, '.test.dot'), 'utf8');
-    return { blocks: (dot.match(/\[shape=record/g) ?? []).length, edges: (dot.match(/ -> /g) ?? []).length };
+    // One line per node and per edge; a tooltip also says "a -> b", so match at the line start.
+    return { blocks: (dot.match(/^\s*Node\w+ \[shape=record/gm) ?? []).length, edges: (dot.match(/^\s*Node\w+(?::s\d+)? -> Node/gm) ?? []).length };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
