@@ -73,6 +73,9 @@ class IrlensServer(LanguageServer):
         self._extra_diagnostics: dict[str, dict[str, list[types.Diagnostic]]] = {}
         #: Called with a document's URI when it closes, so features drop its work in flight.
         self.on_close: list[Callable[[str], Any]] = []
+        #: Started in the background once the client is initialized: features' warm-ups,
+        #: so that the first request does not pay for imports and tool start-up.
+        self.on_initialized: list[Callable[[], Awaitable[Any]]] = []
         #: The module index of each open IR document, built off the event loop.
         self.indexes = DocumentIndexes()
 
