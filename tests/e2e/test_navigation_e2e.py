@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import pytest
 
-pytestmark = pytest.mark.skip(reason="hung once in a full e2e run on main after the merges (issue 18 item 10); under investigation")
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 
