@@ -15,6 +15,8 @@ from typing import Any
 from pygls.exceptions import JsonRpcInvalidParams
 from pygls.protocol import JsonRPCNotification, JsonRPCRequestMessage, LanguageServerProtocol
 
+from lsp_server.features.status import STATUS_NOTIFICATION
+
 log = logging.getLogger(__name__)
 
 
@@ -65,6 +67,25 @@ class IrlensProtocol(LanguageServerProtocol):
             else:
                 log.warning("irlens dropped a notification: %s", message)
             return _Rejected()
+
+    # Every answer and notification may follow a change of state a request observed (the
+    # model server went away, or came back): the session re-sends ``irlens/status`` then.
+    def _send_response(self, msg_id: Any, result: Any = None, error: Any = None) -> None:
+        super()._send_response(msg_id, result=result, error=error)
+        self._observed()
+
+    def notify(self, method: str, params: Any = None) -> None:
+        super().notify(method, params)
+        if method != STATUS_NOTIFICATION:
+            self._observed()
+
+    def _observed(self) -> None:
+        refresh = getattr(self._server, "refresh_status", None)
+        if refresh is not None:
+            try:
+                refresh()
+            except Exception:
+                log.exception("irlens: the status could not be refreshed")
 
     def handle_message(self, message: Any) -> None:
         if isinstance(message, _Rejected):

@@ -570,6 +570,8 @@ def run(plan: Plan, workdir: Path, on_progress: Callable[[str], None] | None = N
 
         fake = FakeOpenAIServer(lambda prompt, body: rng_answer(prompt)).start()
         settings["model"] = {"url": fake.url, "timeoutSeconds": 5}
+    # The port of the model server while it is killed (None while it runs).
+    down: int | None = None
     started = time.monotonic()
     session = Session(tmpdir, log_path, encoding=plan.encoding)
     try:
@@ -651,8 +653,19 @@ def run(plan: Plan, workdir: Path, on_progress: Callable[[str], None] | None = N
                     except OSError:
                         pass
             if fake is not None and rng.random() < 0.05:
-                fake.fail_next(503, times=rng.randrange(1, 4))
+                # The model server killed, then a new one started on the same port.
+                if down is None:
+                    down = fake.port
+                    fake.stop()
+                else:
+                    from tests.support.openai_fake import FakeOpenAIServer
+
+                    fake = FakeOpenAIServer(lambda prompt, body: rng_answer(prompt), port=down)
+                    fake.start()
+                    down = None
                 report.model_restarts += 1
+            elif fake is not None and down is None and rng.random() < 0.05:
+                fake.fail_next(503, times=rng.randrange(1, 4))
             open_now.append((uri, text, version))
             if len(open_now) > 30:
                 old, _, _ = open_now.pop(0)

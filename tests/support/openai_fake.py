@@ -18,8 +18,10 @@ A language server under test in a subprocess points its ``model.url`` at ``fake.
 from __future__ import annotations
 
 import collections
+import contextlib
 import json
 import logging
+import socket
 import sys
 import threading
 import time
@@ -66,6 +68,30 @@ def _apply_stop(text: str, stop: list[str]) -> str:
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The open (kept-alive) connections, closed on stop as a killed server's would be.
+        self.connections: set[socket.socket] = set()
+        self.connections_lock = threading.Lock()
+
+    def get_request(self) -> tuple[socket.socket, Any]:
+        connection, address = super().get_request()
+        with self.connections_lock:
+            self.connections.add(connection)
+        return connection, address
+
+    def shutdown_request(self, request: Any) -> None:
+        with self.connections_lock:
+            self.connections.discard(request)
+        super().shutdown_request(request)
+
+    def drop_connections(self) -> None:
+        with self.connections_lock:
+            connections, self.connections = self.connections, set()
+        for connection in connections:
+            with contextlib.suppress(OSError):
+                connection.shutdown(socket.SHUT_RDWR)
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         # A client that hangs up early (a cancelled request) is normal, not an error.
@@ -136,6 +162,7 @@ class FakeOpenAIServer:
         if self._httpd is not None:
             self._httpd.shutdown()
             self._httpd.server_close()
+            self._httpd.drop_connections()
         if self._thread is not None:
             self._thread.join()
         self._httpd = None
