@@ -24,6 +24,7 @@ from pygls.exceptions import (
 from pygls.lsp.server import LanguageServer
 
 from lsp_server import __version__, config
+from lsp_server.analysis import DocumentIndexes, TooLarge
 from lsp_server.features import diagnostics
 from lsp_server.features import documents as boundary
 from lsp_server.features.documents import Snapshot
@@ -97,6 +98,8 @@ class IrlensServer(LanguageServer):
         # uri -> (the workspace's text it was made from, the snapshot): one per version.
         self._snapshots: dict[str, tuple[str, Snapshot]] = {}
         self._status: dict[str, Any] | None = None
+        #: The module index of each open IR document, built off the event loop.
+        self.indexes = DocumentIndexes()
 
     # -- services -----------------------------------------------------------------------
 
@@ -259,7 +262,8 @@ class IrlensServer(LanguageServer):
         snapshot = await self.document(uri)
         if snapshot.kind is None:
             return
-        found = await self._check(snapshot, services)
+        found = await self.check_diagnostics(uri, snapshot.version, snapshot.text, snapshot.kind)
+        found = await self._check(snapshot, services) + found
         if not self.is_current(snapshot):
             return  # the document changed meanwhile; a newer check is on its way
         found = boundary.surrogate_diagnostics(snapshot, self.encoding) + found
@@ -295,6 +299,23 @@ class IrlensServer(LanguageServer):
             log.exception("irlens diagnostics failed for %s", snapshot.uri)
             return [boundary.notice(f"irlens could not check this document: {err}")]
         return []
+
+    async def check_diagnostics(
+        self, uri: str, version: int | None, text: str, kind: str
+    ) -> list[types.Diagnostic]:
+        """The module index's built-in checks (IR only), computed off the event loop."""
+        if kind != "ir" or not self.settings.diagnostics.enabled:
+            return []
+        from lsp_server.features.navigation import check_diagnostics
+
+        try:
+            index = await self.indexes.get(uri, version, text)
+        except TooLarge as err:
+            # llvm-as still checks it; say once why the built-in checks do not.
+            self.tell(f"irlens: {err}", types.MessageType.Warning)
+            return []
+        work = asyncio.to_thread(check_diagnostics, index, self.encoding)
+        return await self.guarded("built-in checks", work, [])
 
     async def set_extra_diagnostics(
         self, uri: str, feature: str, found: list[types.Diagnostic]

@@ -166,7 +166,6 @@ def load_model(
     revision: str | None = None,
     dtype: str = "auto",
     device: str = "auto",
-    compile: bool = False,
     threads: int = 0,
 ) -> LoadedModel:
     """Load tokenizer and weights, logging each stage; raise on any failure."""
@@ -199,9 +198,6 @@ def load_model(
     if not isinstance(limit, int) or limit <= 0:
         logger.warning("config has no max_position_embeddings; assuming %d", FALLBACK_CONTEXT)
         limit = FALLBACK_CONTEXT
-    if compile:
-        logger.info("compiling the forward pass with torch.compile (first requests are slow)")
-        model.forward = torch.compile(model.forward, dynamic=True)
     eos = _eos_ids(model, tokenizer)
     pad = tokenizer.pad_token_id
     if not isinstance(pad, int):

@@ -57,7 +57,11 @@ def register(server: IrlensServer) -> list[CodeActionSource]:
             text, "the preview", limits.preview_megabytes, "previewMegabytes"
         )
         if too_large is not None:
-            return feature.notice_hover(too_large, feature.markup_kind(ls.client_capabilities))
+            from lsp_server.handlers.navigation import index_hover
+
+            kind = feature.markup_kind(ls.client_capabilities)
+            found_here = await index_hover(ls, params, kind)
+            return found_here or feature.notice_hover(too_large, kind)
         lines = Lines(text, ls.encoding)
         position = lines.clamp(params.position)
         if len(lines.line(position.line)) > limits.line_kilobytes * 1000:
@@ -95,7 +99,10 @@ def register(server: IrlensServer) -> list[CodeActionSource]:
         found = await ls.guarded("preview", work(), None)
         ls.ensure_current(snapshot)
         if found is None:
-            return None
+            # Not a pass or a define line: the index's hover on values, blocks and the rest.
+            from lsp_server.handlers.navigation import index_hover
+
+            return await index_hover(ls, params, feature.markup_kind(ls.client_capabilities))
         return feature.hover(found, lines, feature.markup_kind(ls.client_capabilities))
 
     @server.feature(feature.PIPELINE_STEPS)

@@ -21,7 +21,7 @@ from lsp_server.llvm import extract, llc, opt
 from lsp_server.llvm.errors import ToolError
 from lsp_server.llvm.passes import PassRegistry
 from lsp_server.llvm.toolchain import MissingToolError, Toolchain
-from lsp_server.search import local, verify
+from lsp_server.search import learned, local, verify
 from lsp_server.search.candidates import ModelAnswers, Status, check_answers, fetch_answers
 from lsp_server.search.measure import Measurer
 from lsp_server.search.result import (
@@ -33,7 +33,7 @@ from lsp_server.search.result import (
     options_from,
 )
 from lsp_server.search.select import OZ_PIPELINE, Choice, Measured, Outcome, choose
-from lsp_server.search.space import Candidate, Moves, flatten, level_of, vocabulary
+from lsp_server.search.space import Moves, flatten, level_of, vocabulary
 from lsp_server.search.splice import SpliceError
 from lsp_server.syntax.ir import parse_module
 
@@ -184,7 +184,7 @@ async def _suggest(
         )
 
     kinds = _kinds(registry)
-    seeds: list[tuple[str, Candidate]] = local.seed_candidates(oz_steps)
+    seeds = learned.seeds(source, registry.names, kinds, local.seed_candidates(oz_steps), result)
     search = local.Search(
         measurer,
         moves,
