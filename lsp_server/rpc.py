@@ -70,14 +70,12 @@ class IrlensProtocol(LanguageServerProtocol):
 
     # Every answer and notification may follow a change of state a request observed (the
     # model server went away, or came back): the session re-sends ``irlens/status`` then.
-    def _send_response(self, msg_id: Any, result: Any = None, error: Any = None) -> None:
-        super()._send_response(msg_id, result=result, error=error)
-        self._observed()
-
-    def notify(self, method: str, params: Any = None) -> None:
-        super().notify(method, params)
-        if method != STATUS_NOTIFICATION:
-            self._observed()
+    def _send_data(self, data: Any) -> None:
+        super()._send_data(data)
+        method = getattr(data, "method", None)
+        is_request = method is not None and getattr(data, "id", None) is not None
+        if method != STATUS_NOTIFICATION and not is_request:
+            self._observed()  # an answer, or a notification other than the status
 
     def _observed(self) -> None:
         refresh = getattr(self._server, "refresh_status", None)
