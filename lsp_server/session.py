@@ -18,6 +18,7 @@ from lsprotocol import types
 from pygls.exceptions import (
     JsonRpcContentModified,
     JsonRpcException,
+    JsonRpcInternalError,
     JsonRpcInvalidParams,
     JsonRpcRequestCancelled,
 )
@@ -59,6 +60,10 @@ class QuietInvalidParams(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         error = record.exc_info[1] if record.exc_info else None
         name = next((n for kind, n in _ANSWERED.items() if isinstance(error, kind)), None)
+        if isinstance(error, JsonRpcException) and not isinstance(error, JsonRpcInternalError):
+            # Any other error a handler raised on purpose (e.g. RequestFailed for a rename
+            # with no name under the cursor) is an answer too.
+            name = name or f"error {error.code}"
         if error is not None and name is not None:
             message = getattr(error, "message", str(error))
             record.msg, record.args = f"answered {name}: %s", (message,)
