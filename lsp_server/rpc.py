@@ -70,7 +70,12 @@ class IrlensProtocol(LanguageServerProtocol):
 
     # Every answer and notification may follow a change of state a request observed (the
     # model server went away, or came back): the session re-sends ``irlens/status`` then.
+    #: Set when the client said ``exit``: work still finishing then has no one to answer.
+    exited = False
+
     def _send_data(self, data: Any) -> None:
+        if self.exited:
+            return  # stdout is closing: writing would only log tracebacks
         super()._send_data(data)
         method = getattr(data, "method", None)
         is_request = method is not None and getattr(data, "id", None) is not None
@@ -88,4 +93,6 @@ class IrlensProtocol(LanguageServerProtocol):
     def handle_message(self, message: Any) -> None:
         if isinstance(message, _Rejected):
             return
+        if getattr(message, "method", None) == "exit":
+            self.exited = True
         super().handle_message(message)
