@@ -103,6 +103,9 @@ class IrlensServer(LanguageServer):
         # uri -> (the workspace's text it was made from, the snapshot): one per version.
         self._snapshots: dict[str, tuple[str, Snapshot]] = {}
         self._status: dict[str, Any] | None = None
+        #: Started in the background once the client is initialized: features' warm-ups,
+        #: so that the first request does not pay for imports and tool start-up.
+        self.on_initialized: list[Callable[[], Awaitable[Any]]] = []
         #: The module index of each open IR document, built off the event loop.
         self.indexes = DocumentIndexes()
 

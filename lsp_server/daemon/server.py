@@ -263,6 +263,10 @@ class DaemonServer:
                         "created": self.started,
                         "owned_by": "irlens",
                         "max_model_len": self.loaded.context_limit,
+                        # What the checkpoint is, so clients can tell two checkpoints
+                        # served under one name apart (their cache keys use it).
+                        "root": self.settings.model,
+                        "fingerprint": self.loaded.fingerprint,
                     }
                 ],
             }

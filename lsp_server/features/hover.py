@@ -83,6 +83,7 @@ class StepsRequest:
     position: types.Position | None = None
     pipeline: str | None = None
     function: str | None = None
+    run_line: int | None = None  # the RUN line's index among the file's RUN lines
 
     def cursor(self, text: str, encoding: str) -> tuple[int, int] | None:
         """The position as (line, str index) in ``text``, or None."""
@@ -110,7 +111,16 @@ def parse_steps_request(params: Any) -> StepsRequest:
         optional_position(data.get("position"), PIPELINE_STEPS, "position"),
         optional_str(data.get("pipeline"), PIPELINE_STEPS, "pipeline"),
         optional_str(data.get("function"), PIPELINE_STEPS, "function"),
+        _run_line(data.get("runLine")),
     )
+
+
+def _run_line(value: Any) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ArgumentError(f"{PIPELINE_STEPS}: runLine must be a RUN line's index (0, 1, ...)")
+    return value
 
 
 def steps_payload(uri: str, steps: Steps) -> dict[str, Any]:

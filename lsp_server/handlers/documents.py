@@ -23,6 +23,8 @@ def register(server: IrlensServer) -> list[CodeActionSource]:
 
     @server.feature(types.INITIALIZED)
     async def initialized(ls: IrlensServer, params: types.InitializedParams) -> None:
+        for warm_up in ls.on_initialized:
+            ls.spawn(ls.guarded("warm-up", warm_up(), None))
         services = await ls.services()
         for feature in ("diagnostics for .ll", "preview", "suggest"):
             problem = services.toolchain.problem_for(feature)

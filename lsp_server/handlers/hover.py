@@ -5,6 +5,8 @@ values are made in :mod:`lsp_server.features.hover`.
 
 from __future__ import annotations
 
+import asyncio
+import importlib
 from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
@@ -44,6 +46,16 @@ def register(server: IrlensServer) -> list[CodeActionSource]:
             made[0].forget_document(uri)
 
     server.on_close.append(forget)
+
+    async def warm_up() -> None:
+        # Imported in a thread: the preview's modules take a good part of a second to
+        # import, which must not hold up requests on the event loop meanwhile.
+        await asyncio.to_thread(importlib.import_module, "lsp_server.preview.warmup")
+        from lsp_server.preview.warmup import warm_up as warm_preview
+
+        await warm_preview(await server.services(), preview_state())
+
+    server.on_initialized.append(warm_up)
 
     @server.feature(types.TEXT_DOCUMENT_HOVER)
     async def hover(ls: IrlensServer, params: types.HoverParams) -> types.Hover | None:
@@ -123,13 +135,18 @@ def register(server: IrlensServer) -> list[CodeActionSource]:
         if too_large is not None:
             pipeline = request.pipeline or services.settings.preview.default_pipeline
             return feature.steps_failure(pipeline, request.function, too_large)
-        pipeline, function, args = resolve_request(
-            text,
-            request.pipeline,
-            request.function,
-            request.cursor(text, ls.encoding),
-            services.settings.preview.default_pipeline,
-        )
+        try:
+            pipeline, function, args = resolve_request(
+                text,
+                request.pipeline,
+                request.function,
+                request.cursor(text, ls.encoding),
+                services.settings.preview.default_pipeline,
+                run_line=request.run_line,
+                options=await services.opt_options(),
+            )
+        except ValueError as err:  # a RUN line that is not there
+            raise ArgumentError(f"{feature.PIPELINE_STEPS}: {err}").to_jsonrpc() from None
         problem = services.toolchain.problem_for("preview")
         if problem is not None:
             return feature.steps_failure(pipeline, function, problem)

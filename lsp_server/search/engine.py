@@ -21,6 +21,7 @@ from lsp_server.llvm import extract, llc, opt
 from lsp_server.llvm.errors import ToolError
 from lsp_server.llvm.passes import PassRegistry
 from lsp_server.llvm.toolchain import MissingToolError, Toolchain
+from lsp_server.model.identity import identity_of
 from lsp_server.search import learned, local, verify
 from lsp_server.search.candidates import ModelAnswers, Status, check_answers, fetch_answers
 from lsp_server.search.measure import Measurer
@@ -235,10 +236,13 @@ async def _ask_model(
     cache = services.cache
     model = backend.model_name
     key = None
-    if cache is not None and model:
+    # Keyed by the server and the served model's identity (see lsp_server.model.identity).
+    identity = await identity_of(backend) if cache is not None else None
+    if cache is not None and identity is not None:
+        model = identity.model
         key = cache.key(
             "suggest-pass-list",
-            model,
+            identity.key,
             services.toolchain.version_text,
             source,
             {"samples": options.samples, "temperature": options.temperature},
