@@ -45,6 +45,11 @@ def hover(found: HoverPreview, lines: Lines, kind: types.MarkupKind) -> types.Ho
     )
 
 
+def notice_hover(message: str, kind: types.MarkupKind) -> types.Hover:
+    """A hover that says why there is no preview (e.g. a document over its size budget)."""
+    return types.Hover(contents=types.MarkupContent(kind=kind, value=message))
+
+
 def position_json(lines: Lines, span: Span) -> dict[str, Any]:
     """``position`` (the span's start) and ``range`` in the negotiated encoding, as JSON."""
     start = lines.position(span.start.line, span.start.col)
@@ -84,7 +89,9 @@ class StepsRequest:
         """The position as (line, str index) in ``text``, or None."""
         if self.position is None:
             return None
-        return self.position.line, Lines(text, encoding).index(self.position)
+        lines = Lines(text, encoding)
+        position = lines.clamp(self.position)  # past the end is the end, as LSP says
+        return position.line, lines.index(position)
 
 
 def parse_steps_request(params: Any) -> StepsRequest:

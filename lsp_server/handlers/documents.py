@@ -62,7 +62,7 @@ def register(server: IrlensServer) -> list[CodeActionSource]:
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls: IrlensServer, params: types.DidCloseTextDocumentParams) -> None:
         uri = params.text_document.uri
-        ls.forget_extra_diagnostics(uri)
+        ls.forget_document(uri)
         for forget in ls.on_close:
             try:
                 forget(uri)

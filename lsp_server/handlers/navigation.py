@@ -17,8 +17,11 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 
 from lsp_server.analysis import TooLarge
-from lsp_server.features import diagnostics, symbols
+from lsp_server.features import documents as boundary
 from lsp_server.features import navigation as nav
+from lsp_server.features import symbols
+from lsp_server.features.arguments import ArgumentError, optional_position, optional_str
+from lsp_server.features.documents import Snapshot
 from lsp_server.features.positions import Lines
 from lsp_server.handlers.code_actions import CodeActionSource
 from lsp_server.handlers.work import plain
@@ -30,17 +33,16 @@ log = logging.getLogger(__name__)
 #: Request: the CFG of a function as data (see docs/lsp-extensions.md).
 CFG_REQUEST = "irlens/cfg"
 _REQUEST_FAILED = -32803
-_INVALID_PARAMS = -32602
 _TRIGGERS = ["%", "@", "!", "#", "$"]
 
 
 async def document_index(ls: IrlensServer, uri: str) -> ModuleIndex | None:
     """The index of the IR document ``uri`` as it is now, or ``None`` (not IR, too large)."""
-    document = ls.workspace.get_text_document(uri)
-    if diagnostics.document_kind(uri, document.language_id) != "ir":
+    snapshot = await ls.document(uri)
+    if snapshot.kind != "ir":
         return None
     try:
-        return await ls.indexes.get(uri, document.version, document.source)
+        return await ls.indexes.get(uri, snapshot.version, snapshot.text)
     except TooLarge as err:
         ls.tell(f"irlens: {err}", types.MessageType.Warning)
         return None
@@ -58,11 +60,11 @@ async def index_hover(
     return await ls.guarded("hover", work, None)
 
 
-def _asm(ls: IrlensServer, uri: str) -> tuple[str, Any] | None:
-    document = ls.workspace.get_text_document(uri)
-    if diagnostics.document_kind(uri, document.language_id) != "asm":
+async def _asm(ls: IrlensServer, uri: str) -> tuple[str, Snapshot] | None:
+    snapshot = await ls.document(uri)
+    if snapshot.kind != "asm":
         return None
-    return document.source, document
+    return snapshot.text, snapshot
 
 
 def register(server: IrlensServer) -> list[CodeActionSource]:
@@ -70,24 +72,42 @@ def register(server: IrlensServer) -> list[CodeActionSource]:
     server.on_close.append(server.indexes.forget)
 
     # Outlining a huge file takes seconds of CPU: it runs in a thread so that the event loop
-    # keeps serving other requests meanwhile.
+    # keeps serving other requests meanwhile, within a size budget and a count of symbols.
     @server.feature(types.TEXT_DOCUMENT_DOCUMENT_SYMBOL)
     async def document_symbol(
         ls: IrlensServer, params: types.DocumentSymbolParams
     ) -> list[types.DocumentSymbol]:
-        document = ls.workspace.get_text_document(params.text_document.uri)
-        kind = diagnostics.document_kind(document.uri, document.language_id)
-        if kind is None:
+        snapshot = await ls.document(params.text_document.uri)
+        if snapshot.kind is None:
             return []
-        work = asyncio.to_thread(symbols.document_symbols, document.source, kind, ls.encoding)
-        return await ls.guarded("document symbols", work, [])
+        limits = ls.settings.limits
+        too_large = boundary.too_large(
+            snapshot.text, "the outline", limits.symbols_megabytes, "symbolsMegabytes"
+        )
+        if too_large is not None:
+            ls.tell(too_large, types.MessageType.Warning)
+            return []
+        most = limits.max_symbols
+        work = asyncio.to_thread(
+            symbols.document_symbols, snapshot.text, snapshot.kind, ls.encoding, most + 1
+        )
+        found = await ls.guarded("document symbols", work, [])
+        if len(found) > most:
+            ls.tell(
+                f"irlens: the outline of {snapshot.uri} shows its first {most} symbols "
+                "(setting irlens.limits.maxSymbols)",
+                types.MessageType.Info,
+            )
+            del found[most:]
+        ls.ensure_current(snapshot)
+        return found
 
     @server.feature(types.TEXT_DOCUMENT_DEFINITION)
     async def definition(
         ls: IrlensServer, params: types.DefinitionParams
     ) -> types.Location | list[types.Location] | None:
         uri = params.text_document.uri
-        asm = _asm(ls, uri)
+        asm = await _asm(ls, uri)
         found: list[types.Location] = []
         if asm is not None:
             occurrences = await _asm_occurrences(ls, asm[0], params.position)
@@ -106,7 +126,7 @@ def register(server: IrlensServer) -> list[CodeActionSource]:
     async def references(ls: IrlensServer, params: types.ReferenceParams) -> list[types.Location]:
         uri = params.text_document.uri
         include = bool(params.context.include_declaration) if params.context else True
-        asm = _asm(ls, uri)
+        asm = await _asm(ls, uri)
         if asm is not None:
             found = await _asm_occurrences(ls, asm[0], params.position)
             return [
@@ -123,7 +143,7 @@ def register(server: IrlensServer) -> list[CodeActionSource]:
         ls: IrlensServer, params: types.DocumentHighlightParams
     ) -> list[types.DocumentHighlight]:
         uri = params.text_document.uri
-        asm = _asm(ls, uri)
+        asm = await _asm(ls, uri)
         if asm is not None:
             found = await _asm_occurrences(ls, asm[0], params.position)
             write, read = types.DocumentHighlightKind.Write, types.DocumentHighlightKind.Read
@@ -180,7 +200,7 @@ def register(server: IrlensServer) -> list[CodeActionSource]:
         from lsp_server.syntax.folding import asm_folds, ir_folds
 
         uri = params.text_document.uri
-        asm = _asm(ls, uri)
+        asm = await _asm(ls, uri)
         if asm is not None:
             folds = await ls.guarded("folding", asyncio.to_thread(asm_folds, asm[0]), [])
             return nav.folding_ranges(folds)
@@ -236,7 +256,7 @@ async def _tokens(ls: IrlensServer, uri: str, wanted: types.Range | None) -> typ
 
     first = wanted.start.line if wanted is not None else 0
     last = wanted.end.line if wanted is not None else None
-    asm = _asm(ls, uri)
+    asm = await _asm(ls, uri)
     if asm is not None:
         text = asm[0]
 
@@ -277,23 +297,19 @@ def _within(flat: list[int], first: int, last: int | None) -> list[int]:
 async def _cfg(ls: IrlensServer, data: dict[str, Any]) -> dict[str, Any]:
     from lsp_server.ide.cfg_view import cfg_view, function_names, to_dot, to_text
 
-    uri = data.get("uri") or (data.get("textDocument") or {}).get("uri")
-    if not isinstance(uri, str):
-        raise JsonRpcException(message="irlens/cfg needs textDocument.uri", code=_INVALID_PARAMS)
-    function = data.get("function")
-    if function is not None and not isinstance(function, str):
-        raise JsonRpcException(
-            message="irlens/cfg: function must be a string", code=_INVALID_PARAMS
-        )
-    raw = data.get("position")
-    line: int | None = None
-    if raw is not None:
-        if not isinstance(raw, dict) or not isinstance(raw.get("line"), int) or raw["line"] < 0:
-            raise JsonRpcException(
-                message="irlens/cfg: position.line must be a non-negative integer",
-                code=_INVALID_PARAMS,
-            )
-        line = raw["line"]
+    # The arguments' one convention (features/arguments.py): InvalidParams naming the field.
+    try:
+        if not isinstance(data, dict):
+            raise ArgumentError(f"{CFG_REQUEST}: params must be an object, got {data!r}")
+        document = data.get("textDocument")
+        uri = data.get("uri") or (document.get("uri") if isinstance(document, dict) else None)
+        if not isinstance(uri, str) or not uri:
+            raise ArgumentError(f"{CFG_REQUEST} needs a document uri (textDocument.uri or uri)")
+        function = optional_str(data.get("function"), CFG_REQUEST, "function")
+        position = optional_position(data.get("position"), CFG_REQUEST, "position")
+    except ArgumentError as err:
+        raise err.to_jsonrpc() from None
+    line = position.line if position is not None else None
     index = await document_index(ls, uri)
     if index is None:
         return {"error": "irlens/cfg works on LLVM IR documents within the index's size limit"}

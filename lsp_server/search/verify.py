@@ -172,8 +172,10 @@ async def differential_check(toolchain: Toolchain, original: str, edited: str, t
         return "skipped: clang is not installed"
     with tempfile.TemporaryDirectory(prefix="irlens-diff-") as workdir:
         base = Path(workdir)
-        (base / "original.ll").write_text(original)
-        (base / "edited.ll").write_text(edited)
+        # surrogatepass: text that reaches here is cleaned at the document boundary, but a
+        # lone surrogate must never cost the check its answer.
+        (base / "original.ll").write_text(original, encoding="utf-8", errors="surrogatepass")
+        (base / "edited.ll").write_text(edited, encoding="utf-8", errors="surrogatepass")
         target = f"--target={triple}"
         builds = [
             [clang, target, "-O0", "-w", str(base / "original.ll"), "-o", str(base / "before")],
