@@ -141,7 +141,9 @@ class IrlensServer(LanguageServer):
         found: list[types.Diagnostic] = []
         try:
             if services.settings.diagnostics.enabled:
-                found = await diagnostics.diagnose(text, kind, services, self.encoding)
+                folders = [*self.workspace.folders, self.workspace.root_uri or ""]
+                roots = diagnostics.include_roots(uri, folders)
+                found = await diagnostics.diagnose(text, kind, services, self.encoding, roots=roots)
         except MissingToolError as err:
             self.tell(diagnostics.missing_tool_message(kind, err), types.MessageType.Warning)
         except asyncio.CancelledError:

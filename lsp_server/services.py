@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from lsp_server.config import Settings
 from lsp_server.llvm import toolchain as tc
 from lsp_server.llvm.passes import PassRegistry, load_registry
+from lsp_server.llvm.runner import ToolLimits
 
 if TYPE_CHECKING:
     from lsp_server.model.backend import ModelBackend
@@ -50,6 +51,7 @@ def make_toolchain(settings: Settings) -> tc.Toolchain:
         settings.llvm.bin_dir,
         default_triple=settings.target.triple,
         timeout=settings.llvm.tool_timeout_seconds,
+        limits=ToolLimits(settings.llvm.max_output_mb, settings.llvm.max_memory_mb),
     )
 
 

@@ -277,7 +277,9 @@ async def _run_opt(
         result = await warm.opt(toolchain, options, module)
     else:
         argv = opt.pipeline_argv(toolchain, pipeline, extra=args)
-        result = await run_tool(argv, stdin=module, timeout=toolchain.timeout)
+        result = await run_tool(
+            argv, stdin=module, timeout=toolchain.timeout, limits=toolchain.limits
+        )
     log.debug("opt -passes=%s: %.1f ms", pipeline, (time.perf_counter() - started) * 1000)
     return result
 

@@ -199,7 +199,11 @@ async def pipeline_steps(
         )
     argv = opt.print_changed_argv(toolchain, pipeline, function, args)
     result = await run_tool(
-        argv, stdin=text, timeout=toolchain.timeout * 3, output_cap=MAX_DUMP_BYTES
+        argv,
+        stdin=text,
+        timeout=toolchain.timeout * 3,
+        output_cap=MAX_DUMP_BYTES,
+        limits=toolchain.limits,
     )
     if not result.ok:
         return Steps(pipeline, function, version, None, (), result.describe_failure())

@@ -181,7 +181,7 @@ async def differential_check(toolchain: Toolchain, original: str, edited: str, t
             [clang, target, "-w", str(base / "edited.o"), "-o", str(base / "after")],
         ]
         for argv in builds:
-            result = await run_tool(argv, timeout=toolchain.timeout)
+            result = await run_tool(argv, timeout=toolchain.timeout, limits=toolchain.limits)
             if not result.ok:
                 return f"skipped: the program does not build ({result.describe_failure()})"
         runs = []
@@ -190,6 +190,7 @@ async def differential_check(toolchain: Toolchain, original: str, edited: str, t
                 [str(base / name)],
                 timeout=_PROGRAM_TIMEOUT,
                 output_cap=_PROGRAM_OUTPUT_CAP,
+                limits=toolchain.limits,
             )
             if result.timed_out:
                 return f"skipped: the {name} program ran longer than {_PROGRAM_TIMEOUT:.0f} s"
