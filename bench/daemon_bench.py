@@ -40,7 +40,7 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from lsp_server.daemon.options import DaemonSettings  # noqa: E402
+from lsp_server.daemon.settings import DaemonSettings  # noqa: E402
 from lsp_server.daemon.tiny import TinyShape, build_tiny_checkpoint  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
@@ -467,6 +467,10 @@ def gpu_part(new_tokens: int, reps: int) -> dict[str, Any] | None:
 # -- report ------------------------------------------------------------------------
 
 
+def _load(values: Any) -> str:
+    return "unknown" if not values else "/".join(f"{v:.1f}" for v in values)
+
+
 def markdown(results: dict[str, Any], command: str) -> str:
     cpu = results["cpu"]
     gen, dae = cpu["generate"], cpu["daemon"]
@@ -481,7 +485,11 @@ def markdown(results: dict[str, Any], command: str) -> str:
         f"Machine: {results['machine']['cpus']} CPUs, {results['machine']['platform']}, "
         f"torch {results['machine']['torch']}, transformers {results['machine']['transformers']}. "
         "The machine is shared with other work, so generate and the daemon take turns and "
-        "each figure is the median of the runs.",
+        "each figure is the median of the runs. Load average (1, 5, 15 min) at the start "
+        + _load(results["machine"].get("load_average_start"))
+        + ", at the end "
+        + _load(results["machine"].get("load_average_end"))
+        + f" on {results['machine']['cpus']} CPUs: compare figures only within this table.",
         "",
         f"## CPU: random Llama, hidden {shape['hidden_size']}, {shape['num_hidden_layers']} layers, "
         f"vocabulary {shape['vocab_size']}, float32, {CPU_THREADS} torch thread; "
@@ -567,10 +575,12 @@ def main() -> int:
             "platform": platform.platform(),
             "torch": torch.__version__,
             "transformers": transformers.__version__,
+            "load_average_start": os.getloadavg(),
         },
         "cpu": cpu_part(args.new_tokens, args.reps),
         "gpu": None if args.skip_gpu else gpu_part(args.new_tokens, args.reps),
     }
+    results["machine"]["load_average_end"] = os.getloadavg()
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "daemon.json").write_text(json.dumps(results, indent=2) + "\n")
     command = "python bench/daemon_bench.py " + " ".join(sys.argv[1:])

@@ -56,6 +56,9 @@ if [ "$dev" = 1 ]; then
   command -v nvim >/dev/null || apt_install neovim
   command -v chromium >/dev/null || apt_install chromium
   command -v node >/dev/null || apt_install nodejs npm
+  # The real-editor test builds code-server's native modules (vscode-ext/scripts/install-code-server.sh).
+  [ -f /usr/include/gssapi/gssapi.h ] || apt_install libkrb5-dev
+  command -v g++ >/dev/null && command -v make >/dev/null || apt_install build-essential
 fi
 
 # Python: a virtual environment in .venv.

@@ -1,7 +1,12 @@
 #!/usr/bin/env bash
 # The VS Code extension's checks: install its npm packages, check package.json's settings against
-# lsp_server/config.py, type-check, bundle, unit tests, the panel in headless Chromium, and the
-# .vsix. (The Neovim client is tested by pytest: tests/clients/test_neovim.py.)
+# lsp_server/config.py, type-check, bundle (the extension, the panel, and the server it carries in
+# bundled/libs), unit tests, the panel in headless Chromium, the .vsix, and the .vsix in a real VS
+# Code (code-server, with no irlens settings). (The Neovim client is tested by pytest:
+# tests/clients/test_neovim.py.)
+#
+# The real-editor test installs Node 24 and code-server through npm into ~/.cache/irlens-e2e the
+# first time (minutes; see vscode-ext/scripts/install-code-server.sh). IRLENS_E2E=0 leaves it out.
 set -euo pipefail
 cd "$(dirname "$0")/../vscode-ext"
 
@@ -42,5 +47,24 @@ echo "== panel in headless Chromium"
 node --test out/test/panel/
 
 echo "== package"
-npx --no-install vsce package --no-dependencies --out irlens.vsix
+npx --no-install vsce package --no-dependencies --allow-missing-repository --out irlens.vsix
 ls -l irlens.vsix
+python3 - <<'PY'
+import zipfile
+names = zipfile.ZipFile("irlens.vsix").namelist()
+assert "extension/bundled/libs/lsp_server/__main__.py" in names, "the .vsix carries the server"
+assert "extension/bundled/libs/pygls/__init__.py" in names, "the .vsix carries pygls"
+assert not [n for n in names if "__pycache__" in n or n.endswith((".so", ".pyd"))], "no compiled files"
+print(f"irlens.vsix: {len(names)} files, the server in extension/bundled/libs")
+PY
+
+if [ "${IRLENS_E2E:-1}" = 0 ]; then
+  echo "== real editor: left out (IRLENS_E2E=0)"
+  exit 0
+fi
+echo "== real editor: code-server with irlens.vsix and no irlens settings"
+e2e_start=$(date +%s)
+code_server_dir=$(scripts/install-code-server.sh)
+echo "code-server ready in $(( $(date +%s) - e2e_start )) s ($code_server_dir)"
+CODE_SERVER="$code_server_dir/bin/code-server" NODE24="$code_server_dir/bin" node scripts/e2e-code-server.mjs
+echo "real editor: $(( $(date +%s) - e2e_start )) s in all"

@@ -1,15 +1,24 @@
-"""A KV cache layer that grows in place, and the batch surgery the runner needs on it.
+"""The running batch's KV cache: preallocated slabs that rows join and leave without copies.
 
 transformers' ``DynamicLayer`` appends each step's keys and values with ``torch.cat``,
 which copies the whole cache every step: at LLM Compiler's 16k context that is more
-memory traffic than reading the 7B weights. :class:`SlabLayer` keeps spare capacity
-and writes new positions into it, reallocating only when it is full (growing by a
-quarter, so the copies cost O(1) per step on average). ``keys`` and ``values`` stay
-what the model expects: tensors of shape ``[batch, heads, positions, head_dim]``, here
-views into the larger buffers.
+memory traffic than reading the 7B weights. Each :class:`SlabLayer` instead owns a
+buffer ``[row capacity, heads, column capacity, head_dim]``; the batch is the window
+``buffer[:rows, :, lo:hi]``, and the model's ``keys``/``values`` are views of it.
 
-``torch.compile`` cannot trace the in-place writes into a reallocated buffer, so with
-``--compile`` the layer concatenates like ``DynamicLayer`` (``grow_in_place=False``).
+What costs what:
+
+- a decoding step writes one column in place (no copy);
+- a prompt joining the batch copies only its own prefilled keys into free rows, right-
+  aligned to ``hi``; when it is wider than the window, the window grows to the right
+  and the old rows get masked columns ("holes") there, so no old row moves;
+- a finished row is replaced by the last row (one row copied, not the batch), and the
+  window's left edge moves to the oldest live column (a view, no copy);
+- only running out of capacity reallocates, growing by a quarter (amortised O(1)).
+
+:class:`Slab` keeps the window and the 2-D attention mask (on the device) in step
+with the layers. ``DynamicLayer`` is subclassed (it is exported by ``transformers``)
+for the interface the model calls: ``update``, ``get_seq_length``, ``get_mask_sizes``.
 """
 
 from __future__ import annotations
@@ -17,90 +26,147 @@ from __future__ import annotations
 from typing import Any
 
 import torch
-from transformers import DynamicCache
-from transformers.cache_utils import DynamicLayer
+from transformers import DynamicCache, DynamicLayer
 
-#: Spare positions added on each reallocation, at least.
+#: Spare columns added on each reallocation, at least.
 MIN_GROWTH = 256
 
 
-# transformers' cache layers have untyped constructors, hence the two ignores.
+# transformers' cache layers have untyped constructors, hence the ignores.
 class SlabLayer(DynamicLayer):  # type: ignore[no-untyped-call]
-    """One layer's keys and values with room to grow in place."""
+    """One layer's keys and values in a buffer with spare rows and columns."""
 
-    def __init__(self, *, grow_in_place: bool = True) -> None:
+    def __init__(self) -> None:
         super().__init__()  # type: ignore[no-untyped-call]
-        self.grow_in_place = grow_in_place
-        self._key_buffer: torch.Tensor | None = None
-        self._value_buffer: torch.Tensor | None = None
+        self._kb: torch.Tensor | None = None
+        self._vb: torch.Tensor | None = None
+        self.rows = 0
+        self.lo = 0
+        self.hi = 0
 
-    def set(self, keys: torch.Tensor, values: torch.Tensor) -> None:
-        """Replace the contents (after the runner selected, padded or merged rows)."""
-        self._key_buffer, self._value_buffer = keys, values
-        self.keys, self.values = keys, values
-        self.device = keys.device
-        self.is_initialized = True
-
-    def truncate(self, width: int) -> None:
-        """Keep the first ``width`` positions; the rest of the buffer is reused later."""
-        assert self._key_buffer is not None and self._value_buffer is not None
-        self.keys = self._key_buffer[:, :, :width]
-        self.values = self._value_buffer[:, :, :width]
-
-    def width(self) -> int:
-        """Positions held (including left padding)."""
-        return 0 if self.keys is None or not self.is_initialized else int(self.keys.shape[-2])
+    # -- what the model calls ----------------------------------------------------------
 
     def update(
         self, key_states: torch.Tensor, value_states: torch.Tensor, *args: Any, **kwargs: Any
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        """Append this step's keys and values; return all of them (views)."""
-        if not self.grow_in_place:
-            if self.width() and self.keys is not None and self.values is not None:
-                key_states = torch.cat([self.keys, key_states], dim=-2)
-                value_states = torch.cat([self.values, value_states], dim=-2)
-            self.set(key_states, value_states)
-            return key_states, value_states
-        old = self.width()
-        new = old + key_states.shape[-2]
-        buffer = self._key_buffer
-        if buffer is None or not self.is_initialized or new > buffer.shape[-2] or old == 0:
-            self._grow(key_states, value_states, old, new)
-        assert self._key_buffer is not None and self._value_buffer is not None
-        self._key_buffer[:, :, old:new] = key_states
-        self._value_buffer[:, :, old:new] = value_states
-        self.keys = self._key_buffer[:, :, :new]
-        self.values = self._value_buffer[:, :, :new]
-        self.device = key_states.device
+        """Write this pass's keys and values after the window; return the window (views)."""
+        width = key_states.shape[-2]
+        if self._kb is None:
+            # A fresh cache (a prefill): room for the answer to grow without reallocating.
+            self.rows = key_states.shape[0]
+            self._allocate(key_states, value_states, self.rows, width + _room(width))
+        elif self.hi + width > self._kb.shape[-2]:
+            self.reserve(self.rows, width)
+        assert self._kb is not None and self._vb is not None
+        self._kb[: self.rows, :, self.hi : self.hi + width] = key_states
+        self._vb[: self.rows, :, self.hi : self.hi + width] = value_states
+        self.hi += width
+        return self._views()
+
+    def get_seq_length(self) -> int:
+        """Columns in the window (padding and holes included: the mask hides them)."""
+        return self.hi - self.lo
+
+    # -- what the batch runner calls -----------------------------------------------------
+
+    def reserve(self, rows: int, columns: int) -> None:
+        """Make room for ``rows`` rows and ``columns`` more columns after the window."""
+        assert self._kb is not None and self._vb is not None
+        row_cap, col_cap = self._kb.shape[0], self._kb.shape[-2]
+        if rows <= row_cap and self.hi + columns <= col_cap:
+            return
+        width = self.hi - self.lo
+        new_rows = max(rows, row_cap)
+        new_cols = max(col_cap, width + columns + _room(width + columns))
+        old_k, old_v = self._kb, self._vb
+        self._allocate(old_k, old_v, new_rows, new_cols)
+        assert self._kb is not None and self._vb is not None
+        self._kb[: self.rows, :, :width] = old_k[: self.rows, :, self.lo : self.hi]
+        self._vb[: self.rows, :, :width] = old_v[: self.rows, :, self.lo : self.hi]
+        self.lo, self.hi = 0, width
+        self._views()
+
+    def start_like(self, other: SlabLayer, *, rows: int, width: int) -> None:
+        """Empty buffers shaped like ``other``'s, for ``rows`` rows and a window ``width`` wide."""
+        assert other.keys is not None and other.values is not None
+        self._allocate(other.keys, other.values, rows, width + _room(width))
+        self.rows, self.lo, self.hi = 0, 0, width
+        self._views()
+
+    def capacity(self) -> tuple[int, int]:
+        """(rows, columns) the buffers hold."""
+        assert self._kb is not None
+        return self._kb.shape[0], self._kb.shape[-2]
+
+    def widen(self, hi: int) -> None:
+        """Move the window's right edge to ``hi``; the new columns are zero (holes)."""
+        assert self._kb is not None and self._vb is not None
+        if hi > self.hi:
+            self._kb[: self.rows, :, self.hi : hi].zero_()
+            self._vb[: self.rows, :, self.hi : hi].zero_()
+            self.hi = hi
+            self._views()
+
+    def write_rows(self, other: SlabLayer, index: torch.Tensor | None) -> None:
+        """Append the rows of ``other`` (a prefill; ``index`` picks and repeats its rows),
+        right-aligned to ``hi``, zero to the left of them."""
+        assert self._kb is not None and self._vb is not None
+        keys, values = other.keys, other.values
+        assert keys is not None and values is not None
+        if index is not None:
+            keys, values = keys.index_select(0, index), values.index_select(0, index)
+        count, width = keys.shape[0], keys.shape[-2]
+        start, end = self.rows, self.rows + count
+        self._kb[start:end, :, self.lo : self.hi - width].zero_()
+        self._vb[start:end, :, self.lo : self.hi - width].zero_()
+        self._kb[start:end, :, self.hi - width : self.hi] = keys
+        self._vb[start:end, :, self.hi - width : self.hi] = values
+        self.rows = end
+        self._views()
+
+    def move_rows(self, dst: torch.Tensor, src: torch.Tensor, rows: int) -> None:
+        """Copy rows ``src`` over rows ``dst`` (finished ones), then keep ``rows`` rows."""
+        assert self._kb is not None and self._vb is not None
+        if dst.numel():
+            window = slice(self.lo, self.hi)
+            self._kb[:, :, window].index_copy_(0, dst, self._kb[:, :, window].index_select(0, src))
+            self._vb[:, :, window].index_copy_(0, dst, self._vb[:, :, window].index_select(0, src))
+        self.rows = rows
+        self._views()
+
+    def set_window(self, lo: int, hi: int) -> None:
+        """Narrow the window (columns no row needs, or rejected draft tokens)."""
+        self.lo, self.hi = lo, hi
+        self._views()
+
+    # -- internals -------------------------------------------------------------------
+
+    def _allocate(self, keys: torch.Tensor, values: torch.Tensor, rows: int, cols: int) -> None:
+        _, heads, _, dim = keys.shape
+        self._kb = keys.new_empty((rows, heads, cols, dim))
+        self._vb = values.new_empty((rows, values.shape[1], cols, values.shape[-1]))
+        self.device = keys.device
         self.is_initialized = True
-        return self.keys, self.values
 
-    def _grow(self, keys: torch.Tensor, values: torch.Tensor, old: int, new: int) -> None:
-        capacity = new + max(MIN_GROWTH, new // 4)
-        batch, heads, _, dim = keys.shape
-        key_buffer = keys.new_empty((batch, heads, capacity, dim))
-        value_buffer = values.new_empty((batch, heads, capacity, values.shape[-1]))
-        if old:
-            assert self.keys is not None and self.values is not None
-            key_buffer[:, :, :old] = self.keys
-            value_buffer[:, :, :old] = self.values
-        self._key_buffer, self._value_buffer = key_buffer, value_buffer
+    def _views(self) -> tuple[torch.Tensor, torch.Tensor]:
+        assert self._kb is not None and self._vb is not None
+        keys = self._kb[: self.rows, :, self.lo : self.hi]
+        values = self._vb[: self.rows, :, self.lo : self.hi]
+        self.keys, self.values = keys, values
+        return keys, values
 
 
-class ConcatLayer(SlabLayer):  # type: ignore[no-untyped-call]  # as SlabLayer.
-    """A :class:`SlabLayer` that concatenates, for transformers versions that make layers lazily."""
-
-    def __init__(self) -> None:
-        super().__init__(grow_in_place=False)
+def _room(width: int) -> int:
+    return max(MIN_GROWTH, width // 4)
 
 
-def new_cache(config: Any, *, grow_in_place: bool = True) -> Any:
+def new_cache(config: Any) -> Any:
     """A ``DynamicCache`` for ``config`` whose layers are :class:`SlabLayer`."""
     cache = DynamicCache(config=config)
     if cache.layers:
-        cache.layers = [SlabLayer(grow_in_place=grow_in_place) for _ in cache.layers]
+        cache.layers = [SlabLayer() for _ in cache.layers]
     else:
-        cache.layer_class_to_replicate = SlabLayer if grow_in_place else ConcatLayer
+        cache.layer_class_to_replicate = SlabLayer
     return cache
 
 

@@ -10,11 +10,14 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer
+
+from lsp_server.daemon.sequence import PROMPT_WINDOW, Detokenizer, IncrementalDetokenizer
 
 logger = logging.getLogger(__name__)
 
@@ -41,9 +44,27 @@ class LoadedModel:
     #: How many (sequence x position) KV entries fit in memory; None on the CPU.
     kv_budget_tokens: int | None = None
     #: The Rust tokenizer may not be used from two threads while one changes its settings
-    #: (transformers does that lazily on encode); requests encode on a pool thread while
-    #: the generation thread decodes.
+    #: (transformers does that lazily on encode), so encoding, on pool threads, holds
+    #: this lock; decoding, on the generation thread, uses a copy of its own and never
+    #: waits for a long prompt to be tokenised.
     _tokenizer_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _decoder: Any = field(default=None, repr=False)
+    #: The longest token's text: a prompt of c characters has at least c / this tokens.
+    max_token_chars: int = field(default=0, repr=False)
+
+    def __post_init__(self) -> None:
+        backend = getattr(self.tokenizer, "backend_tokenizer", None)
+        if backend is not None and self._decoder is None:
+            from tokenizers import Tokenizer
+
+            self._decoder = Tokenizer.from_str(backend.to_str())
+        if not self.max_token_chars:
+            vocab = self.tokenizer.get_vocab()
+            self.max_token_chars = max((len(t) for t in vocab), default=1) or 1
+
+    def min_prompt_tokens(self, prompt: str) -> int:
+        """A lower bound on the tokens of ``prompt``, found without tokenising it."""
+        return -(-len(prompt) // self.max_token_chars)
 
     def encode(self, prompts: list[str]) -> list[list[int]]:
         """Token ids of each prompt exactly as given; the tokenizer adds BOS itself."""
@@ -53,10 +74,51 @@ class LoadedModel:
 
     def decode(self, ids: Any) -> str:
         """Text of ``ids`` without special tokens and without any whitespace clean-up."""
+        if self._decoder is not None:
+            return str(self._decoder.decode(list(ids), skip_special_tokens=True))
         with self._tokenizer_lock:
             text: str = self.tokenizer.decode(
                 list(ids), skip_special_tokens=True, clean_up_tokenization_spaces=False
             )
+        return text
+
+    def detokenizer(self, prompt_ids: Sequence[int]) -> Detokenizer:
+        """A streaming detokenizer for one sequence that follows ``prompt_ids``."""
+        if self._decoder is None:
+            return IncrementalDetokenizer(self.decode, prompt_ids)
+        return StreamDetokenizer(self._decoder, prompt_ids)
+
+
+class StreamDetokenizer:
+    """``tokenizers.decoders.DecodeStream`` behind the :class:`Detokenizer` interface.
+
+    The Rust stream keeps the prefix window and the incomplete character itself; this
+    wrapper remembers the tokens it has not yet turned into text, so that ``flush`` can
+    return them (an incomplete character, as the replacement character) at the end.
+    """
+
+    def __init__(self, decoder: Any, prompt_ids: Sequence[int]) -> None:
+        from tokenizers.decoders import DecodeStream
+
+        self._decoder = decoder
+        self._stream = DecodeStream(ids=list(prompt_ids[-PROMPT_WINDOW:]), skip_special_tokens=True)
+        self._held: list[int] = []
+
+    def push(self, token: int) -> str:
+        """Add ``token``; return the text it completes (possibly empty)."""
+        text = self._stream.step(self._decoder, token)
+        if text is None:
+            self._held.append(token)
+            return ""
+        self._held.clear()
+        return str(text)
+
+    def flush(self) -> str:
+        """Whatever is held back, even an incomplete character."""
+        if not self._held:
+            return ""
+        text = str(self._decoder.decode(self._held, skip_special_tokens=True))
+        self._held.clear()
         return text
 
 

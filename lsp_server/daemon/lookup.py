@@ -1,4 +1,4 @@
-"""Prompt-lookup drafts: guess the next tokens by finding the latest n-gram in the context.
+"""Prompt-lookup drafts: guess the next tokens by finding the tail's n-gram earlier in the context.
 
 LLM Compiler's emulation and lifting answers copy long spans of their input, so the
 tokens that followed the last few tokens earlier in the context are often exactly what
@@ -14,23 +14,24 @@ from collections.abc import Sequence
 def find_draft(
     ids: Sequence[int], *, max_ngram: int = 3, min_ngram: int = 1, num_tokens: int = 8
 ) -> list[int]:
-    """Up to ``num_tokens`` tokens that followed the most recent earlier copy of the tail.
+    """Up to ``num_tokens`` tokens that followed an earlier copy of the tail (a plain scan).
 
     Longer n-grams are tried first because their continuations are likelier to be right.
-    Returns an empty list when nothing matches.
+    The most recent copy wins, unless its continuation is shorter than ``num_tokens``
+    and the first copy's is longer (repetitive text: the latest copy is just behind the
+    tail). Returns an empty list when nothing matches.
     """
     if num_tokens <= 0:
         return []
     length = len(ids)
     for n in range(min(max_ngram, length - 1), min_ngram - 1, -1):
         tail = list(ids[length - n :])
-        first = tail[0]
-        # Scan backwards so the most recent match wins: it is the likeliest continuation.
-        for start in range(length - n - 1, -1, -1):
-            if ids[start] == first and list(ids[start : start + n]) == tail:
-                draft = list(ids[start + n : start + n + num_tokens])
-                if draft:
-                    return draft
+        starts = [s for s in range(length - n) if list(ids[s : s + n]) == tail]
+        if not starts:
+            continue
+        draft = list(ids[starts[-1] + n : starts[-1] + n + num_tokens])
+        first = list(ids[starts[0] + n : starts[0] + n + num_tokens])
+        return first if len(draft) < num_tokens and len(first) > len(draft) else draft
     return []
 
 
@@ -46,6 +47,7 @@ class DraftIndex:
         self.ids: list[int] = []
         self._sizes = range(max_ngram, min_ngram - 1, -1)
         self._latest: dict[tuple[int, ...], int] = {}
+        self._first: dict[tuple[int, ...], int] = {}
         self.extend(ids)
 
     def extend(self, tokens: Sequence[int]) -> None:
@@ -56,17 +58,31 @@ class DraftIndex:
             end = len(ids) - 1  # the n-grams ending just before this token now have a successor
             for n in self._sizes:
                 if end - n >= 0:
-                    self._latest[tuple(ids[end - n : end])] = end - n
+                    gram = tuple(ids[end - n : end])
+                    self._latest[gram] = end - n
+                    self._first.setdefault(gram, end - n)
 
     def draft(self, num_tokens: int) -> list[int]:
-        """Up to ``num_tokens`` tokens that followed the latest earlier copy of the tail."""
+        """Up to ``num_tokens`` tokens that followed an earlier copy of the tail.
+
+        The latest copy is likeliest to continue the same way, but in repetitive text
+        it lies just before the tail and has only a token or two after it; then the
+        first copy, which has the longest continuation, drafts instead.
+        """
         if num_tokens <= 0:
             return []
         ids = self.ids
         for n in self._sizes:
             if len(ids) < n + 1:
                 continue
-            start = self._latest.get(tuple(ids[len(ids) - n :]))
-            if start is not None:
-                return ids[start + n : start + n + num_tokens]
+            gram = tuple(ids[len(ids) - n :])
+            start = self._latest.get(gram)
+            if start is None:
+                continue
+            draft = ids[start + n : start + n + num_tokens]
+            if len(draft) < num_tokens:
+                first = ids[self._first[gram] + n : self._first[gram] + n + num_tokens]
+                if len(first) > len(draft):
+                    draft = first
+            return draft
         return []

@@ -1,5 +1,7 @@
 """``irlens daemon``: its command-line options, and ``run()``, which starts it.
 
+Only flag parsing lives here; the settings type is :mod:`lsp_server.daemon.settings`.
+
 This module imports neither torch, transformers nor aiohttp, so the CLI can describe
 the daemon (``irlens daemon --help``) without the ``model`` extra installed; ``run()``
 imports the heavy modules only when the daemon really starts.
@@ -12,40 +14,17 @@ import asyncio
 import ipaddress
 import logging
 import os
-from dataclasses import dataclass
+
+from lsp_server.daemon.settings import (
+    API_KEY_ENV,
+    DEFAULT_HOST,
+    DEFAULT_PORT,
+    DaemonSettings,
+)
+
+__all__ = ["API_KEY_ENV", "DEFAULT_HOST", "DEFAULT_PORT", "DaemonSettings", "add_arguments", "run"]
 
 logger = logging.getLogger(__name__)
-
-DEFAULT_HOST = "127.0.0.1"
-DEFAULT_PORT = 8787
-API_KEY_ENV = "IRLENS_API_KEY"
-
-
-@dataclass(frozen=True)
-class DaemonSettings:
-    """Everything the daemon needs to start, resolved from the command line."""
-
-    model: str
-    revision: str | None = None
-    dtype: str = "auto"
-    device: str = "auto"
-    host: str = DEFAULT_HOST
-    port: int = DEFAULT_PORT
-    api_key: str | None = None
-    served_model_name: str | None = None
-    max_batch_size: int = 32
-    batch_window_ms: float = 2.0
-    max_queue: int = 256
-    max_prefill_tokens: int = 16384
-    compile: bool = False
-    prompt_lookup: bool = False
-    draft_tokens: int = 8
-    threads: int = 0
-
-    @property
-    def model_name(self) -> str:
-        """The id clients ask for and ``/v1/models`` lists."""
-        return self.served_model_name or self.model
 
 
 def _positive_int(text: str) -> int:
@@ -59,6 +38,13 @@ def _non_negative_float(text: str) -> float:
     value = float(text)
     if not value >= 0:
         raise argparse.ArgumentTypeError(f"must be 0 or more, got {text}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be more than 0, got {text}")
     return value
 
 
@@ -117,6 +103,52 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         help=f"require `Authorization: Bearer KEY` on every endpoint but /health; also read "
         f"from the {API_KEY_ENV} environment variable (safer: it stays out of `ps`)",
+    )
+    server.add_argument(
+        "--allowed-host",
+        action="append",
+        default=[],
+        metavar="HOST",
+        help="a Host header to accept besides the bound address (repeatable; `*` accepts "
+        "any). Without it a loopback daemon answers only requests addressed to loopback, "
+        "which stops DNS-rebinding pages from reaching it",
+    )
+    server.add_argument(
+        "--allowed-origin",
+        action="append",
+        default=[],
+        metavar="ORIGIN",
+        help="a browser Origin (such as http://localhost:3000) allowed to call the daemon "
+        "(repeatable; `*` allows any). Requests with any other Origin get 403, so a web "
+        "page cannot use a key-less loopback daemon",
+    )
+    server.add_argument(
+        "--max-body-mb",
+        type=_positive_float,
+        default=DaemonSettings.max_body_bytes / 2**20,
+        help="largest request body in MiB; larger ones get 413 "
+        f"(default: {DaemonSettings.max_body_bytes / 2**20:g})",
+    )
+    server.add_argument(
+        "--max-connections",
+        type=_positive_int,
+        default=DaemonSettings.max_connections,
+        help="open connections at once (also kept below the open-file limit); more get 503 "
+        f"(default: {DaemonSettings.max_connections})",
+    )
+    server.add_argument(
+        "--header-timeout",
+        type=_positive_float,
+        default=DaemonSettings.header_timeout_s,
+        help="seconds a connection may take to send a request's headers, or stay idle "
+        f"(default: {DaemonSettings.header_timeout_s:g})",
+    )
+    server.add_argument(
+        "--body-timeout",
+        type=_positive_float,
+        default=DaemonSettings.body_timeout_s,
+        help="seconds a request may take to send its body; slower ones get 408 "
+        f"(default: {DaemonSettings.body_timeout_s:g})",
     )
     server.add_argument(
         "--log-level",
@@ -182,7 +214,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--draft-tokens",
         type=_positive_int,
         default=DaemonSettings.draft_tokens,
-        help=f"most tokens drafted per prompt-lookup step (default: {DaemonSettings.draft_tokens})",
+        help="tokens drafted per prompt-lookup step at first; the draft doubles while whole "
+        "drafts are accepted (up to 64) and falls back after a rejection "
+        f"(default: {DaemonSettings.draft_tokens})",
     )
 
 
@@ -226,6 +260,12 @@ def settings_from_args(args: argparse.Namespace) -> DaemonSettings:
         prompt_lookup=args.prompt_lookup,
         draft_tokens=args.draft_tokens,
         threads=args.threads,
+        max_body_bytes=int(args.max_body_mb * 2**20),
+        header_timeout_s=args.header_timeout,
+        body_timeout_s=args.body_timeout,
+        max_connections=args.max_connections,
+        allowed_hosts=tuple(args.allowed_host),
+        allowed_origins=tuple(args.allowed_origin),
     )
 
 

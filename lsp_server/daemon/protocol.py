@@ -18,6 +18,70 @@ MAX_STOP_LENGTH = 512
 #: ``torch.Generator.manual_seed`` accepts exactly this range.
 SEED_MIN = -(2**63)
 SEED_MAX = 2**64 - 1
+#: vLLM raises a positive temperature below this to it: dividing logits by 1e-40
+#: overflows float32, and the softmax of infinities is uniform noise, not argmax.
+MIN_TEMPERATURE = 1e-2
+MAX_STOP_TOKEN_IDS = 64
+
+#: Every key the daemon reads. Anything else is logged and ignored, as OpenAI ignores
+#: fields it does not know; the fields below that change the answer are refused instead.
+KNOWN_KEYS = frozenset(
+    {
+        "model",
+        "prompt",
+        "max_tokens",
+        "temperature",
+        "top_p",
+        "top_k",
+        "min_p",
+        "repetition_penalty",
+        "n",
+        "stream",
+        "stream_options",
+        "stop",
+        "stop_token_ids",
+        "include_stop_str_in_output",
+        "seed",
+        "ignore_eos",
+        "user",
+    }
+)
+
+#: Fields OpenAI or vLLM define whose non-neutral values the daemon does not implement:
+#: refused with 400 (a wrong answer is worse than an error). ``None`` is neutral for all.
+UNSUPPORTED_NEUTRAL: dict[str, object] = {
+    # OpenAI
+    "echo": False,
+    "logprobs": None,
+    "best_of": 1,
+    "suffix": "",
+    "logit_bias": {},
+    "presence_penalty": 0,
+    "frequency_penalty": 0,
+    # vLLM extensions
+    "use_beam_search": False,
+    "length_penalty": 1.0,
+    "min_tokens": 0,
+    "allowed_token_ids": [],
+    "bad_words": [],
+    "prompt_logprobs": None,
+    "skip_special_tokens": True,
+    "spaces_between_special_tokens": True,
+    "truncate_prompt_tokens": None,
+    "add_special_tokens": True,
+    "response_format": None,
+    "guided_json": None,
+    "guided_regex": None,
+    "guided_choice": None,
+    "guided_grammar": None,
+    "guided_decoding_backend": None,
+    "guided_whitespace_pattern": None,
+    "structured_outputs": None,
+    "logits_processors": None,
+    "return_tokens_as_token_ids": False,
+    "prompt_embeds": None,
+    "priority": 0,
+}
 
 
 class ApiError(Exception):
@@ -61,11 +125,22 @@ class SamplingParams:
     stop: tuple[str, ...] = ()
     seed: int | None = None
     ignore_eos: bool = False
+    #: vLLM's extensions: -1 (or 0) keeps every token; 0 keeps every probability.
+    top_k: int = -1
+    min_p: float = 0.0
+    repetition_penalty: float = 1.0
+    stop_token_ids: tuple[int, ...] = ()
+    include_stop_str_in_output: bool = False
 
     @property
     def greedy(self) -> bool:
         """Temperature 0 means argmax decoding, as in OpenAI's API."""
         return self.temperature == 0.0
+
+    @property
+    def filters(self) -> bool:
+        """True when sampling truncates the distribution (top-p, top-k or min-p)."""
+        return self.top_p < 1.0 or self.top_k > 0 or self.min_p > 0.0
 
 
 @dataclass(frozen=True)
@@ -78,6 +153,8 @@ class CompletionRequest:
     stream: bool
     include_usage: bool
     sampling: SamplingParams
+    #: Keys the daemon does not know and ignored (the server logs them).
+    unknown_keys: tuple[str, ...] = ()
 
 
 def _bad(message: str, param: str, code: str = "invalid_value") -> ApiError:
@@ -167,41 +244,56 @@ def _seed(body: dict[str, Any]) -> int | None:
     return seed
 
 
-def _is_unsupported(key: str, value: object) -> bool:
-    """True when ``value`` asks for something the daemon does not do (null never does)."""
-    neutral: dict[str, object] = {
-        "echo": False,
-        "best_of": 1,
-        "suffix": "",
-        "logit_bias": {},
-        "presence_penalty": 0,
-        "frequency_penalty": 0,
-    }
+def _is_neutral(value: object, neutral: object) -> bool:
+    """``value`` asks for nothing: null, or the neutral value (0 and 0.0 alike; True is not 1)."""
     if value is None:
-        return False
-    if key == "logprobs":
         return True
-    return value != neutral[key]
+
+    def number(x: object) -> bool:
+        return isinstance(x, int | float) and not isinstance(x, bool)
+
+    if number(neutral) and number(value):
+        return value == neutral
+    return type(value) is type(neutral) and value == neutral
 
 
 def _reject_unsupported(body: dict[str, Any]) -> None:
     """Refuse options we would otherwise silently ignore: a wrong answer is worse than a 400."""
-    for key in (
-        "echo",
-        "logprobs",
-        "best_of",
-        "suffix",
-        "logit_bias",
-        "presence_penalty",
-        "frequency_penalty",
-    ):
-        if _is_unsupported(key, body.get(key)):
+    for key, neutral in UNSUPPORTED_NEUTRAL.items():
+        if not _is_neutral(body.get(key), neutral):
             raise ApiError(
                 400,
                 f"'{key}' is not supported by the irlens daemon",
                 code="unsupported_parameter",
                 param=key,
             )
+
+
+def _temperature(body: dict[str, Any]) -> float:
+    value = _float(body, "temperature", 1.0, 0.0, 2.0)
+    return max(value, MIN_TEMPERATURE) if value > 0 else 0.0
+
+
+def _stop_token_ids(body: dict[str, Any]) -> tuple[int, ...]:
+    ids = body.get("stop_token_ids")
+    if ids is None:
+        return ()
+    if not isinstance(ids, list) or not all(
+        isinstance(i, int) and not isinstance(i, bool) and i >= 0 for i in ids
+    ):
+        raise _bad(
+            "'stop_token_ids' must be a list of non-negative integers",
+            "stop_token_ids",
+            "invalid_type",
+        )
+    if len(ids) > MAX_STOP_TOKEN_IDS:
+        raise _bad(f"'stop_token_ids' may hold at most {MAX_STOP_TOKEN_IDS} ids", "stop_token_ids")
+    return tuple(ids)
+
+
+def _top_k(body: dict[str, Any]) -> int:
+    value = _int(body, "top_k", -1, -1, 2**31 - 1)
+    return -1 if value == 0 else value
 
 
 def parse_completion_request(
@@ -221,25 +313,39 @@ def parse_completion_request(
     _reject_unsupported(body)
     stream_options = body.get("stream_options")
     include_usage = False
+    stream = _bool(body, "stream", False)
+    if stream_options is not None and not stream:
+        raise _bad("'stream_options' is only allowed when 'stream' is true", "stream_options")
     if stream_options is not None:
         if not isinstance(stream_options, dict):
             raise _bad("'stream_options' must be an object", "stream_options", "invalid_type")
         include_usage = _bool(stream_options, "include_usage", False)
     sampling = SamplingParams(
         max_tokens=_int(body, "max_tokens", DEFAULT_MAX_TOKENS, 1, max_tokens_limit),
-        temperature=_float(body, "temperature", 1.0, 0.0, 2.0),
+        temperature=_temperature(body),
         top_p=_float(body, "top_p", 1.0, 0.0, 1.0, lo_open=True),
         stop=_stop(body),
         seed=_seed(body),
         ignore_eos=_bool(body, "ignore_eos", False),
+        top_k=_top_k(body),
+        min_p=_float(body, "min_p", 0.0, 0.0, 1.0),
+        repetition_penalty=_float(body, "repetition_penalty", 1.0, 0.0, 2.0, lo_open=True),
+        stop_token_ids=_stop_token_ids(body),
+        include_stop_str_in_output=_bool(body, "include_stop_str_in_output", False),
     )
+    n = _int(body, "n", 1, 1, max_n)
+    if n > 1 and sampling.greedy:
+        # Greedy choices would all be the same text; vLLM refuses this too.
+        raise _bad(f"'n' must be 1 when using greedy sampling (temperature 0), got {n}", "n")
+    unknown = tuple(sorted(k for k in body if k not in KNOWN_KEYS and k not in UNSUPPORTED_NEUTRAL))
     return CompletionRequest(
         model=model,
         prompts=_prompts(body),
-        n=_int(body, "n", 1, 1, max_n),
-        stream=_bool(body, "stream", False),
+        n=n,
+        stream=stream,
         include_usage=include_usage,
         sampling=sampling,
+        unknown_keys=unknown,
     )
 
 

@@ -17,16 +17,20 @@ import asyncio
 import logging
 import threading
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
 from lsp_server.daemon.metrics import DaemonMetrics
 from lsp_server.daemon.protocol import ApiError, SamplingParams
-from lsp_server.daemon.sequence import Decode, Group
+from lsp_server.daemon.sequence import Decode, Group, MakeDetokenizer
 
 logger = logging.getLogger(__name__)
+
+#: A group passed over this long (it did not fit, or its request had its share) stops
+#: later groups from overtaking it, so fairness never starves a large request.
+STARVATION_S = 2.0
 
 
 class QueueFullError(Exception):
@@ -138,8 +142,10 @@ class Scheduler:
         max_queue: int,
         max_prefill_tokens: int,
         kv_budget_tokens: int | None = None,
+        detokenizer: MakeDetokenizer | None = None,
     ) -> None:
         self._runner = runner
+        self._detokenizer = detokenizer
         self._kv_budget_tokens = kv_budget_tokens
         self._metrics = metrics
         self._decode = decode
@@ -189,18 +195,20 @@ class Scheduler:
     ) -> RequestHandle:
         """Queue one request (one group per prompt); raise :class:`QueueFullError`."""
         groups = []
+        request = self._next_key
         for i, ids in enumerate(prompt_ids):
-            groups.append(
-                Group(
-                    key=self._next_key,
-                    prompt_ids=ids,
-                    params=params,
-                    first_index=i * n,
-                    n=n,
-                    decode=self._decode,
-                    eos_ids=self._eos_ids,
-                )
+            group = Group(
+                key=self._next_key,
+                prompt_ids=ids,
+                params=params,
+                first_index=i * n,
+                n=n,
+                decode=self._decode,
+                eos_ids=self._eos_ids,
+                detokenizer=self._detokenizer,
             )
+            group.request = request
+            groups.append(group)
             self._next_key += 1
         with self._work:
             if len(self._waiting) + len(groups) > self._max_queue:
@@ -235,31 +243,62 @@ class Scheduler:
         (``max_prefill_tokens``), and on a GPU the KV cache the batch could grow to,
         counted as rows x the longest prompt-plus-completion (the cache is padded to
         its widest row). A lone request is always admitted.
+
+        Fairness is by request, not by row: a group that does not fit does not block
+        the ones behind it; a request already holding its share of the rows (the batch
+        size over the requests running or waiting) waits while others are admitted;
+        and a fan-out (``n`` > 1) may not take the last eighth of the rows, which stay
+        free for single-row requests. A group passed over for :data:`STARVATION_S`
+        stops the queue behind it until it fits.
         """
         rows = self._runner.num_rows
-        reach = max(
-            (len(g.prompt_ids) + g.params.max_tokens for g in self._runner.groups()), default=0
-        )
+        running = self._runner.groups()
+        reach = max((len(g.prompt_ids) + g.params.max_tokens for g in running), default=0)
+        held: Counter[int] = Counter()
+        for g in running:
+            held[g.request] += len(g.seqs)
+        requests = {g.request for g in running} | {
+            g.request for g in self._waiting if not g.cancelled
+        }
+        share = max(1, self._max_batch_size // max(1, len(requests)))
+        reserve = max(1, self._max_batch_size // 8)
+        now = time.perf_counter()
         chosen: list[Group] = []
+        passed: list[Group] = []
         longest = 0
         while self._waiting:
-            group = self._waiting[0]
+            group = self._waiting.popleft()
             if group.cancelled:
-                self._waiting.popleft()
                 continue
+            need = len(group.seqs)
             widest = max(longest, len(group.prompt_ids))
             new_reach = max(reach, len(group.prompt_ids) + group.params.max_tokens)
-            new_rows = rows + len(group.seqs)
+            new_rows = rows + need
+            alone = not rows and not chosen
             too_wide = bool(chosen) and widest * (len(chosen) + 1) > self._max_prefill_tokens
             too_big = (
                 self._kv_budget_tokens is not None
-                and new_rows > len(group.seqs)
+                and new_rows > need
                 and new_rows * new_reach > self._kv_budget_tokens
             )
-            if new_rows > self._max_batch_size or too_wide or too_big:
-                break
-            chosen.append(self._waiting.popleft())
+            fan_out_too_big = need > 1 and not alone and new_rows > self._max_batch_size - reserve
+            over_share = held[group.request] > 0 and held[group.request] + need > share
+            if (
+                new_rows > self._max_batch_size
+                or too_wide
+                or too_big
+                or fan_out_too_big
+                or (over_share and not alone)
+            ):
+                passed.append(group)
+                if now - group.queued_at > STARVATION_S:
+                    break
+                continue
+            chosen.append(group)
+            held[group.request] += need
             rows, reach, longest = new_rows, new_reach, widest
+        # Groups passed over keep their place at the head of the queue.
+        self._waiting.extendleft(reversed(passed))
         return chosen
 
     def _work_loop(self) -> None:

@@ -6,13 +6,26 @@ that decide what a client receives are unit-tested without a model.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
-from typing import Literal
+from typing import Literal, Protocol
 
 from lsp_server.daemon.protocol import SamplingParams
 
 FinishReason = Literal["stop", "length"]
 Decode = Callable[[Sequence[int]], str]
+
+
+class Detokenizer(Protocol):
+    """Turns one token at a time into text (``push``) and ends with ``flush``."""
+
+    def push(self, token: int) -> str: ...
+
+    def flush(self) -> str: ...
+
+
+#: Makes the detokenizer of one sequence from its prompt's ids.
+MakeDetokenizer = Callable[[Sequence[int]], Detokenizer]
 
 #: How many prompt tokens seed the detokenizer's window. Tokenizers that strip a
 #: leading space from the first token they decode (Llama's) then strip it from the
@@ -72,15 +85,20 @@ class SequenceState:
         max_tokens: int,
         stop: Sequence[str] = (),
         eos_ids: frozenset[int] = frozenset(),
+        stop_token_ids: frozenset[int] = frozenset(),
+        include_stop_str: bool = False,
+        detokenizer: Detokenizer | None = None,
     ) -> None:
         self.index = index
         self.max_tokens = max_tokens
         self.stop = tuple(stop)
         self.eos_ids = eos_ids
+        self.stop_token_ids = stop_token_ids
+        self.include_stop_str = include_stop_str
         self.token_ids: list[int] = []
         self.text = ""
         self.finish_reason: FinishReason | None = None
-        self._detok = IncrementalDetokenizer(decode, prompt_ids)
+        self._detok: Detokenizer = detokenizer or IncrementalDetokenizer(decode, prompt_ids)
         self._emitted = 0
         self._longest_stop = max((len(s) for s in self.stop), default=0)
 
@@ -104,6 +122,12 @@ class SequenceState:
         self.text += self._detok.push(token)
         if self._cut_at_stop(old_len):
             return
+        if token in self.stop_token_ids:
+            # vLLM keeps a stop token's own text (special tokens decode to nothing).
+            self.text += self._detok.flush()
+            if not self._cut_at_stop(old_len):
+                self.finish_reason = "stop"
+            return
         if len(self.token_ids) >= self.max_tokens:
             self.text += self._detok.flush()
             if not self._cut_at_stop(old_len):
@@ -114,10 +138,11 @@ class SequenceState:
         if not self.stop:
             return False
         start = max(0, old_len - self._longest_stop + 1)
-        hits = [i for s in self.stop if (i := self.text.find(s, start)) >= 0]
+        hits = [(i, len(s)) for s in self.stop if (i := self.text.find(s, start)) >= 0]
         if not hits:
             return False
-        self.text = self.text[: min(hits)]
+        at, length = min(hits)
+        self.text = self.text[: at + length if self.include_stop_str else at]
         self.finish_reason = "stop"
         return True
 
@@ -156,8 +181,14 @@ class Group:
         n: int,
         decode: Decode,
         eos_ids: frozenset[int],
+        detokenizer: MakeDetokenizer | None = None,
     ) -> None:
         self.key = key
+        #: The request this group belongs to (a request with a list of prompts has one
+        #: group per prompt): the scheduler shares the batch out by request.
+        self.request = key
+        #: When the group was queued (``time.perf_counter()``), for starvation bounds.
+        self.queued_at = time.perf_counter()
         self.prompt_ids = list(prompt_ids)
         self.params = params
         self.cancelled = False
@@ -171,6 +202,9 @@ class Group:
                 max_tokens=params.max_tokens,
                 stop=params.stop,
                 eos_ids=frozenset() if params.ignore_eos else eos_ids,
+                stop_token_ids=frozenset(params.stop_token_ids),
+                include_stop_str=params.include_stop_str_in_output,
+                detokenizer=detokenizer(self.prompt_ids) if detokenizer else None,
             )
             for i in range(n)
         ]

@@ -1,9 +1,11 @@
 """The HTTP side: an aiohttp application speaking OpenAI's completions API.
 
-Routes: ``POST /v1/completions``, ``GET /v1/models``, ``GET /health``, ``GET /metrics``.
+Routes: ``POST /v1/completions``, ``GET /v1/models``, ``GET /health`` (public: status and
+the served name only), ``GET /status`` (what is loaded where, the queue), ``GET /metrics``.
 Every error, expected or not, is answered as OpenAI-style JSON and never stops the
 server; a request whose client disconnects is cancelled (aiohttp cancels the handler,
-and the handler cancels the request in the scheduler).
+and the handler cancels the request in the scheduler). Connection limits, timeouts and
+the Host and Origin checks are in :mod:`.guard`.
 """
 
 from __future__ import annotations
@@ -11,39 +13,42 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hmac
-import json
 import logging
 import signal
 import time
-import uuid
 from collections.abc import Awaitable, Callable
-from typing import Any
+from pathlib import Path
 
 from aiohttp import web
 
 from lsp_server.daemon.batch import BatchRunner
+from lsp_server.daemon.guard import GuardedSite, connection_limit, host_allowed, origin_allowed
+from lsp_server.daemon.intake import check_prompt, read_json
 from lsp_server.daemon.loader import LoadedModel, load_model
 from lsp_server.daemon.metrics import DaemonMetrics
-from lsp_server.daemon.options import DaemonSettings, is_loopback
+from lsp_server.daemon.options import is_loopback
 from lsp_server.daemon.protocol import (
     ApiError,
-    CompletionRequest,
     SamplingParams,
     context_error,
     parse_completion_request,
 )
-from lsp_server.daemon.scheduler import QueueFullError, RequestHandle, Scheduler
+from lsp_server.daemon.responses import Responder
+from lsp_server.daemon.scheduler import QueueFullError, Scheduler
 from lsp_server.daemon.sequence import Group
+from lsp_server.daemon.settings import DaemonSettings
 
 logger = logging.getLogger(__name__)
 
-#: A 16k-token prompt is about 64 KB; lists of prompts may be larger.
-MAX_BODY_BYTES = 64 * 1024 * 1024
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 def _error_response(error: ApiError) -> web.Response:
-    return web.json_response(error.body(), status=error.status)
+    response = web.json_response(error.body(), status=error.status)
+    if error.status in (408, 413):
+        # The rest of the body is still on the wire: the connection cannot be reused.
+        response.force_close()
+    return response
 
 
 class DaemonServer:
@@ -62,8 +67,6 @@ class DaemonServer:
             pad_id=loaded.pad_id,
             prompt_lookup=settings.prompt_lookup,
             draft_tokens=settings.draft_tokens,
-            # torch.compile cannot trace the in-place cache growth.
-            grow_cache_in_place=not settings.compile,
         )
         self.metrics = DaemonMetrics(
             queue_depth=lambda: self.scheduler.queue_depth,
@@ -79,18 +82,23 @@ class DaemonServer:
             max_queue=settings.max_queue,
             max_prefill_tokens=settings.max_prefill_tokens,
             kv_budget_tokens=loaded.kv_budget_tokens,
+            detokenizer=loaded.detokenizer,
         )
+        self.site: GuardedSite | None = None
+        self._responder = Responder(settings.model_name)
 
     # -- lifecycle -------------------------------------------------------------------
 
     def app(self) -> web.Application:
         """The aiohttp application with its routes and middlewares."""
         app = web.Application(
-            client_max_size=MAX_BODY_BYTES, middlewares=[self._errors, self._auth]
+            client_max_size=self.settings.max_body_bytes,
+            middlewares=[self._errors, self._origin, self._auth],
         )
         app.router.add_post("/v1/completions", self.completions)
         app.router.add_get("/v1/models", self.models)
         app.router.add_get("/health", self.health)
+        app.router.add_get("/status", self.status)
         app.router.add_get("/metrics", self.prometheus)
         return app
 
@@ -107,6 +115,7 @@ class DaemonServer:
             n=1,
             decode=self.loaded.decode,
             eos_ids=self.loaded.eos_ids,
+            detokenizer=self.loaded.detokenizer,
         )
         self.batch.step([group], set())
         while self.batch.num_rows:
@@ -119,10 +128,19 @@ class DaemonServer:
         self.scheduler.start()
         # handler_cancellation: a client that disconnects cancels its handler, which
         # cancels its generation, so an abandoned request stops using the device.
-        self._runner = web.AppRunner(self.app(), handler_cancellation=True, access_log=None)
+        # keepalive_timeout: aiohttp arms it when a connection opens and whenever one is
+        # idle, so it also closes connections that never finish sending their headers.
+        self._runner = web.AppRunner(
+            self.app(),
+            handler_cancellation=True,
+            access_log=None,
+            keepalive_timeout=self.settings.header_timeout_s,
+        )
         await self._runner.setup()
-        site = web.TCPSite(self._runner, self.settings.host, self.settings.port)
+        limit = connection_limit(self.settings.max_connections)
+        site = GuardedSite(self._runner, self.settings.host, self.settings.port, limit=limit)
         await site.start()
+        self.site = site
         addresses = self._runner.addresses
         self.port = int(addresses[0][1]) if addresses else self.settings.port
         logger.info(
@@ -151,6 +169,7 @@ class DaemonServer:
         except web.HTTPException as exc:
             if exc.status < 400:
                 raise
+            self.metrics.errors.inc()
             kind = "invalid_request_error" if exc.status < 500 else "server_error"
             return _error_response(
                 ApiError(exc.status, exc.reason, type=kind, code=str(exc.status))
@@ -163,14 +182,38 @@ class DaemonServer:
             return _error_response(ApiError(500, f"internal error: {exc}", type="server_error"))
 
     @web.middleware
+    async def _origin(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        settings = self.settings
+        if not host_allowed(
+            request.headers.get("Host"),
+            bound=settings.host,
+            keyed=bool(settings.api_key),
+            allowed=settings.allowed_hosts,
+        ):
+            raise ApiError(
+                403,
+                "requests must be addressed to the daemon's own address (the Host header "
+                "names another one); allow it with --allowed-host",
+                code="host_not_allowed",
+            )
+        if not origin_allowed(request.headers.get("Origin"), settings.allowed_origins):
+            raise ApiError(
+                403,
+                "requests from web pages (with an Origin header) are refused; allow an "
+                "origin with --allowed-origin",
+                code="origin_not_allowed",
+            )
+        return await handler(request)
+
+    @web.middleware
     async def _auth(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         key = self.settings.api_key
         if key and request.path != "/health":
             given = request.headers.get("Authorization", "")
             scheme, _, token = given.partition(" ")
-            if scheme.lower() != "bearer" or not hmac.compare_digest(
-                token.strip().encode(), key.encode()
-            ):
+            # aiohttp keeps undecodable header bytes as surrogates: compare them as bytes.
+            sent = token.strip().encode("utf-8", "surrogateescape")
+            if scheme.lower() != "bearer" or not hmac.compare_digest(sent, key.encode()):
                 raise ApiError(
                     401,
                     "missing or incorrect API key: send `Authorization: Bearer <key>`",
@@ -181,7 +224,19 @@ class DaemonServer:
     # -- routes ----------------------------------------------------------------------
 
     async def health(self, request: web.Request) -> web.Response:
-        """Liveness and what is loaded where."""
+        """Liveness, public: the status and the served name, never a filesystem path."""
+        return web.json_response({"status": "ok", "model": self._public_name()})
+
+    def _public_name(self) -> str:
+        name = self.settings.model_name
+        if self.settings.served_model_name is None and Path(name).exists():
+            # A local checkpoint: its directory name, not where it lives.
+            return Path(name).name
+        return name
+
+    async def status(self, request: web.Request) -> web.Response:
+        """What is loaded where, and the queue (behind the key, unlike ``/health``)."""
+        site = self.site
         return web.json_response(
             {
                 "status": "ok",
@@ -195,6 +250,8 @@ class DaemonServer:
                 "running_sequences": self.scheduler.running,
                 "requests_cancelled": int(self.metrics.cancelled.get()),
                 "prompt_lookup": self.settings.prompt_lookup,
+                "connection_limit": site.limit if site else None,
+                "connections_refused": site.refused if site else 0,
             }
         )
 
@@ -221,17 +278,13 @@ class DaemonServer:
 
     async def completions(self, request: web.Request) -> web.StreamResponse:
         """``POST /v1/completions``."""
-        raw = await request.read()
-        try:
-            body = json.loads(raw)
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise ApiError(
-                400, f"the request body is not valid JSON: {exc}", code="invalid_json"
-            ) from None
+        body = await read_json(request, self.settings)
         limit = self.loaded.context_limit
         req = parse_completion_request(
             body, max_n=self.settings.max_batch_size, max_tokens_limit=limit
         )
+        if req.unknown_keys:
+            logger.warning("ignoring unknown request fields: %s", ", ".join(req.unknown_keys))
         if req.model is not None and req.model not in self._names:
             raise ApiError(
                 404,
@@ -247,6 +300,8 @@ class DaemonServer:
                 code="invalid_value",
                 param="prompt",
             )
+        for prompt in req.prompts:
+            check_prompt(self.loaded, prompt, req.sampling.max_tokens)
         loop = asyncio.get_running_loop()
         try:
             prompt_ids = await loop.run_in_executor(None, self.loaded.encode, list(req.prompts))
@@ -271,80 +326,12 @@ class DaemonServer:
             ) from None
         try:
             if req.stream:
-                return await self._stream(request, req, handle)
-            return await self._collect(req, handle)
+                return await self._responder.stream(request, req, handle)
+            return await self._responder.collect(req, handle)
         finally:
             # Reached with the handle still live only when the client went away
             # (cancellation) or the response could not be written.
             self.scheduler.cancel(handle)
-
-    def _envelope(self, request_id: str, created: int) -> dict[str, Any]:
-        return {
-            "id": request_id,
-            "object": "text_completion",
-            "created": created,
-            "model": self.settings.model_name,
-        }
-
-    def _usage(self, handle: RequestHandle) -> dict[str, int]:
-        completion = handle.completion_tokens
-        return {
-            "prompt_tokens": handle.prompt_tokens,
-            "completion_tokens": completion,
-            "total_tokens": handle.prompt_tokens + completion,
-        }
-
-    async def _collect(self, req: CompletionRequest, handle: RequestHandle) -> web.Response:
-        choices = len(req.prompts) * req.n
-        texts = [""] * choices
-        reasons: list[str | None] = [None] * choices
-        async for event in handle.events():
-            texts[event.index] += event.text
-            if event.finish_reason is not None:
-                reasons[event.index] = event.finish_reason
-        body = self._envelope(f"cmpl-{uuid.uuid4().hex}", int(time.time()))
-        body["choices"] = [
-            {"index": i, "text": texts[i], "finish_reason": reasons[i], "logprobs": None}
-            for i in range(choices)
-        ]
-        body["usage"] = self._usage(handle)
-        return web.json_response(body)
-
-    async def _stream(
-        self, request: web.Request, req: CompletionRequest, handle: RequestHandle
-    ) -> web.StreamResponse:
-        response = web.StreamResponse(
-            headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"}
-        )
-        await response.prepare(request)
-        envelope = self._envelope(f"cmpl-{uuid.uuid4().hex}", int(time.time()))
-
-        async def send(payload: dict[str, Any] | str) -> None:
-            data = payload if isinstance(payload, str) else json.dumps(payload)
-            await response.write(f"data: {data}\n\n".encode())
-
-        try:
-            try:
-                async for event in handle.events():
-                    choice = {
-                        "index": event.index,
-                        "text": event.text,
-                        "finish_reason": event.finish_reason,
-                        "logprobs": None,
-                    }
-                    await send({**envelope, "choices": [choice]})
-            except ApiError as error:
-                # Headers are gone already: report the failure in the stream itself.
-                await send(error.body())
-            else:
-                if req.include_usage:
-                    await send({**envelope, "choices": [], "usage": self._usage(handle)})
-            await send("[DONE]")
-            await response.write_eof()
-        except ConnectionResetError:
-            # The client hung up; the caller cancels the request. Nothing to answer.
-            logger.debug("streaming client went away")
-        return response
 
 
 async def start_daemon(loaded: LoadedModel, settings: DaemonSettings) -> DaemonServer:

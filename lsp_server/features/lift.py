@@ -4,7 +4,7 @@ code actions and the diagnostics of functions that did not round-trip.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -12,6 +12,7 @@ from urllib.parse import unquote, urlsplit, urlunsplit
 
 from lsprotocol import types
 
+from lsp_server.features.arguments import ArgumentError, optional_str
 from lsp_server.features.positions import Lines
 from lsp_server.lift.report import FAILED, SIMILAR, LiftResult
 from lsp_server.syntax.asm import parse_asm
@@ -20,10 +21,6 @@ LIFT_COMMAND = "irlens.liftToIR"
 CODE_ACTION_KIND = "refactor.rewrite.irlens.liftToIR"
 DIAGNOSTIC_SOURCE = "irlens lift"
 _ASM_SUFFIXES = (".s", ".S", ".asm")
-
-
-class ArgumentError(ValueError):
-    """The command's arguments are not usable; ``str(err)`` says what was expected."""
 
 
 @dataclass(frozen=True)
@@ -46,17 +43,16 @@ def _lines_of(value: Any) -> tuple[int, int]:
     try:
         return int(value["start"]["line"]), int(value["end"]["line"])
     except (KeyError, TypeError, ValueError) as err:
-        raise ArgumentError(f"not a range: {value!r}; {_USAGE}") from err
-
-
-def _optional_str(value: Any, what: str) -> str | None:
-    if value is None or isinstance(value, str):
-        return value or None
-    raise ArgumentError(f"{what} must be a string, got {value!r}")
+        raise ArgumentError(
+            f"{LIFT_COMMAND}: range must be an LSP Range, got {value!r}; {_USAGE}"
+        ) from err
 
 
 def parse_arguments(args: Sequence[Any]) -> LiftRequest:
-    """The request in ``workspace/executeCommand``'s arguments (see ``_USAGE``)."""
+    """The request in ``workspace/executeCommand``'s arguments (see ``_USAGE``).
+
+    Raises :class:`ArgumentError` naming what is wrong.
+    """
     if not args:
         raise ArgumentError(_USAGE)
     first = args[0]
@@ -67,9 +63,9 @@ def parse_arguments(args: Sequence[Any]) -> LiftRequest:
         lines = _lines_of(first["range"]) if first.get("range") is not None else None
         return LiftRequest(
             uri,
-            function=_optional_str(first.get("function"), "function"),
+            function=optional_str(first.get("function"), LIFT_COMMAND, "function"),
             lines=lines,
-            triple=_optional_str(first.get("triple"), "triple"),
+            triple=optional_str(first.get("triple"), LIFT_COMMAND, "triple"),
         )
     if not isinstance(first, str) or not first:
         raise ArgumentError(_USAGE)
@@ -110,6 +106,49 @@ def lifted_uri(source_uri: str, taken: Callable[[str], bool]) -> str:
         if not taken(candidate):
             return candidate
         number += 1
+
+
+def lifted_target(source_uri: str, open_uris: Collection[str]) -> str:
+    """The lifted document's URI: a name no open document and no file on disk has."""
+
+    def taken(uri: str) -> bool:
+        if uri in open_uris:
+            return True
+        path = file_path(uri)
+        return path is not None and path.exists()
+
+    return lifted_uri(source_uri, taken)
+
+
+def write_new(path: Path, text: str) -> None:
+    """Write a new file; raises ``FileExistsError`` rather than replace one."""
+    with open(path, "x", encoding="utf-8") as out:
+        out.write(text)
+
+
+def summary(result: LiftResult, target: str) -> tuple[str, types.MessageType]:
+    """The message shown once the lifted document is open: a warning if any function failed."""
+    counts = result.counts()
+    message = (
+        f"irlens: lifted {result.source} to {source_name(target)}: {counts['exact']} exact, "
+        f"{counts['similar']} similar, {counts['failed']} failed round trips"
+    )
+    kind = types.MessageType.Warning if counts["failed"] else types.MessageType.Info
+    return message, kind
+
+
+def shows_documents(capabilities: types.ClientCapabilities | None) -> bool:
+    """Whether the client opens a document on ``window/showDocument``."""
+    window = capabilities.window if capabilities is not None else None
+    show = window.show_document if window is not None else None
+    return bool(show is not None and show.support)
+
+
+def disabled_support(capabilities: types.ClientCapabilities | None) -> bool:
+    """Whether the client shows disabled code actions (with their reason)."""
+    text_document = capabilities.text_document if capabilities is not None else None
+    action = text_document.code_action if text_document is not None else None
+    return bool(action is not None and action.disabled_support)
 
 
 def can_create_files(capabilities: types.ClientCapabilities | None) -> bool:

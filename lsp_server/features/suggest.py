@@ -21,6 +21,8 @@ from typing import TYPE_CHECKING, Any
 from lsprotocol import types
 
 from lsp_server import textkey
+from lsp_server.features.actions import kind_wanted
+from lsp_server.features.arguments import ArgumentError, optional_number, optional_str
 from lsp_server.features.positions import Lines
 from lsp_server.syntax.ir import function_at, parse_module
 from lsp_server.syntax.runlines import parse_run_lines
@@ -82,8 +84,24 @@ def _scope(function: str | None) -> str:
     return f"@{function}" if function else "the module"
 
 
-def _wanted(kind: str, only: list[str] | None) -> bool:
-    return not only or any(kind == o or kind.startswith(o + ".") for o in only)
+def search_title(function: str | None) -> str:
+    """The title of a search's ``$/progress``."""
+    return f"irlens: searching passes for {_scope(function)}"
+
+
+def resolve_support(capabilities: types.ClientCapabilities | None) -> bool:
+    """Whether the client resolves a code action's ``edit`` lazily."""
+    text_document = capabilities.text_document if capabilities is not None else None
+    action = text_document.code_action if text_document is not None else None
+    support = action.resolve_support if action is not None else None
+    return bool(support and "edit" in support.properties)
+
+
+def document_changes(capabilities: types.ClientCapabilities | None) -> bool:
+    """Whether the client takes versioned edits (``documentChanges``)."""
+    workspace = capabilities.workspace if capabilities is not None else None
+    edit = workspace.workspace_edit if workspace is not None else None
+    return bool(edit and edit.document_changes)
 
 
 def code_actions(
@@ -107,9 +125,9 @@ def code_actions(
     actions: list[types.CodeAction] = []
     function = function_at(module, selection.start.line)
     scopes: list[tuple[str | None, str]] = []
-    if function is not None and _wanted(FUNCTION_KIND, only):
+    if function is not None and kind_wanted(FUNCTION_KIND, only):
         scopes.append((function.name, FUNCTION_KIND))
-    if _wanted(MODULE_KIND, only):
+    if kind_wanted(MODULE_KIND, only):
         scopes.append((None, MODULE_KIND))
     has_run_lines = bool(parse_run_lines(text))
     for name, kind in scopes:
@@ -175,27 +193,27 @@ class SuggestRequest:
     apply: bool = False
 
 
-def parse_arguments(args: list[Any]) -> SuggestRequest | str:
-    """The request in the command's arguments, or a message saying what is wrong."""
+def parse_arguments(args: list[Any]) -> SuggestRequest:
+    """The request in the command's arguments; raises :class:`ArgumentError` saying what is
+    wrong."""
     if not args:
-        return _USAGE
+        raise ArgumentError(_USAGE)
     first = args[0]
     if isinstance(first, str) and first:
         second = args[1] if len(args) > 1 else None
         if second is not None and not isinstance(second, str):
-            return _USAGE
+            raise ArgumentError(_USAGE)
         return SuggestRequest(first, second or None)
     if not isinstance(first, dict) or not isinstance(first.get("uri"), str):
-        return _USAGE
-    function = first.get("function")
-    budget = first.get("budgetSeconds")
-    if function is not None and not isinstance(function, str):
-        return "irlens.suggestPasses: function must be a string"
-    if budget is not None and (isinstance(budget, bool) or not isinstance(budget, int | float)):
-        return "irlens.suggestPasses: budgetSeconds must be a number"
-    if budget is not None and not 0 <= budget <= 3600:
-        return "irlens.suggestPasses: budgetSeconds must be between 0 and 3600"
-    return SuggestRequest(first["uri"], function or None, budget, bool(first.get("apply")))
+        raise ArgumentError(_USAGE)
+    function = optional_str(first.get("function"), COMMAND, "function")
+    budget = optional_number(first.get("budgetSeconds"), COMMAND, "budgetSeconds", low=0, high=3600)
+    return SuggestRequest(first["uri"], function, budget, bool(first.get("apply")))
+
+
+def command_payload(uri: str, suggestion: Suggestion) -> dict[str, Any]:
+    """The command's answer: ``ok`` when there is an offer (``-Oz`` itself included)."""
+    return {"ok": suggestion.offer is not None, "uri": uri, **suggestion.to_json()}
 
 
 # --- edits -------------------------------------------------------------------------------

@@ -1,57 +1,31 @@
 """LSP wiring of the preview: ``textDocument/hover``, ``irlens/pipelineSteps`` and the
-``irlens/previewUpdated`` notification. The logic is in :mod:`lsp_server.preview.engine`.
+``irlens/previewUpdated`` notification. The engine is :mod:`lsp_server.preview`; the LSP
+values are made in :mod:`lsp_server.features.hover`.
 """
 
 from __future__ import annotations
 
-import logging
 from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 
 from lsp_server.features import diagnostics
+from lsp_server.features import hover as feature
+from lsp_server.features.arguments import ArgumentError
 from lsp_server.features.positions import Lines
+from lsp_server.handlers.code_actions import CodeActionSource
 from lsp_server.handlers.work import plain
+from lsp_server.session import IrlensServer
 
 if TYPE_CHECKING:
     from lsp_server.preview.engine import HoverPreview, PreviewState, PreviewUpdate
-    from lsp_server.server import IrlensServer
 
 # The preview's modules are imported on the first hover, not at start-up: an editor starts the
 # server often, and they take a good part of its start-up time to import.
 
-log = logging.getLogger(__name__)
 
-#: Notification: a model prediction landed after its hover returned.
-PREVIEW_UPDATED = "irlens/previewUpdated"
-#: Request: every pass of a pipeline with the IR after each.
-PIPELINE_STEPS = "irlens/pipelineSteps"
-
-
-def _markup_kind(ls: IrlensServer) -> types.MarkupKind:
-    capabilities = ls.client_capabilities.text_document
-    hover = capabilities.hover if capabilities is not None else None
-    formats = hover.content_format if hover is not None else None
-    if formats and types.MarkupKind.Markdown not in formats:
-        return types.MarkupKind.PlainText
-    return types.MarkupKind.Markdown
-
-
-def _position_json(lines: Lines, found: HoverPreview | PreviewUpdate) -> dict[str, Any]:
-    span = found.span
-    position = lines.position(span.start.line, span.start.col)
-    end = lines.position(span.end.line, span.end.col)
-    return {
-        "position": {"line": position.line, "character": position.character},
-        "range": {
-            "start": {"line": position.line, "character": position.character},
-            "end": {"line": end.line, "character": end.character},
-        },
-    }
-
-
-def register(server: IrlensServer) -> None:
-    """Add the preview's handlers to ``server``."""
+def register(server: IrlensServer) -> list[CodeActionSource]:
+    """Add the preview's handlers to ``server`` (it offers no code actions)."""
     made: list[PreviewState] = []
 
     def preview_state() -> PreviewState:
@@ -82,15 +56,7 @@ def register(server: IrlensServer) -> None:
         services = await ls.services()
 
         def updated(update: PreviewUpdate) -> None:
-            payload = {
-                "uri": uri,
-                **_position_json(lines, update),
-                "function": update.function,
-                "pass": update.pass_text,
-                "markdown": update.markdown,
-                "data": update.data,
-            }
-            ls.protocol.notify(PREVIEW_UPDATED, payload)
+            ls.protocol.notify(feature.PREVIEW_UPDATED, feature.update_payload(uri, lines, update))
 
         from lsp_server.preview.engine import Superseded, hover_preview
 
@@ -113,41 +79,33 @@ def register(server: IrlensServer) -> None:
         found = await ls.guarded("preview", work(), None)
         if found is None:
             return None
-        return types.Hover(
-            contents=types.MarkupContent(kind=_markup_kind(ls), value=found.markdown),
-            range=lines.range(found.span),
-        )
+        return feature.hover(found, lines, feature.markup_kind(ls.client_capabilities))
 
-    @server.feature(PIPELINE_STEPS)
+    @server.feature(feature.PIPELINE_STEPS)
     async def steps(ls: IrlensServer, params: Any) -> dict[str, Any]:
         from lsp_server.preview.steps import pipeline_steps, resolve_request
 
-        data = plain(params) or {}
-        uri = data.get("uri") or (data.get("textDocument") or {}).get("uri")
-        if not isinstance(uri, str):
-            return {"error": "irlens/pipelineSteps needs a document uri"}
-        document = ls.workspace.get_text_document(uri)
-        text = document.source
-        position = None
-        raw = data.get("position")
-        if isinstance(raw, dict):
-            lines = Lines(text, ls.encoding)
-            lsp_position = types.Position(line=int(raw["line"]), character=int(raw["character"]))
-            position = (lsp_position.line, lines.index(lsp_position))
+        try:
+            request = feature.parse_steps_request(plain(params))
+        except ArgumentError as err:
+            raise err.to_jsonrpc() from None
+        text = ls.workspace.get_text_document(request.uri).source
         services = await ls.services()
         pipeline, function, args = resolve_request(
             text,
-            data.get("pipeline"),
-            data.get("function"),
-            position,
+            request.pipeline,
+            request.function,
+            request.cursor(text, ls.encoding),
             services.settings.preview.default_pipeline,
         )
         problem = services.toolchain.problem_for("preview")
         if problem is not None:
-            return {"pipeline": pipeline, "function": function, "steps": [], "error": problem}
+            return feature.steps_failure(pipeline, function, problem)
         result = await ls.guarded(
             "pipeline steps", pipeline_steps(text, pipeline, function, services, args), None
         )
         if result is None:
-            return {"pipeline": pipeline, "function": function, "steps": [], "error": "failed"}
-        return {"uri": uri, **result.to_json()}
+            return feature.steps_failure(pipeline, function, "failed")
+        return feature.steps_payload(request.uri, result)
+
+    return []

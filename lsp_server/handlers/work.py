@@ -7,14 +7,16 @@ import asyncio
 import logging
 import uuid
 from concurrent.futures import Future
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from lsprotocol import types
 
-if TYPE_CHECKING:
-    from lsp_server.server import IrlensServer
+from lsp_server.session import IrlensServer
 
 log = logging.getLogger(__name__)
+
+#: What a long command answers when the user cancelled it (its progress or the request).
+CANCELLED: dict[str, Any] = {"ok": False, "cancelled": True, "error": "cancelled"}
 
 
 class Progress:

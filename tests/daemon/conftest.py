@@ -13,9 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from lsp_server.daemon.options import DaemonSettings
 from lsp_server.daemon.tiny import TinyShape, build_tiny_checkpoint
-from tests.support.daemon import API_KEY, RunningDaemon, start_daemon_thread
+from tests.support.daemon import API_KEY, RunningDaemon, settings, start_daemon_thread
 from tests.support.data import CORPUS
 from tests.support.tiers import mark_tier
 
@@ -30,7 +29,6 @@ TEST_SHAPE = TinyShape(
     vocab_size=512,
     max_position_embeddings=4096,
 )
-SERVED_NAME = "tiny-llama"
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -43,23 +41,6 @@ def tiny_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return build_tiny_checkpoint(
         tmp_path_factory.mktemp("tiny-llama"), shape=TEST_SHAPE, texts=texts
     )
-
-
-def settings(checkpoint: Path, **overrides: object) -> DaemonSettings:
-    """Daemon settings for tests: loopback, a free port, the CPU."""
-    values: dict[str, object] = {
-        "model": str(checkpoint),
-        "served_model_name": SERVED_NAME,
-        "device": "cpu",
-        "host": "127.0.0.1",
-        "port": 0,
-        "max_batch_size": 16,
-        "batch_window_ms": 5.0,
-        # Two OpenMP threads on a busy 2-core machine mostly wait for each other.
-        "threads": 1,
-    }
-    values.update(overrides)
-    return DaemonSettings(**values)  # type: ignore[arg-type]
 
 
 @pytest.fixture(scope="session")

@@ -103,4 +103,7 @@ async def test_a_prompt_the_tokenizer_rejects_is_a_400(daemon: RunningDaemon) ->
             headers={"Content-Type": "application/json"},
         )
         assert response.status_code == 400
-        assert "could not be tokenized" in response.json()["error"]["message"]
+        message = response.json()["error"]["message"]
+        # Said in words, not the tokenizer's internal TypeError.
+        assert "lone UTF-16 surrogate" in message
+        assert "character 1" in message

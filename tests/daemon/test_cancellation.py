@@ -7,7 +7,7 @@ import contextlib
 
 import httpx
 
-from tests.support.daemon import RunningDaemon, metrics, wait_for_health
+from tests.support.daemon import RunningDaemon, metrics, wait_for_status
 
 LONG = 4000  # tokens: far more than any cancellation takes to be noticed
 
@@ -32,7 +32,7 @@ async def test_closing_a_stream_cancels_the_generation(daemon: RunningDaemon) ->
             async for line in response.aiter_lines():
                 if line.startswith("data: {"):
                     break  # it is generating; now hang up
-        await wait_for_health(
+        await wait_for_status(
             client,
             daemon.url,
             lambda h: (
@@ -59,7 +59,7 @@ async def test_a_dropped_connection_cancels_a_plain_request(daemon: RunningDaemo
         task = asyncio.create_task(
             other.post(f"{daemon.url}/v1/completions", json=_long_request(daemon, stream=False))
         )
-        await wait_for_health(
+        await wait_for_status(
             client, daemon.url, lambda h: h["running_sequences"] == 1, "the request to start"
         )
         # Cancelling the client's task closes its connection mid-request.
@@ -67,7 +67,7 @@ async def test_a_dropped_connection_cancels_a_plain_request(daemon: RunningDaemo
         with contextlib.suppress(asyncio.CancelledError):
             await task
         await other.aclose()
-        await wait_for_health(
+        await wait_for_status(
             client,
             daemon.url,
             lambda h: (

@@ -23,6 +23,13 @@ def test_no_match_no_draft() -> None:
     assert find_draft([1, 1], num_tokens=0) == []
 
 
+def test_repetitive_text_drafts_from_the_first_copy_for_a_long_draft() -> None:
+    # The latest copy of the tail [7] is just behind it, with one token after it.
+    ids = [7] * 20
+    assert find_draft(ids, num_tokens=8) == [7] * 8
+    assert DraftIndex(ids).draft(8) == [7] * 8
+
+
 def test_the_draft_is_at_most_num_tokens_long() -> None:
     ids = [*range(50), 0, 1, 2]
     assert find_draft(ids, num_tokens=4) == [3, 4, 5, 6]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+import time
 from collections.abc import Sequence
 
 from lsp_server.daemon.metrics import DaemonMetrics
@@ -30,9 +32,15 @@ class FakeRunner:
         raise AssertionError("admission tests never step")
 
 
-def group(prompt_tokens: int, max_tokens: int = 16, n: int = 1) -> Group:
-    return Group(
-        key=0,
+_keys = itertools.count()
+
+
+def group(
+    prompt_tokens: int, max_tokens: int = 16, n: int = 1, request: int | None = None
+) -> Group:
+    """A group of its own request, or of ``request``."""
+    made = Group(
+        key=next(_keys),
         prompt_ids=[1] * prompt_tokens,
         params=SamplingParams(max_tokens=max_tokens),
         first_index=0,
@@ -40,6 +48,9 @@ def group(prompt_tokens: int, max_tokens: int = 16, n: int = 1) -> Group:
         decode=lambda ids: "",
         eos_ids=frozenset(),
     )
+    if request is not None:
+        made.request = request
+    return made
 
 
 def scheduler(runner: FakeRunner, **limits: int | None) -> Scheduler:
@@ -63,7 +74,32 @@ def admitted(s: Scheduler, waiting: list[Group]) -> list[int]:
 
 def test_rows_are_bounded_by_the_batch_size_counting_n() -> None:
     s = scheduler(FakeRunner([group(10, n=3)]))
-    assert admitted(s, [group(10, n=4), group(10, n=2), group(10)]) == [0]
+    # 3 + 4 rows fit, 2 more do not; the group that does not fit blocks no one behind it.
+    assert admitted(s, [group(10, n=4), group(10, n=2), group(10)]) == [0, 2]
+
+
+def test_fan_outs_leave_rows_for_single_requests() -> None:
+    # Three n=8 streams hold 24 of 32 rows: a fourth may not take the last eighth,
+    # so a small request behind it starts now instead of waiting for a stream to end.
+    running = FakeRunner([group(10, n=8) for _ in range(3)])
+    s = scheduler(running, max_batch_size=32)
+    assert admitted(s, [group(10, n=8), group(10)]) == [1]
+
+
+def test_a_request_over_its_share_of_rows_lets_others_in_first() -> None:
+    running = FakeRunner([group(10, n=4, request=100)])
+    s = scheduler(running, max_batch_size=8)
+    # Two requests share 8 rows: request 100 holds its 4 already.
+    assert admitted(s, [group(10, n=4, request=100), group(10)]) == [1]
+
+
+def test_a_group_passed_over_too_long_stops_the_queue_behind_it() -> None:
+    running = FakeRunner([group(10, n=8) for _ in range(3)])
+    s = scheduler(running, max_batch_size=32)
+    starving = group(10, n=8)
+    starving.queued_at = time.perf_counter() - 60
+    assert admitted(s, [starving, group(10)]) == []
+    assert s._waiting[0] is starving
 
 
 def test_a_prefill_is_bounded_in_padded_tokens_but_one_prompt_always_goes() -> None:

@@ -1,12 +1,14 @@
-"""Bad input keeps the server serving: a 50 MB module, no LLVM at all."""
+"""Bad input keeps the server serving: a 50 MB module, no LLVM at all, unusable arguments."""
 
 from __future__ import annotations
 
 import os
 import sys
 
+import pytest
 import pytest_lsp
 from lsprotocol import types
+from pygls.exceptions import JsonRpcInvalidParams
 from pytest_lsp import ClientServerConfig, LanguageClient
 
 from tests.support.lsp_session import initialize_params, next_diagnostics, open_document
@@ -76,6 +78,33 @@ async def test_no_llvm_at_all_is_told_once_and_symbols_still_work(no_llvm_client
         await client.wait_for_notification(types.WINDOW_SHOW_MESSAGE)
     told = [m.message for m in client.messages if "llvm-as" in m.message]
     assert "apt install llvm" in told[0]
+    symbols = await client.text_document_document_symbol_async(
+        types.DocumentSymbolParams(text_document=types.TextDocumentIdentifier(uri=uri))
+    )
+    assert [s.name for s in symbols] == ["@f"]
+
+
+async def test_unusable_arguments_are_invalid_params_naming_the_field(vscode_client) -> None:
+    client = vscode_client
+    uri = "file:///tmp/irlens-test/args.ll"
+    open_document(client, uri, "define void @f() {\n  ret void\n}\n")
+    with pytest.raises(JsonRpcInvalidParams, match="irlens/pipelineSteps needs a document uri"):
+        await client.protocol.send_request_async("irlens/pipelineSteps", {"function": "f"})
+    with pytest.raises(JsonRpcInvalidParams, match=r"position\.line must be"):
+        await client.protocol.send_request_async(
+            "irlens/pipelineSteps", {"uri": uri, "position": {"line": "one", "character": 0}}
+        )
+    bad_commands = [
+        ("irlens.liftToIR", [{"uri": uri, "function": 3}], "function must be a string"),
+        ("irlens.suggestPasses", [{"uri": uri, "budgetSeconds": "soon"}], "budgetSeconds"),
+        ("irlens.doctor", ["file:///x"], "takes no arguments"),
+    ]
+    for command, arguments, message in bad_commands:
+        with pytest.raises(JsonRpcInvalidParams, match=message):
+            await client.workspace_execute_command_async(
+                types.ExecuteCommandParams(command=command, arguments=arguments)
+            )
+    # The server goes on: the same document still answers.
     symbols = await client.text_document_document_symbol_async(
         types.DocumentSymbolParams(text_document=types.TextDocumentIdentifier(uri=uri))
     )

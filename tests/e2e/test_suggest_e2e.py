@@ -12,6 +12,7 @@ import asyncio
 import pytest
 import pytest_lsp
 from lsprotocol import types
+from pygls.exceptions import JsonRpcInvalidParams
 from pytest_lsp import ClientServerConfig, LanguageClient
 
 from lsp_server.llvm import extract, size
@@ -183,10 +184,11 @@ async def test_the_module_source_action_and_the_command(client, tmp_path, toolch
     assert result["offer"]["size"] <= result["ozSize"]
     assert result["search"]["optRuns"] >= 1
 
-    bad = await client.workspace_execute_command_async(
-        types.ExecuteCommandParams(command="irlens.suggestPasses", arguments=[42])
-    )
-    assert bad["ok"] is False and "irlens.suggestPasses takes" in bad["error"]
+    # Unusable arguments are a JSON-RPC InvalidParams error naming what was expected.
+    with pytest.raises(JsonRpcInvalidParams, match=r"irlens\.suggestPasses takes"):
+        await client.workspace_execute_command_async(
+            types.ExecuteCommandParams(command="irlens.suggestPasses", arguments=[42])
+        )
 
 
 async def test_a_fake_model_answer_with_an_unknown_pass_is_repaired_and_said(

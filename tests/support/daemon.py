@@ -5,12 +5,13 @@ from __future__ import annotations
 import asyncio
 import threading
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
 
-from lsp_server.daemon.options import DaemonSettings
 from lsp_server.daemon.server import DaemonServer, serve
+from lsp_server.daemon.settings import DaemonSettings
 
 START_TIMEOUT_S = 180.0
 POLL_INTERVAL_S = 0.02
@@ -18,6 +19,24 @@ WAIT_LIMIT_S = 60.0
 
 #: The bearer token of the keyed daemon fixture.
 API_KEY = "test-key-0123456789"
+SERVED_NAME = "tiny-llama"
+
+
+def settings(checkpoint: Path, **overrides: object) -> DaemonSettings:
+    """Daemon settings for tests: loopback, a free port, the CPU."""
+    values: dict[str, object] = {
+        "model": str(checkpoint),
+        "served_model_name": SERVED_NAME,
+        "device": "cpu",
+        "host": "127.0.0.1",
+        "port": 0,
+        "max_batch_size": 16,
+        "batch_window_ms": 5.0,
+        # Two OpenMP threads on a busy 2-core machine mostly wait for each other.
+        "threads": 1,
+    }
+    values.update(overrides)
+    return DaemonSettings(**values)  # type: ignore[arg-type]
 
 
 @dataclass
@@ -90,16 +109,16 @@ async def metrics(client: httpx.AsyncClient, url: str) -> dict[str, float]:
     return parse_metrics(response.text)
 
 
-async def wait_for_health(
+async def wait_for_status(
     client: httpx.AsyncClient, url: str, predicate: Any, what: str
 ) -> dict[str, Any]:
-    """Poll ``/health`` until ``predicate(health)`` holds; fail after a generous bound."""
+    """Poll ``/status`` until ``predicate(status)`` holds; fail after a generous bound."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + WAIT_LIMIT_S
     while True:
-        health: dict[str, Any] = (await client.get(f"{url}/health")).json()
-        if predicate(health):
-            return health
+        status: dict[str, Any] = (await client.get(f"{url}/status")).json()
+        if predicate(status):
+            return status
         if loop.time() > deadline:
-            raise AssertionError(f"timed out waiting for {what}; last /health: {health}")
+            raise AssertionError(f"timed out waiting for {what}; last /status: {status}")
         await asyncio.sleep(POLL_INTERVAL_S)  # allowed: bounded poll of another process's state

@@ -6,10 +6,10 @@ import pytest
 from lsprotocol import types
 from pytest_lsp import client_capabilities
 
+from lsp_server.features.arguments import ArgumentError
 from lsp_server.features.lift import (
     CODE_ACTION_KIND,
     LIFT_COMMAND,
-    ArgumentError,
     LiftRequest,
     can_create_files,
     code_actions,

@@ -6,6 +6,7 @@ import pytest
 from lsprotocol import types
 
 from lsp_server.features import suggest as feature
+from lsp_server.features.arguments import ArgumentError
 from lsp_server.search.engine import Offer, Suggestion
 from lsp_server.search.select import Choice, Outcome
 from lsp_server.search.splice import apply_splice, splice_function
@@ -173,8 +174,8 @@ def test_the_offer_edit_is_versioned_when_the_client_can_take_it() -> None:
     ],
 )
 def test_command_arguments(args, expected) -> None:
-    found = feature.parse_arguments(args)
     if isinstance(expected, str):
-        assert isinstance(found, str) and expected in found
+        with pytest.raises(ArgumentError, match=expected):
+            feature.parse_arguments(args)
     else:
-        assert found == expected
+        assert feature.parse_arguments(args) == expected

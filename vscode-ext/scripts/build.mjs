@@ -1,6 +1,8 @@
-// Bundles the extension (node, `vscode` external), the panel script (browser) and the tests.
+// Bundles the extension (node, `vscode` external), the panel script (browser) and the tests,
+// and builds bundled/libs, the server the .vsix carries (scripts/bundle-python.mjs).
 // Bundling keeps the .vsix small: no node_modules inside it.
 import { build } from 'esbuild';
+import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,6 +15,11 @@ const tests = (folder) =>
   readdirSync(join(root, 'test', folder))
     .filter((name) => name.endsWith('.test.ts'))
     .map((name) => `test/${folder}/${name}`);
+
+const python = spawnSync(process.execPath, [join(root, 'scripts', 'bundle-python.mjs')], { stdio: 'inherit' });
+if (python.status !== 0) {
+  process.exit(python.status ?? 1);
+}
 
 await Promise.all([
   build({

@@ -16,7 +16,8 @@ export interface DoctorReport {
   problems?: string[];
 }
 
-export function doctorText(report: DoctorReport): string {
+/** The report as lines of text; `llvmAdvice` (what to run to install LLVM) ends it when given. */
+export function doctorText(report: DoctorReport, llvmAdvice?: string): string {
   const out: string[] = [];
   out.push(`irlens ${report.irlens ?? '?'} (Python ${report.python ?? '?'})`);
   out.push(`LLVM ${report.llvm?.version ?? 'not found'}${report.llvm?.source ? `  [${report.llvm.source}]` : ''}`);
@@ -45,6 +46,9 @@ export function doctorText(report: DoctorReport): string {
   }
   for (const problem of report.problems ?? []) {
     out.push(`Problem: ${problem}`);
+  }
+  if (llvmAdvice) {
+    out.push(llvmAdvice);
   }
   return out.join('\n');
 }

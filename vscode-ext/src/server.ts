@@ -1,4 +1,8 @@
-/** Starting, restarting and stopping `irlens serve`, and the language client around it. */
+/**
+ * Starting, restarting and stopping the language server, and the language client around it.
+ * Which command starts it is decided in serverCommand.ts (the order) and python.ts (the
+ * interpreters); by default it is the server bundled in the extension (bundled/libs).
+ */
 
 import * as fs from 'fs';
 import * as path from 'path';
@@ -13,7 +17,8 @@ import {
 } from 'vscode-languageclient/node';
 import { PREVIEW_UPDATED_NOTIFICATION, STATUS_NOTIFICATION, SUGGEST_PROGRESS_NOTIFICATION } from './protocol';
 import type { StatusPayload } from './protocol';
-import { cannotStartMessage, resolveServerCommand, type ServerCommand } from './serverCommand';
+import { interpreters } from './python';
+import { type Environment, cannotStartMessage, explicitServerCommand, resolveServerCommand, type Resolution } from './serverCommand';
 import { serverKeys, serverLogLevel, serverSettings } from './settings';
 
 export interface ServerEvents {
@@ -45,6 +50,8 @@ function isExecutable(file: string): boolean {
 export class ServerController implements vscode.Disposable {
   private client: LanguageClient | undefined;
   private starting: Promise<boolean> | undefined;
+  /** Whether the running server is the bundled one (so a new interpreter means a restart). */
+  usesBundle = false;
 
   constructor(
     private readonly context: vscode.ExtensionContext,
@@ -65,21 +72,32 @@ export class ServerController implements vscode.Disposable {
     return serverSettings(serverKeys(properties), (key) => config.get(key));
   }
 
-  private command(): ServerCommand | undefined {
+  /** Where the bundled server is: bundled/libs in the installed extension. */
+  get bundledLibs(): string {
+    return path.join(this.context.extensionPath, 'bundled', 'libs');
+  }
+
+  /** The command that starts the server now, from the settings, the bundle and the Pythons found. */
+  async resolve(): Promise<Resolution> {
     const config = vscode.workspace.getConfiguration('irlens');
-    return resolveServerCommand(
-      {
-        command: config.get('server.command'),
-        python: config.get('server.python'),
-        logLevel: serverLogLevel(config.get('trace.server')),
-      },
-      {
-        path: (process.env.PATH ?? '').split(path.delimiter).filter(Boolean),
-        platform: process.platform,
-        isExecutable,
-        workspaceFolders: (vscode.workspace.workspaceFolders ?? []).map((folder) => folder.uri.fsPath),
-      },
-    );
+    const settings = {
+      command: config.get('server.command'),
+      python: config.get('server.python'),
+      logLevel: serverLogLevel(config.get('trace.server')),
+    };
+    const env: Environment = {
+      path: (process.env.PATH ?? '').split(path.delimiter).filter(Boolean),
+      platform: process.platform,
+      isExecutable,
+      workspaceFolders: (vscode.workspace.workspaceFolders ?? []).map((folder) => folder.uri.fsPath),
+    };
+    // Only ask for interpreters (and wake the Python extension) when the bundled server is wanted.
+    if (explicitServerCommand(settings, env)) {
+      return resolveServerCommand(settings, env, { libs: this.bundledLibs, present: true }, []);
+    }
+    const libs = this.bundledLibs;
+    const bundle = { libs, present: fs.existsSync(path.join(libs, 'lsp_server', '__main__.py')) };
+    return resolveServerCommand(settings, env, bundle, await interpreters(env, this.output));
   }
 
   start(): Promise<boolean> {
@@ -90,18 +108,20 @@ export class ServerController implements vscode.Disposable {
   }
 
   private async doStart(): Promise<boolean> {
-    const found = this.command();
-    if (!found) {
-      this.fail(cannotStartMessage(undefined));
+    const resolution = await this.resolve();
+    if (!resolution.found) {
+      this.fail(resolution.problem);
       return false;
     }
+    const found = resolution.found;
+    this.usesBundle = found.env?.PYTHONPATH !== undefined;
     this.output.info(`Starting ${[found.command, ...found.args].join(' ')} (from ${found.source})`);
     const serverOptions: ServerOptions = {
       command: found.command,
       args: found.args,
       // No `transport`: with TransportKind.stdio the client appends `--stdio`, which
       // `irlens serve` does not take; without it the client speaks stdio all the same.
-      options: { env: { ...process.env, PYTHONUNBUFFERED: '1' } },
+      options: { env: { ...process.env, PYTHONUNBUFFERED: '1', ...found.env } },
     };
     const events = this.events;
     const clientOptions: LanguageClientOptions = {

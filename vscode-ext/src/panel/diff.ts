@@ -1,4 +1,9 @@
-/** A small line diff for the panel (pure): LCS on lines, with a cap so huge inputs stay cheap. */
+/**
+ * Line diffs for the panel (pure): jsdiff's Myers diff (`diff` on npm, bundled into the webview
+ * script), and the server's unified diffs read into the same lines.
+ */
+
+import { diffArrays } from 'diff';
 
 export type DiffKind = 'same' | 'add' | 'del';
 
@@ -7,8 +12,12 @@ export interface DiffLine {
   text: string;
 }
 
-/** Above this many lines on either side the diff is not computed; both sides are listed instead. */
-export const MAX_DIFF_LINES = 4000;
+/**
+ * The diff gives up after this long (milliseconds) on texts that differ almost everywhere, and
+ * lists both sides instead; Myers' diff costs (lines x edits), so a few scattered edits in a long
+ * function are still fast.
+ */
+export const DIFF_TIMEOUT_MS = 2000;
 
 function splitLines(text: string): string[] {
   const lines = text.split(/\r?\n/);
@@ -19,63 +28,19 @@ function splitLines(text: string): string[] {
 }
 
 /** The lines of `before` and `after` as kept, deleted and added lines, in order. */
-export function diffLines(before: string, after: string): DiffLine[] {
-  let a = splitLines(before);
-  let b = splitLines(after);
-  // Strip the common head and tail first: most passes touch a few lines of a long function.
-  let head = 0;
-  while (head < a.length && head < b.length && a[head] === b[head]) {
-    head++;
-  }
-  let tail = 0;
-  while (tail < a.length - head && tail < b.length - head && a[a.length - 1 - tail] === b[b.length - 1 - tail]) {
-    tail++;
-  }
-  const prefix: DiffLine[] = a.slice(0, head).map((text) => ({ kind: 'same', text }));
-  const suffix: DiffLine[] = a.slice(a.length - tail).map((text) => ({ kind: 'same', text }));
-  a = a.slice(head, a.length - tail);
-  b = b.slice(head, b.length - tail);
-  let middle: DiffLine[];
-  if (a.length > MAX_DIFF_LINES || b.length > MAX_DIFF_LINES || a.length * b.length > 4_000_000) {
-    middle = [...a.map((text) => ({ kind: 'del' as const, text })), ...b.map((text) => ({ kind: 'add' as const, text }))];
-  } else {
-    middle = lcsDiff(a, b);
-  }
-  return [...prefix, ...middle, ...suffix];
-}
-
-function lcsDiff(a: string[], b: string[]): DiffLine[] {
-  const n = a.length;
-  const m = b.length;
-  // lengths[i][j]: LCS length of a[i:] and b[j:], in one flat array.
-  const lengths = new Uint32Array((n + 1) * (m + 1));
-  for (let i = n - 1; i >= 0; i--) {
-    for (let j = m - 1; j >= 0; j--) {
-      lengths[i * (m + 1) + j] =
-        a[i] === b[j]
-          ? lengths[(i + 1) * (m + 1) + j + 1] + 1
-          : Math.max(lengths[(i + 1) * (m + 1) + j], lengths[i * (m + 1) + j + 1]);
-    }
+export function diffLines(before: string, after: string, timeoutMs = DIFF_TIMEOUT_MS): DiffLine[] {
+  const a = splitLines(before);
+  const b = splitLines(after);
+  const changes = diffArrays(a, b, { timeout: timeoutMs });
+  if (!changes) {
+    return [...a.map((text) => ({ kind: 'del' as const, text })), ...b.map((text) => ({ kind: 'add' as const, text }))];
   }
   const out: DiffLine[] = [];
-  let i = 0;
-  let j = 0;
-  while (i < n && j < m) {
-    if (a[i] === b[j]) {
-      out.push({ kind: 'same', text: a[i] });
-      i++;
-      j++;
-    } else if (lengths[(i + 1) * (m + 1) + j] >= lengths[i * (m + 1) + j + 1]) {
-      out.push({ kind: 'del', text: a[i++] });
-    } else {
-      out.push({ kind: 'add', text: b[j++] });
+  for (const change of changes) {
+    const kind: DiffKind = change.added ? 'add' : change.removed ? 'del' : 'same';
+    for (const text of change.value) {
+      out.push({ kind, text });
     }
-  }
-  while (i < n) {
-    out.push({ kind: 'del', text: a[i++] });
-  }
-  while (j < m) {
-    out.push({ kind: 'add', text: b[j++] });
   }
   return out;
 }

@@ -37,3 +37,32 @@ test('unified diffs from the server are read without their headers', () => {
   const lines = parseUnifiedDiff('--- before\n+++ after\n@@ -1,2 +1,2 @@\n a\n-b\n+c\n');
   assert.deepEqual(lines.map((line) => line.kind), ['same', 'same', 'del', 'add']);
 });
+
+test('a large function with scattered edits gets a real diff, not "all deleted, all added"', () => {
+  // 20000 x 20000 lines: far above what the old O(n*m) table allowed (4M cells).
+  const before = Array.from({ length: 20000 }, (_, i) => `  %v${i} = add i32 %v${i - 1}, ${i}`);
+  const after = [...before];
+  after[100] = '  %v100 = sub i32 %v99, 100';
+  after.splice(10000, 1);
+  after.splice(19000, 0, '  call void @llvm.trap()');
+  const lines = diffLines(before.join('\n'), after.join('\n'));
+  assert.deepEqual(countChanges(lines), { added: 2, removed: 2 });
+  assert.equal(lines.filter((line) => line.kind === 'same').length, 19998);
+  assert.deepEqual(
+    lines.filter((line) => line.kind !== 'same'),
+    [
+      { kind: 'del', text: before[100] },
+      { kind: 'add', text: after[100] },
+      { kind: 'del', text: before[10000] },
+      { kind: 'add', text: '  call void @llvm.trap()' },
+    ],
+  );
+});
+
+test('a block moved inside a long text is one deletion and one insertion of that block', () => {
+  const body = Array.from({ length: 6000 }, (_, i) => `line ${i}`);
+  const block = body.splice(1000, 50);
+  const after = [...body.slice(0, 5000), ...block, ...body.slice(5000)];
+  const lines = diffLines([...body.slice(0, 1000), ...block, ...body.slice(1000)].join('\n'), after.join('\n'));
+  assert.deepEqual(countChanges(lines), { added: 50, removed: 50 });
+});
