@@ -25,6 +25,9 @@ from lsp_server.services import Services, build_services
 
 log = logging.getLogger(__name__)
 
+#: Distinct messages remembered as shown (a message seen again is then only logged).
+_MAX_TOLD = 512
+
 T = TypeVar("T")
 
 
@@ -119,6 +122,8 @@ class IrlensServer(LanguageServer):
         log.log(logging.WARNING if kind <= types.MessageType.Warning else logging.INFO, message)
         if message in self._told:
             return
+        if len(self._told) >= _MAX_TOLD:
+            self._told.clear()  # messages can name documents: they must not pile up
         self._told.add(message)
         self.window_show_message(types.ShowMessageParams(type=kind, message=message))
 
