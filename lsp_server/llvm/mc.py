@@ -70,8 +70,8 @@ def _why_refused(
         try:
             real = normal.resolve(strict=True)
             info = os.stat(real)
-        except (OSError, RuntimeError):
-            continue  # missing: llvm-mc says so itself
+        except (OSError, RuntimeError, ValueError):
+            continue  # missing (or unencodable): llvm-mc says so itself
         if not stat.S_ISREG(info.st_mode):
             return f".{kind} of {raw} is refused: it is not a regular file (a device?)", None
         if not _inside(real, roots):
@@ -102,7 +102,7 @@ def refused_includes(
     for root in roots:
         try:
             root_paths.append(Path(root).resolve())
-        except (OSError, RuntimeError):
+        except (OSError, RuntimeError, ValueError):
             continue
     found: list[Refusal] = []
     _scan(text, None, root_paths, max_bytes, found, None, 0, set())

@@ -126,3 +126,9 @@ async def test_assemble_refuses_too(toolchain) -> None:
 
     with pytest.raises(ToolError, match="not a regular file"):
         await mc.assemble(toolchain, '.incbin "/dev/zero"\n', TRIPLE, roots=["/"])
+
+
+async def test_an_unencodable_include_path_is_no_traceback(toolchain) -> None:
+    # A lone surrogate or a NUL in the path: nothing to stat, llvm-mc reports the file.
+    for path in ("/tmp/\ud83d.bin", "/tmp/a\x00b"):
+        assert mc.refused_includes(f'.incbin "{path}"\n', ["/tmp"]) == []
