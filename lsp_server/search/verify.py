@@ -17,11 +17,10 @@ from __future__ import annotations
 
 import logging
 import re
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from lsp_server.llvm import extract, llc, opt, size
+from lsp_server.llvm import extract, llc, opt, scratch, size
 from lsp_server.llvm.errors import ToolError
 from lsp_server.llvm.runner import run_tool
 from lsp_server.llvm.toolchain import MissingToolError, Toolchain
@@ -164,7 +163,9 @@ async def differential_check(toolchain: Toolchain, original: str, edited: str, t
         toolchain.path("llc")  # it builds the edited program
     except MissingToolError:
         return "skipped: clang is not installed"
-    with tempfile.TemporaryDirectory(prefix="irlens-diff-") as workdir:
+    # A scratch directory like the tools' own: named after the server, so that one a killed
+    # server left is swept by the next.
+    with scratch.run_dir("run") as workdir:
         base = Path(workdir)
         (base / "original.ll").write_text(original)
         (base / "edited.ll").write_text(edited)
