@@ -88,6 +88,11 @@ def _serve(args: argparse.Namespace) -> int:
         handler = logging.FileHandler(args.log_file)
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
         logging.getLogger().addHandler(handler)
+    from lsp_server.llvm import scratch
+
+    # Tools' directories a killed server left behind go now; this server's go on SIGTERM.
+    scratch.sweep_stale()
+    scratch.install_sigterm_cleanup()
     server = create_server(with_cache=not args.no_cache)
     if args.tcp:
         server.start_tcp(*args.tcp)

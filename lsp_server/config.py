@@ -54,6 +54,20 @@ class LlvmSettings:
     tool_timeout_seconds: float = _setting(
         20.0, "Timeout of one LLVM tool run.", minimum=0.5, maximum=600.0
     )
+    max_output_mb: int = _setting(
+        256,
+        "Largest file one LLVM tool run may write, in MiB (an object llvm-mc or llc makes); "
+        "a larger one is reported as such. 0: no limit.",
+        minimum=0,
+        maximum=1048576,
+    )
+    max_memory_mb: int = _setting(
+        2048,
+        "Address space one LLVM tool run may use, in MiB; a run that needs more fails with "
+        "a message. 0: no limit.",
+        minimum=0,
+        maximum=1048576,
+    )
 
 
 @dataclass(frozen=True)

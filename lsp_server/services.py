@@ -16,6 +16,7 @@ from lsp_server.llvm import toolchain as tc
 from lsp_server.llvm.errors import ToolError
 from lsp_server.llvm.opt_options import OptOptions, load_opt_options
 from lsp_server.llvm.passes import PassRegistry, load_registry
+from lsp_server.llvm.runner import ToolLimits
 
 if TYPE_CHECKING:
     from lsp_server.model.backend import ModelBackend
@@ -66,6 +67,7 @@ def make_toolchain(settings: Settings) -> tc.Toolchain:
         settings.llvm.bin_dir,
         default_triple=settings.target.triple,
         timeout=settings.llvm.tool_timeout_seconds,
+        limits=ToolLimits(settings.llvm.max_output_mb, settings.llvm.max_memory_mb),
     )
 
 

@@ -36,6 +36,9 @@ from lsp_server.services import Services, build_services
 
 log = logging.getLogger(__name__)
 
+#: Distinct messages remembered as shown (a message seen again is then only logged).
+_MAX_TOLD = 512
+
 T = TypeVar("T")
 
 
@@ -208,6 +211,8 @@ class IrlensServer(LanguageServer):
         log.log(logging.WARNING if kind <= types.MessageType.Warning else logging.INFO, message)
         if message in self._told:
             return
+        if len(self._told) >= _MAX_TOLD:
+            self._told.clear()  # messages can name documents: they must not pile up
         self._told.add(message)
         self.window_show_message(types.ShowMessageParams(type=kind, message=message))
 
@@ -295,8 +300,12 @@ class IrlensServer(LanguageServer):
         )
         if too_large is not None:
             return [boundary.notice(too_large, types.DiagnosticSeverity.Information)]
+        folders = [*self.workspace.folders, self.workspace.root_uri or ""]
+        roots = diagnostics.include_roots(snapshot.uri, folders)
         try:
-            return await diagnostics.diagnose(snapshot.text, snapshot.kind, services, self.encoding)
+            return await diagnostics.diagnose(
+                snapshot.text, snapshot.kind, services, self.encoding, roots=roots
+            )
         except MissingToolError as err:
             self.tell(
                 diagnostics.missing_tool_message(snapshot.kind, err), types.MessageType.Warning

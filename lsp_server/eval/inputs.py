@@ -168,7 +168,7 @@ async def compile_c(
         argv.append(f"--target={triple}")
     argv.extend(_absolute_flag(f) for f in flags)
     argv.extend(["-o", "-", str(path.resolve())])
-    result = await run_tool(argv, timeout=max(toolchain.timeout, 60.0))
+    result = await run_tool(argv, timeout=max(toolchain.timeout, 60.0), limits=toolchain.limits)
     if not result.ok:
         raise ToolError.from_result(f"clang could not compile {path.name}", result)
     return result.out

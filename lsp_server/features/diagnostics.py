@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterable, Sequence
+
 from lsprotocol import types
+from pygls import uris
 
 from lsp_server.features.positions import Lines
 from lsp_server.llvm import diagnostics as tool_diagnostics
@@ -31,10 +35,29 @@ def document_kind(uri: str, language_id: str | None = None) -> str | None:
     return None
 
 
+def include_roots(uri: str, folder_uris: Iterable[str]) -> list[str]:
+    """The directories an assembly document may ``.incbin`` or ``.include`` from: the
+    workspace folders, and the document's own directory when it lies in none of them."""
+    roots = [uris.to_fs_path(folder) for folder in folder_uris if folder]
+    found = [root for root in roots if root]
+    path = uris.to_fs_path(uri) if uri.startswith("file:") else None
+    if path:
+        directory = os.path.dirname(path)
+        if not any(os.path.commonpath([directory, root]) == root for root in found):
+            found.append(directory)
+    return found
+
+
 async def diagnose(
-    text: str, kind: str, services: Services, encoding: str = "utf-16"
+    text: str,
+    kind: str,
+    services: Services,
+    encoding: str = "utf-16",
+    *,
+    roots: Sequence[str] = (),
 ) -> list[types.Diagnostic]:
-    """The problems in a document, as the local LLVM sees them.
+    """The problems in a document, as the local LLVM sees them. ``roots``: the directories
+    an assembly file may include from (:func:`include_roots`).
 
     Raises MissingToolError when the tool for this kind of file is not installed; the
     caller tells the user once.
@@ -45,7 +68,7 @@ async def diagnose(
         tool = f"llvm-as {toolchain.version_text}"
     elif kind == "asm":
         triple = guess_target(text).triple or services.triple
-        found = await tool_diagnostics.check_asm(toolchain, text, triple)
+        found = await tool_diagnostics.check_asm(toolchain, text, triple, roots=roots)
         tool = f"llvm-mc {toolchain.version_text}, {triple}"
     else:
         return []

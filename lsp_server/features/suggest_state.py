@@ -19,16 +19,42 @@ from lsp_server.features.suggest import text_key
 if TYPE_CHECKING:
     from lsp_server.search.engine import Suggestion
 
-#: Finished results kept (the oldest goes first).
+#: Finished results kept (the oldest goes first), and what they may weigh together (about
+#: the bytes of their texts: a result holds the optimised module).
 KEEP_RESULTS = 32
+KEEP_BYTES = 32 * 1024 * 1024
+
+
+def weight(result: Suggestion) -> int:
+    """About the bytes ``result`` holds: the characters of its texts, found wherever they are."""
+    seen: set[int] = set()
+
+    def size(value: object) -> int:
+        if isinstance(value, str | bytes):
+            return len(value)
+        if id(value) in seen or value is None or isinstance(value, int | float | bool):
+            return 8
+        seen.add(id(value))
+        if isinstance(value, dict):
+            return sum(size(k) + size(v) for k, v in value.items())
+        if isinstance(value, list | tuple | set | frozenset):
+            return sum(size(v) for v in value)
+        fields = getattr(value, "__dataclass_fields__", None)
+        if fields is not None:
+            return sum(size(getattr(value, name, None)) for name in fields)
+        return 64
+
+    return size(result)
 
 
 class SuggestState:
     """Finished results and running searches of one server."""
 
-    def __init__(self, keep: int = KEEP_RESULTS) -> None:
+    def __init__(self, keep: int = KEEP_RESULTS, keep_bytes: int = KEEP_BYTES) -> None:
         self.keep = keep
+        self.keep_bytes = keep_bytes
         self.results: OrderedDict[tuple[str, str, str | None], Suggestion] = OrderedDict()
+        self._weights: dict[tuple[str, str, str | None], int] = {}
         self.running: dict[tuple[str, str | None], tuple[str, asyncio.Task[Suggestion]]] = {}
 
     def cached(self, uri: str, key: str) -> dict[str | None, Suggestion]:
@@ -36,11 +62,24 @@ class SuggestState:
         return {f: r for (u, k, f), r in self.results.items() if u == uri and k == key}
 
     def remember(self, uri: str, key: str, result: Suggestion) -> None:
-        """Keep ``result``, forgetting the oldest beyond :attr:`keep`."""
-        self.results[(uri, key, result.function)] = result
-        self.results.move_to_end((uri, key, result.function))
-        while len(self.results) > self.keep:
-            self.results.popitem(last=False)
+        """Keep ``result``, forgetting the oldest beyond :attr:`keep` results or
+        :attr:`keep_bytes` (a result heavier than that is not kept)."""
+        entry = (uri, key, result.function)
+        self.results[entry] = result
+        self.results.move_to_end(entry)
+        self._weights[entry] = weight(result)
+        while self.results and (
+            len(self.results) > self.keep or sum(self._weights.values()) > self.keep_bytes
+        ):
+            dropped, _ = self.results.popitem(last=False)
+            self._weights.pop(dropped, None)
+
+    def forget_document(self, uri: str) -> None:
+        """Drop a closed document's results. A search still running for it finishes for
+        the command that asked (the results stay bounded by count and bytes)."""
+        for entry in [e for e in self.results if e[0] == uri]:
+            del self.results[entry]
+            self._weights.pop(entry, None)
 
     async def run(
         self,

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 def register(server: IrlensServer) -> list[CodeActionSource]:
     """Add the command to ``server``; return the code actions and their resolution."""
     state = SuggestState()
+    server.on_close.append(state.forget_document)
 
     async def code_actions(
         ls: IrlensServer, params: types.CodeActionParams

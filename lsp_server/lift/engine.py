@@ -14,6 +14,7 @@ awaiting task stops the model calls and the tools.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import logging
 import os
@@ -21,6 +22,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from lsp_server.lift import prune
 from lsp_server.lift.budget import TokenBudget
 from lsp_server.lift.link import LiftedPart, join_modules
 from lsp_server.lift.normalize import Normalized, normalize_asm
@@ -34,13 +36,15 @@ from lsp_server.lift.report import (
 )
 from lsp_server.lift.roundtrip import RoundTrip, check_round_trip
 from lsp_server.lift.split import AsmLayout, layout, piece_text, unit_lines
-from lsp_server.lift.targets import TargetError, choose_triple, missing_target
-from lsp_server.llvm.toolchain import registered_targets
+from lsp_server.lift.targets import TargetError, TripleChoice, choose_triple, missing_target
+from lsp_server.llvm import opt
+from lsp_server.llvm.toolchain import Toolchain, registered_targets
 from lsp_server.model.backend import BackendState, ModelBackend, ModelError
 from lsp_server.model.identity import identity_of
 from lsp_server.model.prompts import CODE_STOP, disassemble_prompt, parse_disassembly
 from lsp_server.services import Services
 from lsp_server.syntax.asm import looks_like_asm, parse_asm
+from lsp_server.syntax.ir import parse_module
 
 log = logging.getLogger(__name__)
 
@@ -217,12 +221,16 @@ def _function_reports(
     norm: Normalized,
     text: str,
     outcomes: Sequence[tuple[PieceReport, RoundTrip | None]],
+    triple: str,
 ) -> list[FunctionReport]:
     """Per function: exact, similar (score, first difference) or failed (why)."""
     labels = {fn.name: fn.label_line for fn in parse_asm(text).functions}
     reports = []
     for piece, trip in outcomes:
         checks = {check.name: check for check in trip.functions} if trip is not None else {}
+        # Only a function the IR defines is lifted: llc also prints module-level asm, which
+        # can hold a function's assembly verbatim without any IR of it.
+        defined = {fn.name for fn in parse_module(piece.ir or "").functions if fn.is_definition}
         for name in piece.functions:
             unit = lay.function(name)
             first = norm.original_line(unit.start) if unit else 0
@@ -232,7 +240,7 @@ def _function_reports(
             if trip is None or not trip.compiled:
                 detail = piece.problem or "not checked"
                 reports.append(FunctionReport(name, FAILED, detail, label, first, last))
-            elif check is None or check.comparison is None:
+            elif check is None or check.comparison is None or _ir_name(name, triple) not in defined:
                 detail = f"the lifted IR has no function {name}, so it does not compile back to it"
                 reports.append(FunctionReport(name, FAILED, detail, label, first, last))
             elif check.comparison.exact:
@@ -270,6 +278,34 @@ def _function_reports(
                 )
     order = {fn.name: index for index, fn in enumerate(lay.functions)}
     return sorted(reports, key=lambda r: order.get(r.name, len(order)))
+
+
+async def _verified_parts(
+    toolchain: Toolchain,
+    reports: Sequence[PieceReport],
+    failed: set[str],
+    choice: TripleChoice,
+) -> tuple[list[tuple[PieceReport, LiftedPart]], list[str]]:
+    """The pieces' IR as it may go into the module: only valid IR, and with what failed
+    its round trip withdrawn (:func:`lsp_server.lift.prune.withdraw`); a piece none of
+    whose functions was verified stays out. Returns the parts and the withdrawn names."""
+    parts = []
+    withdrawn: list[str] = []
+    for report in reports:
+        if not report.valid_ir or report.ir is None:
+            continue
+        owns = tuple(_ir_name(name, choice.triple) for name in report.functions)
+        failing = sorted(failed.intersection(owns))
+        if owns and len(failing) == len(owns):
+            continue  # nothing of it was verified: it is shown as a comment
+        ir = report.ir
+        if failing:
+            ir = prune.withdraw(ir, failing)
+            if await opt.verify(toolchain, ir) is not None:
+                continue  # its verified functions cannot be kept apart from the failed ones
+            withdrawn.extend(failing)
+        parts.append((report, LiftedPart(ir, owns)))
+    return parts, withdrawn
 
 
 async def lift_assembly(
@@ -339,14 +375,24 @@ async def lift_assembly(
             source=options.source,
             triple=choice.triple,
         )
-    parts = [
-        LiftedPart(report.ir, tuple(_ir_name(n, choice.triple) for n in report.functions))
-        for report, _, _ in outcomes
-        if report.valid_ir and report.ir is not None
-    ]
-    joined = await join_modules(toolchain, parts) if parts else None
+    reports = [(r, t) for r, t, _ in outcomes]
+    functions = tuple(_function_reports(lay, norm, text, reports, choice.triple))
+    failed = {_ir_name(fn.name, choice.triple) for fn in functions if fn.status == FAILED}
+    parts, withdrawn = await _verified_parts(toolchain, [r for r, _, _ in outcomes], failed, choice)
+    joined = await join_modules(toolchain, [part for _, part in parts]) if parts else None
+    dead: list[str] = []
+    if joined is not None and joined.ir is not None:
+        module, dead = await prune.strip_dead_declarations(toolchain, joined.ir)
+        joined = dataclasses.replace(joined, ir=module)
     model = next((m for _, _, m in outcomes if m), None) or backend.model_name
     notes = []
+    if withdrawn:
+        notes.append(
+            "Functions whose round trip failed are declarations only, so that no unchecked "
+            f"IR is live: {', '.join(withdrawn)}."
+        )
+    if dead:
+        notes.append(f"Declarations that no lifted function uses were dropped: {', '.join(dead)}.")
     if joined is not None and joined.promoted:
         notes.append(
             "Local symbols that several pieces use were given hidden linkage so that the "
@@ -369,8 +415,9 @@ async def lift_assembly(
         triple_source=choice.source,
         model=model,
         llvm_version=toolchain.version_text,
-        functions=tuple(_function_reports(lay, norm, text, [(r, t) for r, t, _ in outcomes])),
+        functions=functions,
         pieces=tuple(report for report, _, _ in outcomes),
+        kept=tuple((report.functions, part.ir) for report, part in parts),
         module=joined.ir if joined is not None else None,
         join_problem=joined.problem if joined is not None and len(parts) > 1 else None,
         notes=tuple(notes),

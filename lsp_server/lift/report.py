@@ -94,6 +94,9 @@ class LiftResult:
     module: str | None = None
     join_problem: str | None = None
     notes: tuple[str, ...] = field(default=())
+    #: The pieces that went into the module (their functions, and their IR as kept: what
+    #: failed withdrawn); the others are shown as comments.
+    kept: tuple[tuple[tuple[str, ...], str], ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -164,20 +167,25 @@ def render_header(result: LiftResult) -> str:
 
 
 def render_document(result: LiftResult) -> str:
-    """Header, the module (or the valid pieces apart), and failed answers as comments."""
+    """Header, the module (or the kept pieces apart), and failed answers as comments."""
     parts = [render_header(result)]
     if result.module is not None:
         parts.append(result.module if result.module.endswith("\n") else result.module + "\n")
     else:
-        for piece in result.pieces:
-            if piece.valid_ir and piece.ir is not None:
-                parts.append(f"; ---- lifted from {', '.join(piece.functions) or 'the file'}\n")
-                parts.append(piece.ir if piece.ir.endswith("\n") else piece.ir + "\n")
+        for functions, ir in result.kept:
+            parts.append(f"; ---- lifted from {', '.join(functions) or 'the file'}\n")
+            parts.append(ir if ir.endswith("\n") else ir + "\n")
+    kept = {functions for functions, _ in result.kept}
     for piece in result.pieces:
-        if piece.ir is not None and not piece.valid_ir:
+        if piece.ir is not None and piece.functions not in kept:
             what = ", ".join(piece.functions) or "the file"
+            why = (
+                f"which is not valid IR: {piece.problem}"
+                if not piece.valid_ir
+                else f"which did not compile back: {piece.problem or 'its round trip failed'}"
+            )
             note = (
-                f"---- The model's answer for {what}, which is not valid IR: {piece.problem}\n"
+                f"---- The model's answer for {what}, {why}\n"
                 "It is kept as a comment for reference; it is not part of the module."
             )
             parts.append("\n" + "\n".join(_comment(note)) + "\n")

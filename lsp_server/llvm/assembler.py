@@ -20,5 +20,8 @@ async def parse(
 ) -> ToolResult:
     """Run llvm-as on ``text``; the raw result (``ok`` when it parses)."""
     return await run_tool(
-        parse_argv(toolchain, verify=verify), stdin=text, timeout=timeout or toolchain.timeout
+        parse_argv(toolchain, verify=verify),
+        stdin=text,
+        timeout=timeout or toolchain.timeout,
+        limits=toolchain.limits,
     )

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from lsp_server.llvm import assembler, mc
 from lsp_server.llvm.toolchain import Toolchain
@@ -86,11 +88,40 @@ async def check_ir(
 
 
 async def check_asm(
-    toolchain: Toolchain, text: str, triple: str, *, timeout: float | None = None
+    toolchain: Toolchain,
+    text: str,
+    triple: str,
+    *,
+    roots: Sequence[str | Path] = (),
+    timeout: float | None = None,
 ) -> list[ToolDiagnostic]:
-    """Assemble ``text`` for ``triple`` with llvm-mc; every error and warning it reports."""
-    result = await mc.run_assembler(toolchain, text, triple, timeout=timeout)
-    found = parse_tool_messages(result.err)
-    if not result.ok and not any(d.severity == "error" for d in found):
+    """Assemble ``text`` for ``triple`` with llvm-mc; every error and warning it reports.
+
+    An ``.incbin`` or ``.include`` of a device or of a file outside ``roots`` (the
+    workspace) is reported and blanked out before llvm-mc runs; an object larger than the
+    toolchain's output limit is reported as such.
+    """
+    limit = toolchain.limits.output_mb
+    refused = mc.refused_includes(text, roots, max_bytes=limit * 1024 * 1024)
+    found = [ToolDiagnostic(r.line, r.col, "error", r.message) for r in refused]
+    too_big = (
+        f"the object would exceed {limit} MiB, the most one tool run may write "
+        "(setting irlens.llvm.maxOutputMb)"
+    )
+    # Space reserved by literal sizes is counted first: llvm-mc builds such an object in
+    # memory, so it would take seconds and gigabytes before the file limit stopped it.
+    reserved = mc.reserved_bytes(text) if limit else {}
+    blank: list[int] = []
+    if sum(reserved.values()) > limit * 1024 * 1024:
+        found.append(ToolDiagnostic(max(reserved, key=reserved.__getitem__), 0, "error", too_big))
+        blank = list(reserved)
+    result = await mc.run_assembler(
+        toolchain, mc.without(text, refused, blank), triple, timeout=timeout, keep_object=False
+    )
+    found += parse_tool_messages(result.err)
+    if result.over_output_limit:
+        line = max(reserved, key=reserved.__getitem__) if reserved else 0
+        found.append(ToolDiagnostic(line, 0, "error", too_big))
+    elif not result.ok and not any(d.severity == "error" for d in found):
         found.append(ToolDiagnostic(0, 0, "error", result.describe_failure()))
     return found

@@ -18,7 +18,9 @@ async def extract_function(toolchain: Toolchain, ir: str, name: str) -> str:
     llvm-extract keeps globals, metadata and attributes the function uses, and turns other
     functions into declarations.
     """
-    result = await run_tool(extract_argv(toolchain, name), stdin=ir, timeout=toolchain.timeout)
+    result = await run_tool(
+        extract_argv(toolchain, name), stdin=ir, timeout=toolchain.timeout, limits=toolchain.limits
+    )
     if not result.ok:
         raise ToolError.from_result(f"llvm-extract could not extract @{name}", result)
     return result.out

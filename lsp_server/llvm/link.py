@@ -22,4 +22,9 @@ async def link(toolchain: Toolchain, modules: Sequence[str]) -> ToolResult:
     """Link the textual ``modules`` (written to files in the run's private directory) as
     :func:`link_argv` says; the raw result, the joined module in ``out``."""
     files = {f"part{index}.ll": text for index, text in enumerate(modules)}
-    return await run_tool(link_argv(toolchain, list(files)), files=files, timeout=toolchain.timeout)
+    return await run_tool(
+        link_argv(toolchain, list(files)),
+        files=files,
+        timeout=toolchain.timeout,
+        limits=toolchain.limits,
+    )

@@ -67,7 +67,9 @@ async def compile_object(
 ) -> bytes:
     """The object file ``llc -filetype=obj`` makes of ``ir`` (text or bitcode)."""
     argv = compile_argv(toolchain, ir, triple=triple, opt_level=opt_level)
-    result = await run_tool(argv, stdin=ir, timeout=toolchain.timeout, collect=(OBJECT_FILE,))
+    result = await run_tool(
+        argv, stdin=ir, timeout=toolchain.timeout, collect=(OBJECT_FILE,), limits=toolchain.limits
+    )
     if not result.ok or OBJECT_FILE not in result.files:
         raise ToolError.from_result("llc could not compile this module", result)
     return result.files[OBJECT_FILE]
@@ -84,7 +86,7 @@ async def to_assembly(
     argv = compile_argv(
         toolchain, ir, filetype="asm", output="-", triple=triple, opt_level=opt_level
     )
-    result = await run_tool(argv, stdin=ir, timeout=toolchain.timeout)
+    result = await run_tool(argv, stdin=ir, timeout=toolchain.timeout, limits=toolchain.limits)
     if not result.ok:
         raise ToolError.from_result("llc could not compile this module", result)
     return result.out

@@ -88,7 +88,9 @@ async def run_pipeline(
     "before" and an "after" always come out of the same printer.
     """
     argv = pipeline_argv(toolchain, passes, extra=extra_args)
-    result = await run_tool(argv, stdin=ir, timeout=timeout or toolchain.timeout)
+    result = await run_tool(
+        argv, stdin=ir, timeout=timeout or toolchain.timeout, limits=toolchain.limits
+    )
     if not result.ok:
         raise _pipeline_failed(passes, result)
     return result.out
@@ -99,7 +101,9 @@ async def run_pipeline_bitcode(
 ) -> bytes:
     """Like run_pipeline, but the result is bitcode (cheaper to hand on to llc)."""
     argv = pipeline_argv(toolchain, passes, output="bitcode")
-    result = await run_tool(argv, stdin=ir, timeout=timeout or toolchain.timeout)
+    result = await run_tool(
+        argv, stdin=ir, timeout=timeout or toolchain.timeout, limits=toolchain.limits
+    )
     if not result.ok:
         raise _pipeline_failed(passes, result)
     return result.stdout
@@ -109,7 +113,7 @@ async def print_pipeline(toolchain: Toolchain, passes: str) -> str:
     """``passes`` spelled out pass by pass, as the local opt prints it
     (``-print-pipeline-passes``); raises ToolError."""
     argv = pipeline_argv(toolchain, passes, output="none", extra=["-print-pipeline-passes"])
-    result = await run_tool(argv, stdin="", timeout=toolchain.timeout)
+    result = await run_tool(argv, stdin="", timeout=toolchain.timeout, limits=toolchain.limits)
     if not result.ok:
         raise ToolError.from_result(f"opt could not print the pipeline {passes}", result)
     return result.out.strip()
@@ -134,6 +138,7 @@ async def instruction_counts(toolchain: Toolchain, ir: str | bytes) -> dict[str,
         pipeline_argv(toolchain, "print<func-properties>", output="none"),
         stdin=ir,
         timeout=toolchain.timeout,
+        limits=toolchain.limits,
     )
     if not result.ok:
         raise ToolError.from_result("opt could not count instructions", result)
@@ -151,5 +156,6 @@ async def verify(toolchain: Toolchain, ir: str | bytes) -> str | None:
         pipeline_argv(toolchain, "verify", output="none"),
         stdin=ir,
         timeout=toolchain.timeout,
+        limits=toolchain.limits,
     )
     return None if result.ok else result.describe_failure()

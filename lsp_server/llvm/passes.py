@@ -104,7 +104,9 @@ def parse_print_passes(text: str) -> PassRegistry:
 
 async def load_registry(toolchain: Toolchain) -> PassRegistry:
     """The registry of the local opt."""
-    result = await run_tool(opt.print_passes_argv(toolchain), timeout=toolchain.timeout)
+    result = await run_tool(
+        opt.print_passes_argv(toolchain), timeout=toolchain.timeout, limits=toolchain.limits
+    )
     if not result.ok:
         raise ToolError.from_result("opt --print-passes failed", result)
     return parse_print_passes(result.out)
@@ -164,6 +166,7 @@ async def check_pipeline(
         opt.pipeline_argv(toolchain, pipeline, output="none"),
         stdin="",
         timeout=toolchain.timeout,
+        limits=toolchain.limits,
     )
     if result.ok:
         return PipelineCheck(pipeline, True, (), "")

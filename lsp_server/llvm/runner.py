@@ -1,9 +1,12 @@
 """The one way irlens runs an LLVM tool.
 
-Every call takes an argv list (no shell), runs in a private temporary directory, and is
-bounded: a timeout, a cap on what it may print, and an address-space limit for the child.
-Cancelling the awaiting task kills the child. A tool that fails, crashes or times out is a
-:class:`ToolResult`, never an exception.
+Every call takes an argv list (no shell), runs in a private temporary directory
+(lsp_server.llvm.scratch: removed in every case, and the tool's ``TMPDIR``), and is bounded:
+a timeout, a cap on what it may print, and :class:`ToolLimits` for the child (the size of any
+file it writes, ``RLIMIT_FSIZE``, and its address space, ``RLIMIT_AS``; settings
+``llvm.maxOutputMb`` and ``llvm.maxMemoryMb``). Cancelling the awaiting task kills the child.
+A tool that fails, crashes, times out or hits a limit is a :class:`ToolResult`, never an
+exception.
 """
 
 from __future__ import annotations
@@ -15,20 +18,33 @@ import os
 import resource
 import shlex
 import signal
-import tempfile
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from lsp_server.llvm import scratch
 from lsp_server.textkey import text_bytes
 
 log = logging.getLogger(__name__)
 
 DEFAULT_OUTPUT_CAP = 64 * 1024 * 1024
-DEFAULT_MEMORY_MB = 4096
 _CHUNK = 1 << 16
+_MIB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class ToolLimits:
+    """What one tool run may use: the largest file it may write and its address space, in
+    MiB (0: no limit). The defaults fit a laptop; the settings ``llvm.maxOutputMb`` and
+    ``llvm.maxMemoryMb`` change them."""
+
+    output_mb: int = 256
+    memory_mb: int = 2048
+
+
+DEFAULT_LIMITS = ToolLimits()
 
 
 @dataclass(frozen=True)
@@ -43,6 +59,23 @@ class ToolResult:
     truncated: bool = False
     seconds: float = 0.0
     files: Mapping[str, bytes] = field(default_factory=dict)
+    limits: ToolLimits = field(default=DEFAULT_LIMITS, compare=False)
+
+    @property
+    def over_output_limit(self) -> bool:
+        """The tool tried to write a file larger than ``limits.output_mb``: the kernel sent
+        it SIGXFSZ, or (where it ignores that signal) the write failed with EFBIG."""
+        if not self.limits.output_mb or self.returncode == 0:
+            return False
+        return self.returncode == -signal.SIGXFSZ or "File too large" in self.err
+
+    @property
+    def over_memory_limit(self) -> bool:
+        """The tool ran out of its address space (``limits.memory_mb``)."""
+        if not self.limits.memory_mb or self.returncode == 0:
+            return False
+        err = self.err.lower()
+        return "out of memory" in err or "bad_alloc" in err or "cannot allocate memory" in err
 
     @property
     def ok(self) -> bool:
@@ -63,6 +96,16 @@ class ToolResult:
             return f"{tool} timed out after {self.seconds:.1f} s"
         if self.truncated:
             return f"{tool} printed more than the output cap; stopped"
+        if self.over_output_limit:
+            return (
+                f"{tool} stopped: its output would exceed {self.limits.output_mb} MiB "
+                "(setting irlens.llvm.maxOutputMb)"
+            )
+        if self.over_memory_limit:
+            return (
+                f"{tool} ran out of memory: one run may use {self.limits.memory_mb} MiB "
+                "(setting irlens.llvm.maxMemoryMb)"
+            )
         if self.returncode is not None and self.returncode < 0:
             try:
                 name = signal.Signals(-self.returncode).name
@@ -82,8 +125,9 @@ def _first_lines(text: str, n: int) -> str:
     return "\n".join(cut)
 
 
-def limit_child(pid: int, memory_mb: int | None = DEFAULT_MEMORY_MB) -> None:
-    """Set the child's limits from outside, right after it starts.
+def limit_child(pid: int, limits: ToolLimits = DEFAULT_LIMITS) -> None:
+    """Set the child's limits from outside, right after it starts: no core file, files no
+    larger than ``limits.output_mb`` and an address space of ``limits.memory_mb``.
 
     Using ``prlimit`` instead of a ``preexec_fn`` lets Python start the child with vfork, which
     does not copy the server's memory (a full fork blocked the event loop for ~10 ms). The
@@ -92,9 +136,14 @@ def limit_child(pid: int, memory_mb: int | None = DEFAULT_MEMORY_MB) -> None:
     try:
         # A crash must not write a core file into the user's directory.
         resource.prlimit(pid, resource.RLIMIT_CORE, (0, 0))
-        if memory_mb:
-            limit = memory_mb * 1024 * 1024
-            resource.prlimit(pid, resource.RLIMIT_AS, (limit, limit))
+        # A document must not fill the user's disk (`.fill 1073741824` in a .s file) ...
+        if limits.output_mb:
+            size = limits.output_mb * _MIB
+            resource.prlimit(pid, resource.RLIMIT_FSIZE, (size, size))
+        # ... nor their memory (`.fill 16GiB`, a module that explodes under a pass).
+        if limits.memory_mb:
+            size = limits.memory_mb * _MIB
+            resource.prlimit(pid, resource.RLIMIT_AS, (size, size))
     except (ProcessLookupError, PermissionError, OSError) as err:
         log.debug("could not limit process %d: %s", pid, err)
 
@@ -183,7 +232,7 @@ async def run_tool(
     stdin: bytes | str | None = None,
     timeout: float = 20.0,
     output_cap: int = DEFAULT_OUTPUT_CAP,
-    memory_mb: int | None = DEFAULT_MEMORY_MB,
+    limits: ToolLimits = DEFAULT_LIMITS,
     files: Mapping[str, bytes | str] | None = None,
     collect: Sequence[str] = (),
 ) -> ToolResult:
@@ -191,12 +240,12 @@ async def run_tool(
 
     ``files`` are written into that directory first (argv may name them relatively);
     ``collect`` names output files to read back into ``ToolResult.files``. The directory is
-    removed afterwards. Cancellation kills the child and propagates.
+    removed afterwards, in every case. Cancellation kills the child and propagates.
     """
     argv = tuple(argv)
     data = text_bytes(stdin) if isinstance(stdin, str) else stdin
     start = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix="irlens-") as workdir:
+    with scratch.run_dir() as workdir:
         for name, content in (files or {}).items():
             payload = text_bytes(content) if isinstance(content, str) else content
             Path(workdir, name).write_bytes(payload)
@@ -208,14 +257,19 @@ async def run_tool(
                 stdout=asyncio.subprocess.PIPE,
                 stderr=asyncio.subprocess.PIPE,
                 cwd=workdir,
+                env=scratch.tool_env(workdir),
                 start_new_session=True,
             )
         except OSError as err:
             return ToolResult(argv, None, b"", str(err).encode(), seconds=0.0)
-        limit_child(proc.pid, memory_mb)
-        out, errout, timed_out, truncated = await communicate(
-            proc, data, timeout=timeout, output_cap=output_cap, begun=start
-        )
+        limit_child(proc.pid, limits)
+        scratch.track_group(proc.pid)
+        try:
+            out, errout, timed_out, truncated = await communicate(
+                proc, data, timeout=timeout, output_cap=output_cap, begun=start
+            )
+        finally:
+            scratch.untrack_group(proc.pid)
         collected = {}
         for name in collect:
             path = Path(workdir, name)
@@ -230,6 +284,7 @@ async def run_tool(
         truncated=truncated,
         seconds=time.perf_counter() - start,
         files=collected,
+        limits=limits,
     )
     if not result.ok:
         log.debug("%s: %s", argv[0], result.describe_failure())

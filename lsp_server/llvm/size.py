@@ -52,7 +52,12 @@ def parse_berkeley(output: str) -> ObjectSize | None:
 
 async def object_size(toolchain: Toolchain, obj: bytes) -> ObjectSize:
     """Berkeley sizes of an object file, from llvm-size."""
-    result = await run_tool(size_argv(toolchain), files={_OBJECT: obj}, timeout=toolchain.timeout)
+    result = await run_tool(
+        size_argv(toolchain),
+        files={_OBJECT: obj},
+        timeout=toolchain.timeout,
+        limits=toolchain.limits,
+    )
     if not result.ok:
         raise ToolError.from_result("llvm-size could not read the object", result)
     sizes = parse_berkeley(result.out)

@@ -22,6 +22,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from lsp_server.llvm.runner import DEFAULT_LIMITS, ToolLimits
+
 log = logging.getLogger(__name__)
 
 TOOLS = (
@@ -109,6 +111,8 @@ class Toolchain:
     source: str = "not found"
     default_triple: str = ""
     timeout: float = 20.0
+    #: What each run may use (settings llvm.maxOutputMb, llvm.maxMemoryMb).
+    limits: ToolLimits = DEFAULT_LIMITS
 
     def path(self, name: str) -> str:
         tool = self.tools.get(name)
@@ -249,6 +253,7 @@ def discover(
     path_env: str | None = None,
     default_triple: str = "",
     timeout: float = 20.0,
+    limits: ToolLimits = DEFAULT_LIMITS,
 ) -> Toolchain:
     """Find the LLVM tools in the documented order (see the module docstring)."""
     dirs = _path_dirs(os.environ.get("PATH") if path_env is None else path_env)
@@ -258,10 +263,10 @@ def discover(
         source = f"llvm.binDir setting ({bin_dir})"
         if not tools:
             log.warning("llvm.binDir %s holds no LLVM tools", bin_dir)
-        return Toolchain(tools, source, triple, timeout)
+        return Toolchain(tools, source, triple, timeout, limits)
     config = _best_llvm_config(dirs)
     if config is not None and (tools := _from_dir(config[0])):
-        return Toolchain(tools, f"llvm-config --bindir ({config[0]})", triple, timeout)
+        return Toolchain(tools, f"llvm-config --bindir ({config[0]})", triple, timeout, limits)
     tools = {}
     for name in TOOLS:
         candidates = _candidates(name, dirs)
@@ -272,7 +277,7 @@ def discover(
                 best = tool
         if best is not None:
             tools[name] = best
-    return Toolchain(tools, "PATH" if tools else "not found", triple, timeout)
+    return Toolchain(tools, "PATH" if tools else "not found", triple, timeout, limits)
 
 
 def host_triple(toolchain: Toolchain) -> str:

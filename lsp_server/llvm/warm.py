@@ -16,10 +16,12 @@ a hover needs them and wait, blocked, until it does:
 Every run keeps the runner's guarantees, with the runner's own helpers
 (lsp_server.llvm.runner: ``limit_child``, ``communicate``, ``kill_child``): an argv list
 (built by lsp_server.llvm.opt and .llc, and written to the response file with every
-special character escaped), a private temporary directory, a timeout, a cap on the output,
-an address-space limit, no core files, and cancellation kills the child. The limits are set
-from outside with ``prlimit`` right after the start, before the child gets any input. A
-spare that died meanwhile is replaced by a fresh start.
+special character escaped), a private temporary directory (lsp_server.llvm.scratch, named
+after the server's pid, removed when the spare is done, on SIGTERM, or by the next server
+after a SIGKILL), a timeout, a cap on the output, the toolchain's limits on file size and
+address space, no core files, and cancellation kills the child. The limits are set from
+outside with ``prlimit`` right after the start, before the child gets any input. A spare that
+died meanwhile is replaced by a fresh start.
 """
 
 from __future__ import annotations
@@ -29,16 +31,16 @@ import contextlib
 import logging
 import os
 import re
-import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from lsp_server.llvm import llc
+from lsp_server.llvm import llc, scratch
 from lsp_server.llvm.errors import ToolError
 from lsp_server.llvm.runner import (
     DEFAULT_OUTPUT_CAP,
+    ToolLimits,
     ToolResult,
     communicate,
     kill_child,
@@ -71,7 +73,8 @@ def response_file(args: Sequence[str]) -> bytes:
 class _Started:
     key: tuple[str, ...]
     proc: asyncio.subprocess.Process
-    workdir: tempfile.TemporaryDirectory[str]
+    workdir: str
+    limits: ToolLimits
     args_fd: int | None = None  # the write end of opt's response-file pipe
     argv: tuple[str, ...] = ()  # what it runs, for messages
 
@@ -103,7 +106,8 @@ class _Started:
         self.kill()
         with contextlib.suppress(Exception):
             await self.proc.wait()
-        self.workdir.cleanup()
+        scratch.untrack_group(self.proc.pid)
+        scratch.remove_dir(self.workdir)
 
 
 async def _exchange(started: _Started, data: bytes, timeout: float, cap: int) -> ToolResult:
@@ -120,6 +124,7 @@ async def _exchange(started: _Started, data: bytes, timeout: float, cap: int) ->
         timed_out=timed_out,
         truncated=truncated,
         seconds=time.perf_counter() - begun,
+        limits=started.limits,
     )
 
 
@@ -134,12 +139,12 @@ class WarmTools:
 
     # -- starting and keeping spares --------------------------------------------------
 
-    async def _start(self, key: tuple[str, ...]) -> _Started:
+    async def _start(self, key: tuple[str, ...], limits: ToolLimits) -> _Started:
         """Start the tool ``key`` names. For opt (``key`` ends with ``@args``) the response
         file is a pipe it inherits, read as ``@/dev/fd/N``: it waits there until its
         arguments are written, and reads an end of file, and so finishes, should the
         server die first."""
-        workdir = tempfile.TemporaryDirectory(prefix="irlens-warm-")
+        workdir = scratch.make_dir("warm")
         argv = key
         read_fd = write_fd = None
         try:
@@ -152,7 +157,8 @@ class WarmTools:
                 stdin=asyncio.subprocess.PIPE,
                 stdout=asyncio.subprocess.PIPE,
                 stderr=asyncio.subprocess.PIPE,
-                cwd=workdir.name,
+                cwd=workdir,
+                env=scratch.tool_env(workdir),
                 start_new_session=True,
                 pass_fds=(read_fd,) if read_fd is not None else (),
             )
@@ -160,12 +166,13 @@ class WarmTools:
             for fd in (read_fd, write_fd):
                 if fd is not None:
                     os.close(fd)
-            workdir.cleanup()
+            scratch.remove_dir(workdir)
             raise
         if read_fd is not None:
             os.close(read_fd)
-        limit_child(proc.pid)
-        return _Started(key, proc, workdir, write_fd, argv)
+        limit_child(proc.pid, limits)
+        scratch.track_group(proc.pid)
+        return _Started(key, proc, workdir, limits, write_fd, argv)
 
     def _discard(self, started: _Started) -> None:
         task = asyncio.ensure_future(started.close())
@@ -181,7 +188,7 @@ class WarmTools:
             self._discard(started)
         return None
 
-    def _top_up(self, key: tuple[str, ...], count: int) -> None:
+    def _top_up(self, key: tuple[str, ...], count: int, limits: ToolLimits) -> None:
         """Start spares for ``key`` in a moment; spares of the same tool for another
         command line (another target, another LLVM) are dropped: the next hover almost
         always uses the same."""
@@ -197,7 +204,7 @@ class WarmTools:
             spares = self._spares.setdefault(key, [])
             while len(spares) < count and not self._closed:
                 try:
-                    spares.append(await self._start(key))
+                    spares.append(await self._start(key, limits))
                 except OSError as err:
                     log.debug("could not start a spare %s: %s", Path(key[0]).name, err)
                     return
@@ -207,12 +214,14 @@ class WarmTools:
             return
         self._refill[key] = asyncio.ensure_future(refill())
 
-    async def _started(self, key: tuple[str, ...]) -> _Started:
+    async def _started(self, key: tuple[str, ...], limits: ToolLimits) -> _Started:
         started = self._take(key)
-        if started is not None:
+        if started is not None and started.limits == limits:
             return started
+        if started is not None:
+            self._discard(started)  # started under other limits (the settings changed)
         try:
-            return await self._start(key)
+            return await self._start(key, limits)
         except OSError as err:
             raise ToolError(f"{Path(key[0]).name} could not be started: {err}") from err
 
@@ -227,21 +236,21 @@ class WarmTools:
     async def compile(self, toolchain: Toolchain, ir: str) -> bytes:
         """``llc -filetype=obj`` of ``ir``; raises ToolError as lsp_server.llvm.llc does."""
         argv = self.llc_argv(toolchain, ir)
-        started = await self._started(argv)
+        started = await self._started(argv, toolchain.limits)
         try:
             result = await _exchange(started, text_bytes(ir), toolchain.timeout, 1 << 20)
-            path = Path(started.workdir.name, _OUTPUT)
+            path = Path(started.workdir, _OUTPUT)
             if not result.ok or not path.is_file():
                 raise ToolError.from_result("llc could not compile this module", result)
             return path.read_bytes()
         finally:
             await started.close()
-            self._top_up(argv, LLC_SPARES)
+            self._top_up(argv, LLC_SPARES, toolchain.limits)
 
     async def opt(self, toolchain: Toolchain, args: Sequence[str], module: str) -> ToolResult:
         """``opt <args>`` with ``module`` on stdin: what ``run_tool`` returns for it."""
         key = (toolchain.path("opt"), _ARGS)
-        started = await self._started(key)
+        started = await self._started(key, toolchain.limits)
         try:
             started.send_args(args)
             started.argv = (key[0], *args)
@@ -250,7 +259,7 @@ class WarmTools:
             )
         finally:
             await started.close()
-            self._top_up(key, OPT_SPARES)
+            self._top_up(key, OPT_SPARES, toolchain.limits)
 
     async def close(self) -> None:
         """Stop the spares (and start no more)."""

@@ -36,16 +36,34 @@ def default_path() -> Path:
 class ResultCache:
     """Model results by content key. ``path=None`` uses :func:`default_path`.
 
-    ``max_entries`` bounds the file: every ``max_entries // 10`` writes, the entries beyond
-    the newest ``max_entries`` are dropped.
+    ``max_entries`` and ``max_bytes`` (of the stored values) bound it: every
+    ``max_entries // 10`` writes, or once a tenth of ``max_bytes`` was written, the entries
+    beyond the newest ``max_entries`` and beyond the newest ``max_bytes`` are dropped. A
+    cache that fell back to memory keeps at most ``MEMORY_BYTES``.
     """
 
-    def __init__(self, path: Path | None = None, *, max_entries: int = 50_000) -> None:
+    #: The bytes a cache held in the server's memory (a fallback, or a test's) may keep.
+    MEMORY_BYTES = 32 * 1024 * 1024
+
+    def __init__(
+        self,
+        path: Path | None = None,
+        *,
+        max_entries: int = 50_000,
+        max_bytes: int = 512 * 1024 * 1024,
+    ) -> None:
         self.max_entries = max_entries
+        self._max_bytes = max_bytes
         self._lock = threading.Lock()
         self._requested = path if path is not None else default_path()
         self._puts_since_prune = 0
+        self._bytes_since_prune = 0
         self._conn = self._open(self._requested)
+
+    @property
+    def max_bytes(self) -> int:
+        """The bound on the stored values' bytes (smaller once the cache is in memory)."""
+        return min(self._max_bytes, self.MEMORY_BYTES) if self._in_memory else self._max_bytes
 
     @classmethod
     def memory(cls) -> ResultCache:
@@ -108,7 +126,10 @@ class ResultCache:
                         (key, value, time.time()),
                     )
                 self._puts_since_prune += 1
-                if self._puts_since_prune >= max(1, self.max_entries // 10):
+                self._bytes_since_prune += len(value)
+                if self._puts_since_prune >= max(
+                    1, self.max_entries // 10
+                ) or self._bytes_since_prune >= max(1, self.max_bytes // 10):
                     self._prune()
             except sqlite3.Error as err:
                 self._fall_back(err)
@@ -135,16 +156,24 @@ class ResultCache:
     # --- internals ----------------------------------------------------------------------
 
     def _prune(self) -> None:
-        """Keep the newest ``max_entries`` rows (called with the lock held).
+        """Keep the newest ``max_entries`` rows, and of them the newest ``max_bytes``
+        (called with the lock held).
 
         Rows are ordered by rowid, which REPLACE renews, so "newest" means last written.
         """
         self._puts_since_prune = 0
+        self._bytes_since_prune = 0
         with self._conn:
             self._conn.execute(
                 "DELETE FROM results WHERE rowid IN ("
                 " SELECT rowid FROM results ORDER BY rowid DESC LIMIT -1 OFFSET ?)",
                 (self.max_entries,),
+            )
+            self._conn.execute(
+                "DELETE FROM results WHERE rowid IN (SELECT rowid FROM ("
+                " SELECT rowid, SUM(LENGTH(CAST(value AS BLOB))) OVER (ORDER BY rowid DESC)"
+                " AS total FROM results) WHERE total > ?)",
+                (self.max_bytes,),
             )
 
     def _open(self, path: Path) -> sqlite3.Connection:

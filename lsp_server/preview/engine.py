@@ -52,6 +52,8 @@ FAILURE_MEMORY_SECONDS = 30.0
 MAX_PREDICTIONS_PER_DOCUMENT = 2
 #: The least time a hover waits for the model server to say which model it serves.
 IDENTITY_FLOOR = 0.25
+#: Failed model calls remembered at most (the oldest goes first).
+MAX_FAILURES = 256
 #: Modules longer than this (both sides, in characters) are diffed in a worker thread.
 _THREAD_CHARS = 50_000
 
@@ -217,11 +219,23 @@ class PreviewState:
                 return
             prediction = t.result()
             if not prediction.settled:
-                self._failures[request.key] = (time.monotonic(), prediction)
+                self._remember_failure(request.key, prediction)
             done(prediction)
 
         task.add_done_callback(finished)
         return task
+
+    def _remember_failure(self, key: str, prediction: Prediction) -> None:
+        """Keep a failure for FAILURE_MEMORY_SECONDS; expired and surplus ones go, so
+        the failures of documents long closed do not pile up."""
+        now = time.monotonic()
+        self._failures.pop(key, None)
+        for old, (when, _) in list(self._failures.items()):
+            if now - when >= FAILURE_MEMORY_SECONDS or len(self._failures) >= MAX_FAILURES:
+                del self._failures[old]
+            else:
+                break  # insertion order is time order: the rest are newer
+        self._failures[key] = (now, prediction)
 
     async def _predict(self, services: Services, request: PredictionRequest) -> Prediction:
         try:

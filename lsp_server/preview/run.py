@@ -55,9 +55,14 @@ _OPTION_ERROR = re.compile(r"Unknown command line argument|for the -?\S+ option:
 class Memo:
     """A small in-memory LRU map for results this session has already computed.
 
-    Bounded by count and by weight (about the characters held), so a few huge modules
-    cannot fill the server's memory.
+    Bounded by count and by weight (about the bytes held: the characters of its texts, which
+    are ASCII for IR, plus a fixed overhead per entry), so a few huge modules cannot fill the
+    server's memory. An entry heavier than a quarter of the budget is not kept at all: one
+    30 MB module must not hold the memory of a whole session's previews.
     """
+
+    #: What an entry costs beyond its texts (the key, the tuple, the objects around them).
+    OVERHEAD = 256
 
     def __init__(self, capacity: int = 512, max_weight: int = 64_000_000) -> None:
         self.capacity = capacity
@@ -72,8 +77,16 @@ class Memo:
         self._items.move_to_end(key)
         return item[0]
 
-    def put(self, key: Hashable, value: Any, weight: int = 1) -> None:
+    @property
+    def weight(self) -> int:
+        """What the entries weigh together (see the class docstring)."""
+        return self._weight
+
+    def put(self, key: Hashable, value: Any, weight: int = 0) -> None:
         self.drop(key)
+        weight += self.OVERHEAD
+        if weight > self.max_weight // 4:
+            return
         self._items[key] = (value, weight)
         self._weight += weight
         while len(self._items) > self.capacity or (
@@ -277,7 +290,9 @@ async def _run_opt(
         result = await warm.opt(toolchain, options, module)
     else:
         argv = opt.pipeline_argv(toolchain, pipeline, extra=args)
-        result = await run_tool(argv, stdin=module, timeout=toolchain.timeout)
+        result = await run_tool(
+            argv, stdin=module, timeout=toolchain.timeout, limits=toolchain.limits
+        )
     log.debug("opt -passes=%s: %.1f ms", pipeline, (time.perf_counter() - started) * 1000)
     return result
 

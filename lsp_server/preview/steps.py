@@ -312,8 +312,9 @@ async def pipeline_steps(
             timeout=toolchain.timeout * 3,
             output_cap=MAX_DUMP_BYTES,
             collect=(REMARKS_FILE,),
+            limits=toolchain.limits,
         ),
-        run_tool(plain, stdin=text, timeout=toolchain.timeout * 3),
+        run_tool(plain, stdin=text, timeout=toolchain.timeout * 3, limits=toolchain.limits),
     )
     if not result.ok:
         return Steps(pipeline, function, version, None, (), result.describe_failure(), args=args)

@@ -136,7 +136,9 @@ class Measurer:
 
     async def _run(self, argv: list[str], stdin: bytes | str) -> ToolResult:
         async with self._semaphore:
-            result = await run_tool(argv, stdin=stdin, timeout=self.timeout)
+            result = await run_tool(
+                argv, stdin=stdin, timeout=self.timeout, limits=self.toolchain.limits
+            )
         self.stats.tool_seconds += result.seconds
         return result
 

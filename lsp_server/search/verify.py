@@ -18,11 +18,10 @@ from __future__ import annotations
 
 import logging
 import re
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from lsp_server.llvm import extract, llc, opt, size
+from lsp_server.llvm import extract, llc, opt, scratch, size
 from lsp_server.llvm.errors import ToolError
 from lsp_server.llvm.runner import run_tool
 from lsp_server.llvm.toolchain import MissingToolError, Toolchain
@@ -170,7 +169,9 @@ async def differential_check(toolchain: Toolchain, original: str, edited: str, t
         toolchain.path("llc")  # it builds the edited program
     except MissingToolError:
         return "skipped: clang is not installed"
-    with tempfile.TemporaryDirectory(prefix="irlens-diff-") as workdir:
+    # A scratch directory like the tools' own: named after the server, so that one a killed
+    # server left is swept by the next.
+    with scratch.run_dir("run") as workdir:
         base = Path(workdir)
         # surrogatepass: text that reaches here is cleaned at the document boundary, but a
         # lone surrogate must never cost the check its answer.
@@ -189,7 +190,7 @@ async def differential_check(toolchain: Toolchain, original: str, edited: str, t
             [clang, target, "-w", str(base / "edited.o"), "-o", str(base / "after")],
         ]
         for argv in builds:
-            result = await run_tool(argv, timeout=toolchain.timeout)
+            result = await run_tool(argv, timeout=toolchain.timeout, limits=toolchain.limits)
             if not result.ok:
                 return f"skipped: the program does not build ({result.describe_failure()})"
         runs = []
@@ -199,6 +200,7 @@ async def differential_check(toolchain: Toolchain, original: str, edited: str, t
                 [str(base / name)],
                 timeout=_PROGRAM_TIMEOUT,
                 output_cap=_PROGRAM_OUTPUT_CAP,
+                limits=toolchain.limits,
             )
             if result.timed_out:
                 return f"skipped: the {name} program ran longer than {_PROGRAM_TIMEOUT:.0f} s"

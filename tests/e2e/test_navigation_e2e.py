@@ -4,7 +4,6 @@ tokens, folding, selection, completion, the built-in checks and ``irlens/cfg``."
 from __future__ import annotations
 
 import pytest
-
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 

@@ -6,8 +6,11 @@ import asyncio
 import contextlib
 import os
 import sys
+import tempfile
 
-from lsp_server.llvm.runner import run_tool
+import pytest
+
+from lsp_server.llvm.runner import ToolLimits, run_tool
 
 
 async def test_captures_output_and_exit_code() -> None:
@@ -58,7 +61,7 @@ async def test_output_cap_stops_a_flood() -> None:
 
 async def test_memory_limit_applies_to_the_child() -> None:
     code = "x = bytearray(600 * 1024 * 1024); print(len(x))"
-    result = await run_tool([sys.executable, "-c", code], memory_mb=300)
+    result = await run_tool([sys.executable, "-c", code], limits=ToolLimits(memory_mb=300))
     assert not result.ok
     assert "MemoryError" in result.err
 
@@ -88,3 +91,50 @@ async def test_missing_executable_is_a_result_not_an_exception() -> None:
     assert not result.ok
     assert result.returncode is None
     assert "No such file" in result.err
+
+
+@pytest.fixture
+def private_tmp(tmp_path, monkeypatch):
+    """A TMPDIR of the test's own, so that what a run leaves there can be seen."""
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    monkeypatch.setenv("TMPDIR", str(tmp))
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp))
+    return tmp
+
+
+async def test_a_file_larger_than_the_limit_stops_the_child(private_tmp) -> None:
+    code = "open('big', 'wb').write(b'x' * (8 * 1024 * 1024))"
+    result = await run_tool([sys.executable, "-c", code], limits=ToolLimits(output_mb=1))
+    assert result.over_output_limit
+    assert "its output would exceed 1 MiB" in result.describe_failure()
+    assert list(private_tmp.iterdir()) == []
+
+
+async def test_a_crashing_tool_leaves_nothing_in_tmpdir(toolchain, private_tmp) -> None:
+    # clang writes its crash reproducer (a .c and a .sh) into TMPDIR.
+    result = await run_tool(
+        [toolchain.path("clang"), "-c", "crash.c", "-o", "crash.o"],
+        files={"crash.c": "#pragma clang __debug crash\n"},
+        limits=toolchain.limits,
+    )
+    assert not result.ok
+    assert "diagnostic msg" in result.err  # it did write its reproducer, into the run's dir
+    # The symbolizer (whose input and output files a killed tool left in TMPDIR) did not run.
+    assert "Stack dump without symbol names" in result.err
+    assert list(private_tmp.iterdir()) == []
+
+
+async def test_a_cancelled_run_removes_its_directory(private_tmp) -> None:
+    code = "import os, time; open('here', 'w').write(os.getcwd()); time.sleep(60)"  # allowed: the child
+    task = asyncio.ensure_future(run_tool([sys.executable, "-c", code], timeout=120))
+    for _ in range(200):
+        dirs = list(private_tmp.iterdir())
+        if dirs and (dirs[0] / "here").exists():
+            break
+        await asyncio.sleep(0.05)  # allowed: polling for an external process, bounded
+    assert [d.name.startswith(f"irlens-run-{os.getpid()}-") for d in dirs] == [True]
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    assert list(private_tmp.iterdir()) == []

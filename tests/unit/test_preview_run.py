@@ -58,10 +58,11 @@ def test_response_file_escapes_what_llvm_would_split_or_unquote() -> None:
 
 
 def test_memo_holds_a_bounded_weight() -> None:
-    memo = Memo(capacity=100, max_weight=10)
-    memo.put("a", "x" * 6, 6)
-    memo.put("b", "y" * 3, 3)
-    memo.put("c", "z" * 4, 4)  # 13 > 10: the oldest goes
-    assert memo.get("a") is None and memo.get("b") is not None and memo.get("c") is not None
-    memo.put("huge", "w" * 50, 50)  # alone over the limit, it is still kept
-    assert memo.get("huge") is not None and len(memo) == 1
+    memo = Memo(capacity=100, max_weight=40_000)
+    for name in "abcde":
+        memo.put(name, name * 9_000, 9_000)  # with the overhead, five weigh over 40,000
+    assert memo.get("a") is None and all(memo.get(name) for name in "bcde")
+    assert memo.weight <= memo.max_weight
+    # Heavier than a quarter of the budget, it is not kept, and pushes nothing out.
+    memo.put("huge", "w" * 50_000, 50_000)
+    assert memo.get("huge") is None and len(memo) == 4
