@@ -4,6 +4,7 @@ session, :class:`~lsp_server.session.IrlensServer`)."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from lsprotocol import types
@@ -20,6 +21,13 @@ def register(server: IrlensServer) -> list[CodeActionSource]:
     @server.feature(types.INITIALIZE)
     def initialize(ls: IrlensServer, params: types.InitializeParams) -> None:
         ls.apply_settings(params.initialization_options)
+
+    @server.feature(types.EXIT)
+    def on_exit(ls: IrlensServer, params: None) -> None:
+        from lsp_server import exit_guard
+
+        # After this handler pygls stops the loop; the guard makes sure the process ends.
+        exit_guard.arm(asyncio.get_running_loop(), 0 if ls.protocol._shutdown else 1)
 
     @server.feature(types.INITIALIZED)
     async def initialized(ls: IrlensServer, params: types.InitializedParams) -> None:
