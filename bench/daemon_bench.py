@@ -431,11 +431,16 @@ def big_model_part(
     settings = DaemonSettings(model="code-llama-7b-shape", port=0, max_batch_size=16)
     result["daemon"] = serve_and_measure(loaded, settings, prompts, new_tokens, reps)
     if device.type == "cuda":
-        # The same with --compile; compiling may fail on some setups, which is a result too.
+        # The same with --compile (fixed slots, CUDA graphs); compiling may fail on some
+        # setups, which is a result too. Slots sized for these prompts, as generate's
+        # static cache would be.
         try:
-            loaded.model.forward = torch.compile(loaded.model.forward, dynamic=True)
             compiled = DaemonSettings(
-                model="code-llama-7b-shape", port=0, max_batch_size=16, compile=True
+                model="code-llama-7b-shape",
+                port=0,
+                max_batch_size=16,
+                compile=True,
+                slot_tokens=4 * PROMPT_TOKENS + new_tokens,
             )
             result["daemon_compile"] = serve_and_measure(
                 loaded, compiled, prompts, new_tokens, reps

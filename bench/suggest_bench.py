@@ -1,37 +1,46 @@
-"""Suggest passes for code size: how much smaller than -Oz, at what cost (issue 5).
+"""Suggest passes for code size: how much smaller than -Oz, at what cost (issues 5, 14).
 
-    python bench/suggest_bench.py [--budget 5] [--limit N | --stratified N] [--model-url URL]
+    python bench/suggest_bench.py [--set project|heldout] [--budgets 2,10,30]
+        [--limit N | --stratified N] [--random | --no-coreset | --modules] [--key PREFIX]
+        [--model-url URL]
 
-On the corpus' single-function modules, in the form the models saw
-(``ir_ozfe/``: ``clang -Oz -Xclang -disable-llvm-passes``), one suggestion per function
-exactly as the code action runs it (``lsp_server.search.engine.suggest``: -Oz baseline,
-model candidates when a backend is configured, the local search within the budget, the
-final checks), and reports:
+Two sets: ``project`` is ../shared/corpus's single-function modules in the form the models
+saw (``ir_ozfe/``: ``clang -Oz -Xclang -disable-llvm-passes``); ``heldout`` is the held-out
+packages of the training corpus scripts/corpus/build.py makes (``.corpus/``), code bases the
+coreset was never trained or tuned on. One suggestion per function exactly as the code action
+runs it (``lsp_server.search.engine.suggest``: -Oz baseline, model candidates when a backend is
+configured, the learned coreset, the local search within the budget, the final checks), or,
+with ``--random``, plain random pass lists at the same budget (the baseline), or with
+``--no-coreset`` the search without the learned sequences. ``--modules`` runs the held-out
+whole translation units, half the budget for one module pipeline and half function by
+function (lsp_server.search.permodule), keeping the smaller. It reports:
 
 - size against -Oz: the total over all functions and the mean of per-function savings
   (an offer is never larger than -Oz, so a function without improvement counts 0%);
-- the share of functions improved;
-- compilations (opt runs) and seconds per function, and what they were spent on: opt and
-  llc runs, answers from the identical-module cache, failures, and which origin (seed,
-  search, model) found the improvements;
+- improved and unchanged counts; compilations (opt runs) and seconds per function, and what
+  they were spent on, and which origin (coreset, seed, search, model) found the improvements;
+- the best found so far at 1, 2, 5, 10 and 30 s (from the progress events), a ceiling run's
+  share (runs keyed ``ceiling-...``), and a plot (bench/results/suggest.png);
 - with ``--model-url``: each function's model candidates alone (the greedy list, and the
   best of the samples), with and without the -Oz backup, and the model plus the search.
 
-``--stratified N`` takes N functions spread over the packages and over -Oz sizes, for
-budgets where all 120 would take too long (30 s x 120 = 1 hour). The machine's load is
-recorded: on a shared machine, fewer compilations fit in the same seconds.
+``--stratified N`` takes N functions spread over the packages and over -Oz sizes. The
+machine's load is recorded: on a shared machine, fewer compilations fit in the same seconds.
 
-Each run is stored under its own key in bench/results/suggest.json (``local-5s-all``,
-``local-30s-strat20``, ...) and bench/results/suggest.md is rewritten from all of them.
+Each run is stored under its own key in bench/results/suggest.json (``heldout-coreset-10s-
+strat24``, ...) and bench/results/suggest.md is rewritten from all of them.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import dataclasses
 import json
 import os
 import platform
+import random
 import statistics
 import sys
 import time
@@ -43,8 +52,15 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from lsp_server.config import from_dict  # noqa: E402
-from lsp_server.search.engine import Options, Suggestion, options_from, suggest  # noqa: E402
+from lsp_server.search import learned, permodule  # noqa: E402
+from lsp_server.search.engine import ProgressEvent, Suggestion, options_from, suggest  # noqa: E402
+from lsp_server.search.measure import Measurer  # noqa: E402
+from lsp_server.search.result import Options  # noqa: E402
+from lsp_server.search.space import OZ, render, vocabulary  # noqa: E402
 from lsp_server.services import build_services  # noqa: E402
+
+sys.path.insert(0, str(ROOT / "bench"))
+import suggest_report as report  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
 SHARED = ROOT.parent / "shared" / "corpus"
@@ -61,9 +77,23 @@ def corpus_dir() -> Path:
     return SHARED if (SHARED / "manifest.jsonl").is_file() else FALLBACK
 
 
-def functions(corpus: Path) -> list[dict[str, Any]]:
+def functions(corpus: Path, kind: str = "function") -> list[dict[str, Any]]:
     rows = [json.loads(line) for line in (corpus / "manifest.jsonl").read_text().splitlines()]
-    return [r for r in rows if r.get("kind") == "function" and r.get("ozfe")]
+    out = [r for r in rows if r.get("kind") == kind and r.get("ozfe")]
+    for r in out:
+        r["path"] = str(corpus / r["ozfe"]["ir"])
+        r["ozGuess"] = r["ozfe"]["size_Oz"]
+    return out
+
+
+def heldout(corpus: Path, kind: str = "function") -> list[dict[str, Any]]:
+    """The held-out packages of the training corpus (scripts/corpus/build.py)."""
+    rows = [json.loads(line) for line in (corpus / "manifest.jsonl").read_text().splitlines()]
+    out = [r for r in rows if r["split"] == "heldout" and r["kind"] == kind]
+    for r in out:
+        r["path"] = str(corpus / r["ir"])
+        r["ozGuess"] = r["oz_size"]
+    return out
 
 
 def stratified(rows: list[dict[str, Any]], n: int) -> list[dict[str, Any]]:
@@ -76,7 +106,7 @@ def stratified(rows: list[dict[str, Any]], n: int) -> list[dict[str, Any]]:
         quota[max(quota, key=lambda p: quota[p])] -= 1
     picked = []
     for package, members in sorted(by_package.items()):
-        members = sorted(members, key=lambda r: r["ozfe"]["size_Oz"])
+        members = sorted(members, key=lambda r: r["ozGuess"])
         k = quota[package]
         picked.extend(members[int((i + 0.5) * len(members) / k)] for i in range(k))
     return picked
@@ -161,14 +191,50 @@ def _model_summary(records: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 async def run_one(
-    row: dict[str, Any], corpus: Path, services: Any, options: Options
+    row: dict[str, Any], services: Any, options: Options, per_function: bool = False
 ) -> dict[str, Any]:
-    text = (corpus / row["ozfe"]["ir"]).read_text()
+    text = Path(row["path"]).read_text()
     start = time.monotonic()
-    result: Suggestion = await suggest(text, None, services, options)
+    curve: list[tuple[float, int]] = []
+
+    def on_progress(event: ProgressEvent) -> None:
+        if event.best_size is not None and event.phase == "search":
+            curve.append((round(time.monotonic() - start, 3), event.best_size))
+
+    wanted = per_function
+    dependent = permodule.independent(text)[1] if per_function else None
+    if dependent is not None:
+        per_function = False  # the functions depend on each other: one module pipeline
+    if per_function:
+        # Half the budget for one module-level pipeline, half for the functions one by one.
+        options = dataclasses.replace(options, budget_seconds=options.budget_seconds / 2)
+    result: Suggestion = await suggest(text, None, services, options, on_progress=on_progress)
+    spliced, why = None, ""
+    if per_function and result.offer is not None:
+        spliced, why = await permodule.search_functions(text, services, options)
     seconds = time.monotonic() - start
     data = result.to_json()
     offer = result.offer
+    if spliced is not None and offer is not None and spliced.size < offer.size:
+        return {
+            "id": row["id"],
+            "package": row["package"],
+            "function": None,
+            "ozSize": spliced.oz_size,
+            "size": spliced.size,
+            "savingPercent": round(spliced.saving_percent, 2),
+            "pipeline": f"per function ({len(spliced.pipelines)})",
+            "outcome": "improved",
+            "error": None,
+            "seconds": round(seconds, 2),
+            "searchSeconds": round(seconds, 2),
+            "foundBy": "per-function",
+            "search": {
+                **data["search"],
+                "optRuns": data["search"]["optRuns"] + spliced.compilations,
+            },
+            "curve": curve,
+        }
     record: dict[str, Any] = {
         "id": row["id"],
         "package": row["package"],
@@ -183,9 +249,12 @@ async def run_one(
         "searchSeconds": data["search"]["searchSeconds"],
         "foundBy": data["foundBy"] if offer and offer.improved else None,
         "search": data["search"],
+        "curve": curve,
     }
     if data.get("model"):
         record["model"] = data["model"]
+    if wanted:
+        record["perFunction"] = dependent or why or "the module-level pipeline was smaller"
     return record
 
 
@@ -195,8 +264,9 @@ def render_markdown(runs: dict[str, Any]) -> str:
         "",
         "Written by `bench/suggest_bench.py`. Every number is `text + data` of the object",
         "`llc -filetype=obj` makes for x86_64, measured by the local LLVM; an offer is never",
-        "larger than -Oz (a function without improvement counts 0%). Inputs: the corpus'",
-        "single-function modules as the models saw them (`ir_ozfe/`).",
+        "larger than -Oz (a function without improvement counts 0%). Inputs: the project",
+        "corpus' single-function modules as the models saw them (`ir_ozfe/`), and (runs",
+        "`heldout-*`, `ceiling-*`) the held-out packages of scripts/corpus/build.py.",
         "",
         PAPER,
         "",
@@ -284,16 +354,78 @@ def _same_functions(runs: dict[str, Any]) -> list[str]:
     return notes
 
 
-async def main_async(args: argparse.Namespace) -> int:
-    corpus = corpus_dir()
-    rows = functions(corpus)
-    selection = f"all {len(rows)} functions"
+async def random_one(
+    row: dict[str, Any], services: Any, budget: float, seed: int
+) -> dict[str, Any]:
+    """The baseline: plain random pass lists (uniform over the vocabulary, 1 to 24 passes)."""
+    text = Path(row["path"]).read_text()
+    toolchain = services.toolchain
+    registry = await services.registry()
+    steps, _ = vocabulary(registry.names)
+    start = time.monotonic()
+    measurer = Measurer(
+        toolchain, text, "x86_64-unknown-linux-gnu", concurrency=2, timeout=toolchain.timeout
+    )
+    base = await measurer.measure(OZ)
+    rng = random.Random(seed)
+    best: list[Any] = [base.size, OZ]
+    curve: list[tuple[float, int]] = []
+    deadline = time.monotonic() + budget
+
+    async def worker() -> None:
+        while time.monotonic() < deadline:
+            cand = tuple(rng.choice(steps) for _ in range(rng.randint(1, 24)))
+            m = await measurer.measure(render(cand))
+            if m.size is not None and best[0] is not None and m.size < best[0]:
+                best[0], best[1] = m.size, m.pipeline
+                curve.append((round(time.monotonic() - start, 3), m.size))
+
+    if base.size is not None:
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(asyncio.gather(*(worker() for _ in range(3))), budget + 1)
+    seconds = time.monotonic() - start
+    oz = base.size
+    saving = 100.0 * (oz - best[0]) / oz if oz and best[0] is not None else 0.0
+    return {
+        "id": row["id"],
+        "package": row["package"],
+        "function": row.get("function"),
+        "ozSize": oz,
+        "size": best[0],
+        "savingPercent": round(saving, 2),
+        "pipeline": best[1],
+        "outcome": "improved" if saving > 0 else "oz-best",
+        "error": base.error,
+        "seconds": round(seconds, 2),
+        "searchSeconds": round(seconds, 2),
+        "foundBy": "random" if saving > 0 else None,
+        "search": measurer.stats.to_json(),
+        "curve": curve,
+    }
+
+
+def select_rows(args: argparse.Namespace) -> tuple[list[dict[str, Any]], str, str]:
+    if args.set == "heldout":
+        rows = heldout(args.corpus, "module" if args.modules else "function")
+        name = "held-out packages" + (" (whole modules)" if args.modules else "")
+    else:
+        rows = functions(corpus_dir(), "module" if args.modules else "function")
+        name = "project corpus" + (" (whole modules)" if args.modules else "")
+    selection = f"all {len(rows)} functions of the {name}"
+    suffix = "all"
     if args.stratified:
         rows = stratified(rows, args.stratified)
-        selection = f"{len(rows)} functions stratified by package and -Oz size"
+        selection = f"{len(rows)} functions of the {name}, stratified by package and -Oz size"
+        suffix = f"strat{args.stratified}"
     elif args.limit:
         rows = rows[: args.limit]
-        selection = f"the first {len(rows)} functions"
+        selection = f"the first {len(rows)} functions of the {name}"
+        suffix = f"first{args.limit}"
+    return rows, selection, suffix
+
+
+async def main_async(args: argparse.Namespace) -> int:
+    rows, selection, suffix = select_rows(args)
     data: dict[str, Any] = {"target": {"triple": "x86_64-unknown-linux-gnu"}}
     if args.model_url:
         data["model"] = {"url": args.model_url}
@@ -303,76 +435,94 @@ async def main_async(args: argparse.Namespace) -> int:
     for problem in problems:
         sys.stderr.write(f"{problem}\n")
     services = build_services(settings, with_cache=False)
-    options = options_from(
-        settings.suggest,
-        args.budget,
-        max_compilations=args.max_compilations,
-        samples=args.samples,
-        seed=args.seed,
-        differential=False,
-    )
-    load_before = os.getloadavg()[0]
-    records = []
-    for i, row in enumerate(rows, 1):
-        record = await run_one(row, corpus, services, options)
-        records.append(record)
-        sys.stdout.write(
-            f"[{i}/{len(rows)}] {row['id']:22s} -Oz {record['ozSize']} -> {record['size']} "
-            f"(-{record['savingPercent']}%) {record['search']['optRuns']} compilations "
-            f"{record['seconds']} s  {str(record['pipeline'])[:70]}\n"
+    learned.ENABLED = not args.no_coreset
+    method = "random" if args.random else ("local" if args.no_coreset else "coreset")
+    if args.modules:
+        method += "-modules"
+    if args.model_url:
+        method = "model-" + method
+    for budget in [float(b) for b in args.budgets.split(",")]:
+        options = options_from(
+            settings.suggest,
+            budget,
+            max_compilations=args.max_compilations,
+            samples=args.samples,
+            seed=args.seed,
+            differential=False,
         )
-        sys.stdout.flush()
-    summary = summarise(records)
-    suffix = (
-        "all"
-        if not (args.stratified or args.limit)
-        else (f"strat{args.stratified}" if args.stratified else f"first{args.limit}")
-    )
-    key = args.key or (f"{'model' if args.model_url else 'local'}-{args.budget:g}s-{suffix}")
-    run = {
-        "budgetSeconds": args.budget,
-        "maxCompilations": args.max_compilations,
-        "selection": selection,
-        "seed": args.seed,
-        "llvm": services.toolchain.version_text,
-        "modelName": services.backend.model_name if services.backend else None,
-        "date": time.strftime("%Y-%m-%d"),
-        "machine": {
-            "cpus": os.cpu_count(),
-            "platform": platform.platform(),
-            "loadBefore": load_before,
-            "loadAfter": os.getloadavg()[0],
-        },
-        "summary": summary,
-        "records": records,
-    }
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    path = RESULTS / "suggest.json"
-    runs = json.loads(path.read_text())["runs"] if path.is_file() else {}
-    runs[key] = run
-    path.write_text(json.dumps({"runs": runs}, indent=1) + "\n")
-    (RESULTS / "suggest.md").write_text(render_markdown(runs))
-    sys.stdout.write(json.dumps({key: summary}, indent=1) + "\n")
+        load_before = os.getloadavg()[0]
+        records = []
+        for i, row in enumerate(rows, 1):
+            if args.random:
+                record = await random_one(row, services, budget, args.seed)
+            else:
+                record = await run_one(row, services, options, args.modules)
+            records.append(record)
+            sys.stdout.write(
+                f"[{i}/{len(rows)}] {row['id']:22s} -Oz {record['ozSize']} -> {record['size']} "
+                f"(-{record['savingPercent']}%) {record['search'].get('optRuns')} compilations "
+                f"{record['seconds']} s  {str(record['pipeline'])[:70]}\n"
+            )
+            sys.stdout.flush()
+        summary = summarise(records)
+        key = f"{args.key or args.set}-{method}-{budget:g}s-{suffix}"
+        run = {
+            "set": args.set,
+            "method": method,
+            "budgetSeconds": budget,
+            "maxCompilations": args.max_compilations,
+            "selection": selection,
+            "seed": args.seed,
+            "llvm": services.toolchain.version_text,
+            "modelName": services.backend.model_name if services.backend else None,
+            "date": time.strftime("%Y-%m-%d %H:%M"),
+            "machine": {
+                "cpus": os.cpu_count(),
+                "platform": platform.platform(),
+                "loadBefore": load_before,
+                "loadAfter": os.getloadavg()[0],
+            },
+            "summary": summary,
+            "records": records,
+        }
+        RESULTS.mkdir(parents=True, exist_ok=True)
+        path = RESULTS / "suggest.json"
+        runs = json.loads(path.read_text())["runs"] if path.is_file() else {}
+        runs[key] = run
+        path.write_text(json.dumps({"runs": runs}, indent=1) + "\n")
+        write_outputs(runs)
+        sys.stdout.write(json.dumps({key: summary}, indent=1) + "\n")
     return 0
 
 
+def write_outputs(runs: dict[str, Any]) -> None:
+    (RESULTS / "suggest.md").write_text(render_markdown(runs) + report.extra_markdown(runs))
+    report.plot(runs, RESULTS / "suggest.png")
+
+
 def rewrite_markdown() -> None:
-    """Regenerate suggest.md from suggest.json (no runs)."""
-    runs = json.loads((RESULTS / "suggest.json").read_text())["runs"]
-    (RESULTS / "suggest.md").write_text(render_markdown(runs))
+    """Regenerate suggest.md and suggest.png from suggest.json (no runs)."""
+    write_outputs(json.loads((RESULTS / "suggest.json").read_text())["runs"])
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--budget", type=float, default=5.0, help="search seconds per function")
+    parser.add_argument("--set", choices=("project", "heldout"), default="project")
+    parser.add_argument("--corpus", type=Path, default=ROOT / ".corpus", help="for --set heldout")
+    parser.add_argument("--budgets", default="5", help="search seconds per function, e.g. 2,10")
     parser.add_argument("--max-compilations", type=int, default=1_000_000)
     parser.add_argument("--limit", type=int, default=0, help="only the first N functions")
     parser.add_argument("--stratified", type=int, default=0, help="N functions, stratified")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--random", action="store_true", help="plain random search baseline")
+    parser.add_argument("--no-coreset", action="store_true", help="the search without it")
+    parser.add_argument(
+        "--modules", action="store_true", help="whole modules: module-level and per function"
+    )
     parser.add_argument("--model-url", default="", help="a model server for the model rows")
     parser.add_argument("--model-name", default="")
     parser.add_argument("--samples", type=int, default=4, help="model samples beside greedy")
-    parser.add_argument("--key", default="", help="the run's key in suggest.json")
+    parser.add_argument("--key", default="", help="prefix of the run's key in suggest.json")
     parser.add_argument(
         "--markdown-only", action="store_true", help="only rewrite suggest.md from suggest.json"
     )

@@ -118,6 +118,48 @@ class DiagnosticsSettings:
 
 
 @dataclass(frozen=True)
+class LimitsSettings:
+    """Size budgets per feature: a larger document gets a clear message, not a stall."""
+
+    symbols_megabytes: float = _setting(
+        64.0, "Largest document outlined (document symbols), in MB.", minimum=0.0, maximum=4096.0
+    )
+    max_symbols: int = _setting(
+        20000,
+        "Most symbols one outline answers; a larger module's outline is cut, and says so.",
+        minimum=100,
+        maximum=10000000,
+    )
+    diagnostics_megabytes: float = _setting(
+        64.0, "Largest document checked by llvm-as or llvm-mc, in MB.", minimum=0.0, maximum=4096.0
+    )
+    preview_megabytes: float = _setting(
+        8.0,
+        "Largest document previewed (hover, pipeline steps), in MB.",
+        minimum=0.0,
+        maximum=4096.0,
+    )
+    suggest_megabytes: float = _setting(
+        8.0, "Largest document searched for pass suggestions, in MB.", minimum=0.0, maximum=4096.0
+    )
+    lift_megabytes: float = _setting(
+        4.0, "Largest assembly file lifted to IR, in MB.", minimum=0.0, maximum=4096.0
+    )
+    line_kilobytes: float = _setting(
+        256.0,
+        "Longest line a hover or definition reads, in KB (a longer one answers nothing).",
+        minimum=1.0,
+        maximum=1048576.0,
+    )
+    document_megabytes: float = _setting(
+        64.0,
+        "Largest file read from disk for a request on a document the editor never opened, in MB.",
+        minimum=0.0,
+        maximum=4096.0,
+    )
+
+
+@dataclass(frozen=True)
 class Settings:
     model: ModelSettings = field(default_factory=ModelSettings)
     llvm: LlvmSettings = field(default_factory=LlvmSettings)
@@ -125,6 +167,7 @@ class Settings:
     preview: PreviewSettings = field(default_factory=PreviewSettings)
     suggest: SuggestSettings = field(default_factory=SuggestSettings)
     diagnostics: DiagnosticsSettings = field(default_factory=DiagnosticsSettings)
+    limits: LimitsSettings = field(default_factory=LimitsSettings)
 
 
 @dataclass(frozen=True)

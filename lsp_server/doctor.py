@@ -109,6 +109,8 @@ async def collect(services: Services, *, check_model: bool = True) -> DoctorRepo
             "slightly different IR, so exact matches of model predictions will be rarer. "
             "Every model answer is still checked with this LLVM."
         )
+    if toolchain.tools.get("opt") is not None:
+        report.notes.append(await _coreset_line(services))
     backend = services.backend
     if backend is None:
         report.model = {
@@ -130,3 +132,16 @@ async def collect(services: Services, *, check_model: bool = True) -> DoctorRepo
         if backend.state.value != "ready":
             report.problems.append(f"model backend is {backend.state.value}: {backend.detail}")
     return report
+
+
+async def _coreset_line(services: Services) -> str:
+    """The pass search's learned sequences: their LLVM, and whether this opt knows them all."""
+    from lsp_server.llvm.errors import ToolError
+    from lsp_server.search import learned
+
+    toolchain = services.toolchain
+    try:
+        known: frozenset[str] | None = (await services.registry()).names
+    except (ToolError, OSError):
+        known = None
+    return learned.describe(toolchain.version_text, toolchain.major, known)

@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING
 
 from lsp_server.config import Settings
 from lsp_server.llvm import toolchain as tc
+from lsp_server.llvm.errors import ToolError
+from lsp_server.llvm.opt_options import OptOptions, load_opt_options
 from lsp_server.llvm.passes import PassRegistry, load_registry
 from lsp_server.llvm.runner import ToolLimits
 
@@ -31,6 +33,8 @@ class Services:
     cache: ResultCache | None = None
     _registry: PassRegistry | None = field(default=None, repr=False)
     _registry_lock: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)
+    _opt_options: OptOptions | None = field(default=None, repr=False)
+    _opt_options_lock: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)
 
     @property
     def triple(self) -> str:
@@ -43,6 +47,18 @@ class Services:
             if self._registry is None:
                 self._registry = await load_registry(self.toolchain)
             return self._registry
+
+    async def opt_options(self) -> OptOptions | None:
+        """The local opt's options (``--help-list-hidden``), read once; None when opt cannot
+        say (callers then fall back to a fixed table of common options)."""
+        async with self._opt_options_lock:
+            if self._opt_options is None:
+                try:
+                    self._opt_options = await load_opt_options(self.toolchain)
+                except (ToolError, tc.MissingToolError) as err:
+                    log.warning("could not read opt's options: %s", err)
+                    return None
+            return self._opt_options
 
 
 def make_toolchain(settings: Settings) -> tc.Toolchain:

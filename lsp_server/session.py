@@ -12,15 +12,26 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
+from urllib.parse import unquote
 
 from lsprotocol import types
-from pygls.exceptions import JsonRpcInvalidParams
+from pygls.exceptions import (
+    JsonRpcContentModified,
+    JsonRpcException,
+    JsonRpcInternalError,
+    JsonRpcInvalidParams,
+    JsonRpcRequestCancelled,
+)
 from pygls.lsp.server import LanguageServer
 
 from lsp_server import __version__, config
+from lsp_server.analysis import DocumentIndexes, TooLarge
 from lsp_server.features import diagnostics
+from lsp_server.features import documents as boundary
+from lsp_server.features.documents import Snapshot
 from lsp_server.features.status import STATUS_NOTIFICATION, status_payload
 from lsp_server.llvm.toolchain import MissingToolError
+from lsp_server.rpc import IrlensProtocol
 from lsp_server.services import Services, build_services
 
 log = logging.getLogger(__name__)
@@ -31,18 +42,34 @@ _MAX_TOLD = 512
 T = TypeVar("T")
 
 
+#: The errors answered on purpose, logged in one line: arguments the client got wrong
+#: (``features/arguments.py``), a document that changed under a request, a superseded one.
+_ANSWERED = {
+    JsonRpcInvalidParams: "InvalidParams",
+    JsonRpcContentModified: "ContentModified",
+    JsonRpcRequestCancelled: "RequestCancelled",
+}
+
+
 class QuietInvalidParams(logging.Filter):
-    """Logs an ``InvalidParams`` answer in one line instead of with a traceback.
+    """Logs an error answered on purpose in one line instead of with a traceback.
 
     pygls logs every error it answers with the exception's traceback. Arguments a client got
     wrong are its mistake, answered to it with a message naming the field
-    (``features/arguments.py``): a traceback in the server's log would say the server broke.
+    (``features/arguments.py``); a request whose document changed is answered
+    ``ContentModified``: a traceback in the server's log would say the server broke.
     """
 
     def filter(self, record: logging.LogRecord) -> bool:
         error = record.exc_info[1] if record.exc_info else None
-        if isinstance(error, JsonRpcInvalidParams):
-            record.msg, record.args = "answered InvalidParams: %s", (error.message,)
+        name = next((n for kind, n in _ANSWERED.items() if isinstance(error, kind)), None)
+        if isinstance(error, JsonRpcException) and not isinstance(error, JsonRpcInternalError):
+            # Any other error a handler raised on purpose (e.g. RequestFailed for a rename
+            # with no name under the cursor) is an answer too.
+            name = name or f"error {error.code}"
+        if error is not None and name is not None:
+            message = getattr(error, "message", str(error))
+            record.msg, record.args = f"answered {name}: %s", (message,)
             record.exc_info, record.exc_text = None, None
             record.levelno, record.levelname = logging.INFO, "INFO"
         return True
@@ -60,6 +87,7 @@ class IrlensServer(LanguageServer):
             "irlens",
             __version__,
             text_document_sync_kind=types.TextDocumentSyncKind.Incremental,
+            protocol_cls=IrlensProtocol,
         )
         pygls_log = logging.getLogger("pygls.protocol.json_rpc")
         if QUIET_INVALID_PARAMS not in pygls_log.filters:
@@ -75,6 +103,14 @@ class IrlensServer(LanguageServer):
         self._extra_diagnostics: dict[str, dict[str, list[types.Diagnostic]]] = {}
         #: Called with a document's URI when it closes, so features drop its work in flight.
         self.on_close: list[Callable[[str], Any]] = []
+        # uri -> (the workspace's text it was made from, the snapshot): one per version.
+        self._snapshots: dict[str, tuple[str, Snapshot]] = {}
+        self._status: dict[str, Any] | None = None
+        #: Started in the background once the client is initialized: features' warm-ups,
+        #: so that the first request does not pay for imports and tool start-up.
+        self.on_initialized: list[Callable[[], Awaitable[Any]]] = []
+        #: The module index of each open IR document, built off the event loop.
+        self.indexes = DocumentIndexes()
 
     # -- services -----------------------------------------------------------------------
 
@@ -102,14 +138,67 @@ class IrlensServer(LanguageServer):
         """Run ``work`` in the background, keeping a reference until it is done."""
         task = asyncio.ensure_future(work)
         self._background.add(task)
-        task.add_done_callback(self._background.discard)
+        task.add_done_callback(self._background_done)
         return task
+
+    def _background_done(self, task: asyncio.Future[Any]) -> None:
+        """Retrieve a background task's exception, logging it once (never "never retrieved")."""
+        self._background.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("irlens: background work failed", exc_info=task.exception())
 
     async def services(self) -> Services:
         if self._services is None:
             self.apply_settings(None)
         assert self._services is not None
         return await asyncio.shield(self._services)
+
+    # -- documents ------------------------------------------------------------------------
+
+    async def document(self, uri: str) -> Snapshot:
+        """The document ``uri`` as every handler reads it (``features/documents.py``).
+
+        An open document's current version, lone surrogates replaced (made once per
+        version); a document the client never opened is read from disk. Raises
+        ``InvalidParams`` naming the URI when there is none (the handler's answer).
+        """
+        opened = self.workspace.text_documents.get(unquote(uri))
+        if opened is None:
+            limit = int(self.settings.limits.document_megabytes * 1_000_000)
+            try:
+                return await asyncio.to_thread(boundary.read_unopened, uri, limit)
+            except boundary.DocumentError as err:
+                raise err.to_jsonrpc() from None
+        raw = opened.source
+        kept = self._snapshots.get(uri)
+        if kept is not None and kept[0] is raw and kept[1].version == opened.version:
+            return kept[1]
+        made = boundary.snapshot_of(uri, opened.version, raw, opened.language_id)
+        self._snapshots[uri] = (raw, made)
+        return made
+
+    def is_current(self, snapshot: Snapshot) -> bool:
+        """Whether ``snapshot`` is still the document's version (always, for a disk read)."""
+        if snapshot.version is None:
+            return True
+        opened = self.workspace.text_documents.get(unquote(snapshot.uri))
+        return opened is not None and opened.version == snapshot.version
+
+    def ensure_current(self, snapshot: Snapshot) -> None:
+        """Raise ``ContentModified`` (-32801) when the document changed or closed meanwhile.
+
+        LSP asks a server to answer a request whose document changed either for the current
+        version or with this error, never with a silent null.
+        """
+        if not self.is_current(snapshot):
+            raise JsonRpcContentModified(
+                f"irlens: {snapshot.uri} changed while the request was answered; ask again"
+            )
+
+    def forget_document(self, uri: str) -> None:
+        """Drop what is kept for a closed document."""
+        self._snapshots.pop(uri, None)
+        self.forget_extra_diagnostics(uri)
 
     @property
     def encoding(self) -> str:
@@ -128,19 +217,38 @@ class IrlensServer(LanguageServer):
         self.window_show_message(types.ShowMessageParams(type=kind, message=message))
 
     async def send_status(self) -> None:
+        """Send ``irlens/status`` (after initialisation and every settings change)."""
         services = await self.services()
-        self.protocol.notify(STATUS_NOTIFICATION, status_payload(services))
+        self._send_status(status_payload(services))
+
+    def _send_status(self, payload: dict[str, Any]) -> None:
+        self._status = payload
+        self.protocol.notify(STATUS_NOTIFICATION, payload)
+
+    def refresh_status(self) -> None:
+        """Send ``irlens/status`` again if the state a request observed changed since the
+        last one (the model server went away or came back): once per change."""
+        future = self._services
+        if self._status is None or future is None or not future.done():
+            return
+        if future.cancelled() or future.exception() is not None:
+            return
+        payload = status_payload(future.result())
+        if payload != self._status:
+            self._send_status(payload)
 
     async def guarded(self, feature: str, work: Awaitable[T], default: T) -> T:
         """Run a feature; a missing tool is told once, anything unexpected is logged."""
         try:
             return await work
-        except asyncio.CancelledError:
-            raise
+        except (asyncio.CancelledError, JsonRpcException):
+            raise  # a cancellation, or an error answered on purpose (ContentModified, ...)
         except MissingToolError as err:
             self.tell(f"irlens {feature}: {err}", types.MessageType.Warning)
         except Exception:
             log.exception("irlens %s failed", feature)
+        finally:
+            self.refresh_status()
         return default
 
     # -- diagnostics ----------------------------------------------------------------------
@@ -162,30 +270,69 @@ class IrlensServer(LanguageServer):
         if delay > 0:
             await asyncio.sleep(delay)
         services = await self.services()
-        document = self.workspace.get_text_document(uri)
-        kind = diagnostics.document_kind(uri, document.language_id)
-        if kind is None:
+        if unquote(uri) not in self.workspace.text_documents:
+            return  # closed meanwhile: its empty diagnostics went out on close
+        snapshot = await self.document(uri)
+        if snapshot.kind is None:
             return
-        version, text = document.version, document.source
-        found: list[types.Diagnostic] = []
-        try:
-            if services.settings.diagnostics.enabled:
-                folders = [*self.workspace.folders, self.workspace.root_uri or ""]
-                roots = diagnostics.include_roots(uri, folders)
-                found = await diagnostics.diagnose(text, kind, services, self.encoding, roots=roots)
-        except MissingToolError as err:
-            self.tell(diagnostics.missing_tool_message(kind, err), types.MessageType.Warning)
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.exception("irlens diagnostics failed for %s", uri)
-            return
-        if self.workspace.get_text_document(uri).version != version:
+        found = await self.check_diagnostics(uri, snapshot.version, snapshot.text, snapshot.kind)
+        found = await self._check(snapshot, services) + found
+        if not self.is_current(snapshot):
             return  # the document changed meanwhile; a newer check is on its way
+        found = boundary.surrogate_diagnostics(snapshot, self.encoding) + found
         found += self.extra_diagnostics(uri)
         self.text_document_publish_diagnostics(
-            types.PublishDiagnosticsParams(uri=uri, diagnostics=found, version=version)
+            types.PublishDiagnosticsParams(uri=uri, diagnostics=found, version=snapshot.version)
         )
+
+    async def _check(self, snapshot: Snapshot, services: Services) -> list[types.Diagnostic]:
+        """The tools' diagnostics; a failure or a budget is one diagnostic, never nothing.
+
+        Every final version gets a publication: a check that failed (a tool killed, a
+        timeout) says so at the top of the file instead of leaving the last one standing.
+        """
+        if not services.settings.diagnostics.enabled:
+            return []
+        assert snapshot.kind is not None
+        limits = services.settings.limits
+        too_large = boundary.too_large(
+            snapshot.text, "diagnostics", limits.diagnostics_megabytes, "diagnosticsMegabytes"
+        )
+        if too_large is not None:
+            return [boundary.notice(too_large, types.DiagnosticSeverity.Information)]
+        folders = [*self.workspace.folders, self.workspace.root_uri or ""]
+        roots = diagnostics.include_roots(snapshot.uri, folders)
+        try:
+            return await diagnostics.diagnose(
+                snapshot.text, snapshot.kind, services, self.encoding, roots=roots
+            )
+        except MissingToolError as err:
+            self.tell(
+                diagnostics.missing_tool_message(snapshot.kind, err), types.MessageType.Warning
+            )
+        except asyncio.CancelledError:
+            raise
+        except Exception as err:
+            log.exception("irlens diagnostics failed for %s", snapshot.uri)
+            return [boundary.notice(f"irlens could not check this document: {err}")]
+        return []
+
+    async def check_diagnostics(
+        self, uri: str, version: int | None, text: str, kind: str
+    ) -> list[types.Diagnostic]:
+        """The module index's built-in checks (IR only), computed off the event loop."""
+        if kind != "ir" or not self.settings.diagnostics.enabled:
+            return []
+        from lsp_server.features.navigation import check_diagnostics
+
+        try:
+            index = await self.indexes.get(uri, version, text)
+        except TooLarge as err:
+            # llvm-as still checks it; say once why the built-in checks do not.
+            self.tell(f"irlens: {err}", types.MessageType.Warning)
+            return []
+        work = asyncio.to_thread(check_diagnostics, index, self.encoding)
+        return await self.guarded("built-in checks", work, [])
 
     async def set_extra_diagnostics(
         self, uri: str, feature: str, found: list[types.Diagnostic]
@@ -195,10 +342,11 @@ class IrlensServer(LanguageServer):
         They last until the document changes, since their lines go stale then.
         """
         self._extra_diagnostics.setdefault(uri, {})[feature] = list(found)
-        pending = self._diagnostic_tasks.pop(uri, None)
-        if pending is not None:
-            pending.cancel()
-        await self._diagnose(uri, 0)
+        self.schedule_diagnostics(uri, delay=0)
+        task = self._diagnostic_tasks.get(uri)
+        if task is not None:
+            # Waits without raising: a newer edit may cancel this check for its own.
+            await asyncio.wait({task})
 
     def extra_diagnostics(self, uri: str) -> list[types.Diagnostic]:
         return [d for found in self._extra_diagnostics.get(uri, {}).values() for d in found]

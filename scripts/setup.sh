@@ -56,6 +56,8 @@ if [ "$dev" = 1 ]; then
   command -v nvim >/dev/null || apt_install neovim
   command -v chromium >/dev/null || apt_install chromium
   command -v node >/dev/null || apt_install nodejs npm
+  # Graphviz's dot renders `irlens cfg --format svg` (and its test).
+  command -v dot >/dev/null || apt_install graphviz
   # The real-editor test builds code-server's native modules (vscode-ext/scripts/install-code-server.sh).
   [ -f /usr/include/gssapi/gssapi.h ] || apt_install libkrb5-dev
   command -v g++ >/dev/null && command -v make >/dev/null || apt_install build-essential

@@ -1,9 +1,11 @@
 """``irlens preview FILE.ll``: the IR after a pass, as the hover shows it.
 
-``--pass P`` previews P: inside the file's RUN-line pipeline when one holds it (the passes
-before it run first, as in the hover), inside ``--pipeline`` when given, else alone.
-``--pipeline PL`` alone previews the whole pipeline; with neither, the file's first
-RUN-line pipeline (or ``preview.defaultPipeline``). ``--function F`` puts F first.
+``--pass P`` previews P: inside the first RUN-line pipeline that holds it (the passes
+before it run first, as in the hover, with that RUN line's opt options), inside
+``--pipeline`` when given, else alone. ``--pipeline PL`` alone previews the whole pipeline;
+with neither, the file's first RUN-line pipeline (or ``preview.defaultPipeline``).
+``--run-line N`` takes RUN line N (0-based) instead of searching. ``--function F`` puts F
+first.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from typing import Any
 
 from lsp_server.commands.common import print_json, services_from_args
 from lsp_server.llvm.toolchain import MissingToolError
+from lsp_server.preview.command import shell_command
 from lsp_server.preview.engine import preview_text
 from lsp_server.preview.render import preview_json, render_markdown
 from lsp_server.preview.target import choose_target
@@ -36,6 +39,12 @@ def add_parser(
     parser.add_argument("--pass", dest="pass_name", help="the pass to preview, e.g. instcombine")
     parser.add_argument("--pipeline", help="the pipeline, e.g. 'function(sroa,instcombine)'")
     parser.add_argument("--function", help="the function to show first (without @)")
+    parser.add_argument(
+        "--run-line",
+        type=int,
+        default=None,
+        help="the RUN line (0-based) whose pipeline and opt options to use",
+    )
     parser.add_argument(
         "--max-diff-lines", type=int, default=None, help="longest diff shown (preview.maxDiffLines)"
     )
@@ -64,6 +73,8 @@ async def _run(args: argparse.Namespace) -> int:
         pass_name=args.pass_name,
         pipeline=args.pipeline,
         function=args.function,
+        run_line=args.run_line,
+        options=await services.opt_options(),
     )
     if isinstance(target, str):
         sys.stderr.write(f"irlens preview: {target}\n")
@@ -73,12 +84,12 @@ async def _run(args: argparse.Namespace) -> int:
     finally:
         if services.backend is not None:
             await services.backend.aclose()
+    command = shell_command(services.toolchain, target, str(args.file))
     if args.json:
-        print_json(preview_json(preview, prediction))
+        print_json(preview_json(preview, prediction, command))
     else:
-        sys.stdout.write(
-            render_markdown(preview, services.settings.preview.max_diff_lines, prediction) + "\n"
-        )
+        limit = services.settings.preview.max_diff_lines
+        sys.stdout.write(render_markdown(preview, limit, prediction, command) + "\n")
     return 1 if preview.truth.error is not None else 0
 
 

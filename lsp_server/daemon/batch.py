@@ -366,29 +366,18 @@ class BatchRunner:
         draft = row.drafts.draft(budget)
         if not draft:
             return False
-        self._reserve(1, 1 + len(draft))
-        lo, hi = self._window()
-        input_ids = torch.tensor([[row.pending, *draft]], device=self.device)
-        positions = torch.arange(row.length, row.length + 1 + len(draft), device=self.device)
-        assert self._mask is not None
-        self._mask[0, hi : hi + 1 + len(draft)] = 1
-        attention = None if self._all_clean() else self._mask[:1, lo : hi + 1 + len(draft)]
-        logits = self._forward(
-            input_ids, attention, positions[None, :], self._cache, last_only=False
-        )
-        result.forward_passes += 1
-        predicted: list[int] = logits[0].argmax(dim=-1).tolist()
+        predicted = self._verify(row, draft)
         accepted = 0
         while accepted < len(draft) and draft[accepted] == predicted[accepted]:
             accepted += 1
+        result.forward_passes += 1
         result.drafted += len(draft)
         result.accepted += accepted
         self.drafted_total += len(draft)
         self.accepted_total += accepted
         rejected = len(draft) - accepted
         if rejected:
-            for layer in self._layers():
-                layer.set_window(layer.lo, layer.hi - rejected)
+            self._reject(rejected)
         row.length += 1 + accepted
         row.span += 1 + accepted
         # A fully accepted draft suggests a long copied span: draft further next time.
@@ -403,6 +392,26 @@ class BatchRunner:
         if seq.finished:
             self._remove({0})
         return True
+
+    def _verify(self, row: _Row, draft: list[int]) -> list[int]:
+        """One pass over the pending token and ``draft``: the model's argmax after each."""
+        self._reserve(1, 1 + len(draft))
+        lo, hi = self._window()
+        input_ids = torch.tensor([[row.pending, *draft]], device=self.device)
+        positions = torch.arange(row.length, row.length + 1 + len(draft), device=self.device)
+        assert self._mask is not None
+        self._mask[0, hi : hi + 1 + len(draft)] = 1
+        attention = None if self._all_clean() else self._mask[:1, lo : hi + 1 + len(draft)]
+        logits = self._forward(
+            input_ids, attention, positions[None, :], self._cache, last_only=False
+        )
+        predicted: list[int] = logits[0].argmax(dim=-1).tolist()
+        return predicted
+
+    def _reject(self, rejected: int) -> None:
+        """Forget the keys of the last ``rejected`` draft tokens."""
+        for layer in self._layers():
+            layer.set_window(layer.lo, layer.hi - rejected)
 
     def _record(self, row: _Row, tokens: list[int], result: StepResult) -> None:
         seq = row.seq

@@ -16,28 +16,32 @@ What costs what:
   window's left edge moves to the oldest live column (a view, no copy);
 - only running out of capacity reallocates, growing by a quarter (amortised O(1)).
 
-:class:`Slab` keeps the window and the 2-D attention mask (on the device) in step
-with the layers. ``DynamicLayer`` is subclassed (it is exported by ``transformers``)
-for the interface the model calls: ``update``, ``get_seq_length``, ``get_mask_sizes``.
+:class:`SlabCache` is what the model is given: it subclasses ``transformers.Cache``,
+the public base class the model's ``forward`` is typed against, and overrides the part
+of its interface the model calls (``update``, ``get_seq_length``, ``get_mask_sizes``
+and the layer-kind properties the mask builder reads). Its layers are the daemon's own
+:class:`SlabLayer` objects, which inherit nothing from transformers, so a change in
+transformers' own cache layers cannot change what this cache stores.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import torch
-from transformers import DynamicCache, DynamicLayer
+from transformers import Cache
 
 #: Spare columns added on each reallocation, at least.
 MIN_GROWTH = 256
 
 
-# transformers' cache layers have untyped constructors, hence the ignores.
-class SlabLayer(DynamicLayer):  # type: ignore[no-untyped-call]
+class SlabLayer:
     """One layer's keys and values in a buffer with spare rows and columns."""
 
     def __init__(self) -> None:
-        super().__init__()  # type: ignore[no-untyped-call]
+        #: The window, as views of the buffers (what ``update`` last returned).
+        self.keys: torch.Tensor | None = None
+        self.values: torch.Tensor | None = None
         self._kb: torch.Tensor | None = None
         self._vb: torch.Tensor | None = None
         self.rows = 0
@@ -145,8 +149,6 @@ class SlabLayer(DynamicLayer):  # type: ignore[no-untyped-call]
         _, heads, _, dim = keys.shape
         self._kb = keys.new_empty((rows, heads, cols, dim))
         self._vb = values.new_empty((rows, values.shape[1], cols, values.shape[-1]))
-        self.device = keys.device
-        self.is_initialized = True
 
     def _views(self) -> tuple[torch.Tensor, torch.Tensor]:
         assert self._kb is not None and self._vb is not None
@@ -160,17 +162,74 @@ def _room(width: int) -> int:
     return max(MIN_GROWTH, width // 4)
 
 
-def new_cache(config: Any) -> Any:
-    """A ``DynamicCache`` for ``config`` whose layers are :class:`SlabLayer`."""
-    cache = DynamicCache(config=config)
-    if cache.layers:
-        cache.layers = [SlabLayer() for _ in cache.layers]
-    else:
-        cache.layer_class_to_replicate = SlabLayer
-    return cache
+class SlabCache(Cache):
+    """The model's cache: one :class:`SlabLayer` per decoder layer."""
+
+    def __init__(self, num_layers: int) -> None:
+        self.slabs = [SlabLayer() for _ in range(num_layers)]
+        # The base keeps ``layers`` for its own helpers; every method the model calls
+        # is overridden below and reads ``slabs``.
+        super().__init__(layers=cast(Any, list(self.slabs)))
+
+    def update(
+        self,
+        key_states: torch.Tensor,
+        value_states: torch.Tensor,
+        layer_idx: int,
+        *args: Any,
+        **kwargs: Any,
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Append this pass's keys and values to layer ``layer_idx``; return its window."""
+        return self.slabs[layer_idx].update(key_states, value_states)
+
+    def get_seq_length(self, layer_idx: int = 0) -> int:
+        """Columns in the window: the next token's column, which the mask builder needs."""
+        return self.slabs[layer_idx].get_seq_length() if layer_idx < len(self.slabs) else 0
+
+    def get_query_offset(self, layer_idx: int = 0) -> int:
+        """Where this pass's queries start among the keys: after the window."""
+        return self.get_seq_length(layer_idx)
+
+    def get_mask_sizes(self, query_length: int, layer_idx: int = 0) -> tuple[int, int]:
+        """(keys the pass attends over, offset of the first): the window and the new columns."""
+        return self.get_seq_length(layer_idx) + query_length, 0
+
+    def get_max_length(self, layer_idx: int | None = None) -> int:
+        """No maximum: the slabs grow."""
+        return -1
+
+    @property
+    def is_compileable(self) -> bool:
+        """Shapes change every step: not for ``torch.compile``'s static graphs."""
+        return False
+
+    @property
+    def is_initialized(self) -> bool:
+        """Whether a prefill has filled the cache."""
+        return bool(self.slabs) and self.slabs[0].keys is not None
+
+    @property
+    def is_sliding(self) -> list[bool]:
+        """Every layer attends over the whole context (Llama)."""
+        return [False] * len(self.slabs)
+
+    @property
+    def is_linear(self) -> list[bool]:
+        """No layer is a linear-attention (recurrent) one."""
+        return [False] * len(self.slabs)
+
+    @property
+    def is_dummy(self) -> list[bool]:
+        """Every layer has keys and values of its own."""
+        return [False] * len(self.slabs)
 
 
-def layers(cache: Any) -> list[SlabLayer]:
-    """The cache's layers, all of them :class:`SlabLayer`."""
-    found: list[SlabLayer] = list(cache.layers)
-    return found
+def new_cache(config: Any) -> SlabCache:
+    """An empty :class:`SlabCache` for a model with ``config``."""
+    text = config.get_text_config(decoder=True) if hasattr(config, "get_text_config") else config
+    return SlabCache(int(text.num_hidden_layers))
+
+
+def layers(cache: SlabCache) -> list[SlabLayer]:
+    """The cache's layers."""
+    return cache.slabs

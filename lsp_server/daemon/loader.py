@@ -7,11 +7,14 @@ which the Hugging Face libraries find by themselves (``huggingface-cli login`` o
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -43,6 +46,8 @@ class LoadedModel:
     pad_id: int
     #: How many (sequence x position) KV entries fit in memory; None on the CPU.
     kv_budget_tokens: int | None = None
+    #: :func:`checkpoint_fingerprint` of the loaded weights ("" when not computed).
+    fingerprint: str = ""
     #: The Rust tokenizer may not be used from two threads while one changes its settings
     #: (transformers does that lazily on encode), so encoding, on pool threads, holds
     #: this lock; decoding, on the generation thread, uses a copy of its own and never
@@ -160,13 +165,43 @@ def kv_bytes_per_token(config: Any, dtype: torch.dtype) -> int:
     return int(2 * config.num_hidden_layers * kv_heads * head_dim * dtype.itemsize)
 
 
+#: Elements read from each end of every parameter for the fingerprint.
+_SAMPLE_ELEMENTS = 64
+
+
+def checkpoint_fingerprint(model: Any, source: str = "") -> str:
+    """A short hash of what the loaded checkpoint is: its config (without its path), the
+    weight index when ``source`` is a directory that has one, and every parameter's name,
+    shape, dtype and first and last few values.
+
+    A fine-tune or another quantisation of the same architecture has the same config and
+    index but other values, so a checkpoint served under another's name is told apart
+    without hashing gigabytes.
+    """
+    digest = hashlib.sha256()
+    config = model.config.to_dict()
+    config.pop("_name_or_path", None)
+    config.pop("transformers_version", None)
+    digest.update(json.dumps(config, sort_keys=True, default=str).encode())
+    index = Path(source) / "model.safetensors.index.json" if source else None
+    if index is not None and index.is_file():
+        digest.update(index.read_bytes())
+    with torch.no_grad():
+        for name, parameter in sorted(model.named_parameters(), key=lambda item: item[0]):
+            flat = parameter.detach().reshape(-1)
+            digest.update(f"{name}:{tuple(parameter.shape)}:{parameter.dtype}".encode())
+            for piece in (flat[:_SAMPLE_ELEMENTS], flat[-_SAMPLE_ELEMENTS:]):
+                raw = piece.contiguous().cpu().view(torch.uint8)
+                digest.update(bytes(raw.tolist()))
+    return digest.hexdigest()[:32]
+
+
 def load_model(
     model_id: str,
     *,
     revision: str | None = None,
     dtype: str = "auto",
     device: str = "auto",
-    compile: bool = False,
     threads: int = 0,
 ) -> LoadedModel:
     """Load tokenizer and weights, logging each stage; raise on any failure."""
@@ -199,9 +234,6 @@ def load_model(
     if not isinstance(limit, int) or limit <= 0:
         logger.warning("config has no max_position_embeddings; assuming %d", FALLBACK_CONTEXT)
         limit = FALLBACK_CONTEXT
-    if compile:
-        logger.info("compiling the forward pass with torch.compile (first requests are slow)")
-        model.forward = torch.compile(model.forward, dynamic=True)
     eos = _eos_ids(model, tokenizer)
     pad = tokenizer.pad_token_id
     if not isinstance(pad, int):
@@ -221,4 +253,8 @@ def load_model(
         limit,
         time.perf_counter() - start,
     )
-    return LoadedModel(model, tokenizer, target, torch_dtype, limit, eos, pad, budget)
+    fingerprint = checkpoint_fingerprint(model, model_id)
+    logger.info("checkpoint fingerprint %s", fingerprint)
+    return LoadedModel(
+        model, tokenizer, target, torch_dtype, limit, eos, pad, budget, fingerprint=fingerprint
+    )

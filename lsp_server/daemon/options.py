@@ -192,8 +192,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--compile",
         action=argparse.BooleanOptionalAction,
         default=False,
-        help="wrap the forward pass in torch.compile (dynamic shapes); the first requests "
-        "are slow while it compiles (default: off)",
+        help="decode with fixed shapes (a KV slot of --slot-tokens per row, batch sizes "
+        "rounded up to a power of two) compiled by torch.compile: CUDA graphs on a GPU. "
+        "A prompt plus its completion must then fit one slot; each batch size compiles "
+        "the first time it runs (default: off)",
+    )
+    speed.add_argument(
+        "--slot-tokens",
+        type=int,
+        default=0,
+        help="with --compile: tokens (prompt plus completion) each row's KV slot holds; "
+        "0 fits --max-batch-size slots in the KV budget on a GPU, the context on the CPU "
+        "(default: 0)",
     )
     speed.add_argument(
         "--prompt-lookup",
@@ -257,6 +267,7 @@ def settings_from_args(args: argparse.Namespace) -> DaemonSettings:
         max_queue=args.max_queue,
         max_prefill_tokens=args.max_prefill_tokens,
         compile=args.compile,
+        slot_tokens=args.slot_tokens,
         prompt_lookup=args.prompt_lookup,
         draft_tokens=args.draft_tokens,
         threads=args.threads,

@@ -21,7 +21,6 @@ from pathlib import Path
 
 from aiohttp import web
 
-from lsp_server.daemon.batch import BatchRunner
 from lsp_server.daemon.guard import GuardedSite, connection_limit, host_allowed, origin_allowed
 from lsp_server.daemon.intake import check_prompt, read_json
 from lsp_server.daemon.loader import LoadedModel, load_model
@@ -34,6 +33,7 @@ from lsp_server.daemon.protocol import (
     parse_completion_request,
 )
 from lsp_server.daemon.responses import Responder
+from lsp_server.daemon.runners import make_runner
 from lsp_server.daemon.scheduler import QueueFullError, Scheduler
 from lsp_server.daemon.sequence import Group
 from lsp_server.daemon.settings import DaemonSettings
@@ -61,13 +61,7 @@ class DaemonServer:
         self.port: int | None = None
         self._names = {settings.model_name, settings.model}
         self._runner: web.AppRunner | None = None
-        self.batch = BatchRunner(
-            loaded.model,
-            device=loaded.device,
-            pad_id=loaded.pad_id,
-            prompt_lookup=settings.prompt_lookup,
-            draft_tokens=settings.draft_tokens,
-        )
+        self.batch = make_runner(loaded, settings)
         self.metrics = DaemonMetrics(
             queue_depth=lambda: self.scheduler.queue_depth,
             running=lambda: self.scheduler.running,
@@ -81,7 +75,8 @@ class DaemonServer:
             batch_window_s=settings.batch_window_ms / 1000,
             max_queue=settings.max_queue,
             max_prefill_tokens=settings.max_prefill_tokens,
-            kv_budget_tokens=loaded.kv_budget_tokens,
+            # Fixed slots are allocated up front: the budget is already spent on them.
+            kv_budget_tokens=None if settings.compile else loaded.kv_budget_tokens,
             detokenizer=loaded.detokenizer,
         )
         self.site: GuardedSite | None = None
@@ -104,7 +99,8 @@ class DaemonServer:
 
     def warm_up(self) -> None:
         """Generate a few tokens before serving: the first pass allocates, picks kernels
-        and, with ``--compile``, compiles, none of which a user's request should wait for.
+        and, with ``--compile``, compiles the batch-1 step (other batch sizes compile when
+        first used), none of which a user's request should wait for.
         """
         started = time.perf_counter()
         group = Group(
@@ -267,6 +263,10 @@ class DaemonServer:
                         "created": self.started,
                         "owned_by": "irlens",
                         "max_model_len": self.loaded.context_limit,
+                        # What the checkpoint is, so clients can tell two checkpoints
+                        # served under one name apart (their cache keys use it).
+                        "root": self.settings.model,
+                        "fingerprint": self.loaded.fingerprint,
                     }
                 ],
             }
@@ -358,7 +358,6 @@ async def serve(
         revision=settings.revision,
         dtype=settings.dtype,
         device=settings.device,
-        compile=settings.compile,
         threads=settings.threads,
     )
     daemon = await start_daemon(loaded, settings)

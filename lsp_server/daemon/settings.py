@@ -33,6 +33,9 @@ class DaemonSettings:
     max_queue: int = 256
     max_prefill_tokens: int = 16384
     compile: bool = False
+    #: With ``compile``: columns of each row's fixed KV slot (prompt plus completion);
+    #: 0 sizes them from the KV budget on a GPU, the context on the CPU.
+    slot_tokens: int = 0
     prompt_lookup: bool = False
     draft_tokens: int = 8
     threads: int = 0

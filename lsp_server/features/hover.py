@@ -45,6 +45,11 @@ def hover(found: HoverPreview, lines: Lines, kind: types.MarkupKind) -> types.Ho
     )
 
 
+def notice_hover(message: str, kind: types.MarkupKind) -> types.Hover:
+    """A hover that says why there is no preview (e.g. a document over its size budget)."""
+    return types.Hover(contents=types.MarkupContent(kind=kind, value=message))
+
+
 def position_json(lines: Lines, span: Span) -> dict[str, Any]:
     """``position`` (the span's start) and ``range`` in the negotiated encoding, as JSON."""
     start = lines.position(span.start.line, span.start.col)
@@ -78,12 +83,15 @@ class StepsRequest:
     position: types.Position | None = None
     pipeline: str | None = None
     function: str | None = None
+    run_line: int | None = None  # the RUN line's index among the file's RUN lines
 
     def cursor(self, text: str, encoding: str) -> tuple[int, int] | None:
         """The position as (line, str index) in ``text``, or None."""
         if self.position is None:
             return None
-        return self.position.line, Lines(text, encoding).index(self.position)
+        lines = Lines(text, encoding)
+        position = lines.clamp(self.position)  # past the end is the end, as LSP says
+        return position.line, lines.index(position)
 
 
 def parse_steps_request(params: Any) -> StepsRequest:
@@ -103,7 +111,16 @@ def parse_steps_request(params: Any) -> StepsRequest:
         optional_position(data.get("position"), PIPELINE_STEPS, "position"),
         optional_str(data.get("pipeline"), PIPELINE_STEPS, "pipeline"),
         optional_str(data.get("function"), PIPELINE_STEPS, "function"),
+        _run_line(data.get("runLine")),
     )
+
+
+def _run_line(value: Any) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ArgumentError(f"{PIPELINE_STEPS}: runLine must be a RUN line's index (0, 1, ...)")
+    return value
 
 
 def steps_payload(uri: str, steps: Steps) -> dict[str, Any]:

@@ -18,7 +18,9 @@ _TOKEN_END = re.compile(r"[^\s,()\[\]{}<>]*")
 
 def _units(ch: str, encoding: str) -> int:
     if encoding == "utf-8":
-        return len(ch.encode("utf-8"))
+        # surrogatepass: a lone surrogate is 3 bytes, as U+FFFD, which it becomes at the
+        # document boundary (features/documents.py); never an error.
+        return len(ch.encode("utf-8", errors="surrogatepass"))
     if encoding == "utf-32":
         return 1
     return 2 if ord(ch) > 0xFFFF else 1
@@ -41,6 +43,14 @@ class Lines:
         if prefix.isascii():
             return len(prefix)
         return sum(_units(ch, self.encoding) for ch in prefix)
+
+    def clamp(self, position: types.Position) -> types.Position:
+        """``position`` moved into the document, as LSP asks: a line past the end is the end
+        of the last line; a character past the end of its line is the line's end."""
+        if position.line < len(self.lines):
+            return position
+        last = max(len(self.lines) - 1, 0)
+        return self.position(last, len(self.line(last)))
 
     def index(self, position: types.Position) -> int:
         """The str index of an LSP position on its line."""

@@ -7,6 +7,8 @@ from lsprotocol import types
 from lsp_server.features.positions import Lines
 from lsp_server.syntax import ir
 from lsp_server.syntax.asm import parse_asm
+from lsp_server.syntax.outline import outline
+from lsp_server.syntax.span import Span
 
 _GLOBAL_KIND = {
     "variable": types.SymbolKind.Variable,
@@ -16,35 +18,16 @@ _GLOBAL_KIND = {
 }
 
 
-def document_symbols(text: str, kind: str, encoding: str = "utf-16") -> list[types.DocumentSymbol]:
-    """Functions (defined and declared) and globals, in file order."""
+def document_symbols(
+    text: str, kind: str, encoding: str = "utf-16", limit: int | None = None
+) -> list[types.DocumentSymbol]:
+    """Functions (defined and declared) and globals, in file order (at most ``limit``)."""
     lines = Lines(text, encoding)
     symbols: list[types.DocumentSymbol] = []
     if kind == "ir":
-        module = ir.parse_module(text)
-        for fn in module.functions:
-            symbols.append(
-                types.DocumentSymbol(
-                    name=f"@{fn.name}",
-                    detail="define" if fn.is_definition else "declare",
-                    kind=types.SymbolKind.Function,
-                    range=lines.range(fn.span),
-                    selection_range=lines.range(fn.name_span),
-                )
-            )
-        for gv in module.globals:
-            symbols.append(
-                types.DocumentSymbol(
-                    name=f"@{gv.name}",
-                    detail=gv.kind,
-                    kind=_GLOBAL_KIND.get(gv.kind, types.SymbolKind.Variable),
-                    range=lines.range(gv.span),
-                    selection_range=lines.range(gv.name_span),
-                )
-            )
-        symbols.sort(key=lambda s: (s.range.start.line, s.range.start.character))
-    elif kind == "asm":
-        for afn in parse_asm(text).functions:
+        return [_symbol(lines, *row) for row in ir_outline(text)[:limit]]
+    if kind == "asm":
+        for afn in parse_asm(text).functions[:limit]:
             label = lines.line(afn.label_line).rstrip()
             name_range = types.Range(
                 start=lines.position(afn.label_line, 0),
@@ -59,6 +42,45 @@ def document_symbols(text: str, kind: str, encoding: str = "utf-16") -> list[typ
                 )
             )
     return symbols
+
+
+def ir_outline(text: str) -> list[tuple[str, str, types.SymbolKind, Span, Span]]:
+    """(name, detail, kind, span, name span) of every function and global, in file order."""
+    functions, globals_ = outline(text)
+    rows = [
+        (
+            f"@{fn.name}",
+            "define" if fn.is_definition else "declare",
+            types.SymbolKind.Function,
+            fn.span,
+            fn.name_span,
+        )
+        for fn in functions
+    ]
+    rows += [
+        (
+            f"@{gv.name}",
+            gv.kind,
+            _GLOBAL_KIND.get(gv.kind, types.SymbolKind.Variable),
+            gv.span,
+            gv.name_span,
+        )
+        for gv in globals_
+    ]
+    rows.sort(key=lambda row: (row[3].start.line, row[3].start.col))
+    return rows
+
+
+def _symbol(
+    lines: Lines, name: str, detail: str, kind: types.SymbolKind, span: Span, name_span: Span
+) -> types.DocumentSymbol:
+    return types.DocumentSymbol(
+        name=name,
+        detail=detail,
+        kind=kind,
+        range=lines.range(span),
+        selection_range=lines.range(name_span),
+    )
 
 
 def definition(

@@ -23,6 +23,8 @@ def register(server: IrlensServer) -> list[CodeActionSource]:
 
     @server.feature(types.INITIALIZED)
     async def initialized(ls: IrlensServer, params: types.InitializedParams) -> None:
+        for warm_up in ls.on_initialized:
+            ls.spawn(ls.guarded("warm-up", warm_up(), None))
         services = await ls.services()
         for feature in ("diagnostics for .ll", "preview", "suggest"):
             problem = services.toolchain.problem_for(feature)
@@ -60,7 +62,7 @@ def register(server: IrlensServer) -> list[CodeActionSource]:
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls: IrlensServer, params: types.DidCloseTextDocumentParams) -> None:
         uri = params.text_document.uri
-        ls.forget_extra_diagnostics(uri)
+        ls.forget_document(uri)
         for forget in ls.on_close:
             try:
                 forget(uri)

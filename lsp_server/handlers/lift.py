@@ -15,7 +15,7 @@ from typing import Any
 
 from lsprotocol import types
 
-from lsp_server.features import diagnostics
+from lsp_server.features import documents as boundary
 from lsp_server.features import lift as feature
 from lsp_server.features.arguments import ArgumentError
 from lsp_server.handlers.code_actions import CodeActionSource
@@ -47,13 +47,13 @@ def register(server: IrlensServer) -> list[CodeActionSource]:
 
 async def _lift_command(ls: IrlensServer, request: feature.LiftRequest) -> dict[str, Any]:
     services = await ls.services()
-    try:
-        document = ls.workspace.get_text_document(request.uri)
-        text, version = document.source, document.version
-    except OSError as err:
-        message = f"irlens: cannot read {request.uri}: {err}"
-        _show(ls, message, types.MessageType.Error)
-        return {"ok": False, "error": message}
+    snapshot = await ls.document(request.uri)
+    text, version = snapshot.text, snapshot.version
+    limit = services.settings.limits.lift_megabytes
+    too_large = boundary.too_large(text, "lifting", limit, "liftMegabytes")
+    if too_large is not None:
+        _show(ls, too_large, types.MessageType.Warning)
+        return {"ok": False, "error": too_large}
     options = LiftOptions(
         source=feature.source_name(request.uri),
         function=request.function,
@@ -150,13 +150,16 @@ async def _open_result(ls: IrlensServer, source_uri: str, result: LiftResult) ->
 
 async def _code_actions(ls: IrlensServer, params: types.CodeActionParams) -> list[types.CodeAction]:
     uri = params.text_document.uri
-    document = ls.workspace.get_text_document(uri)
-    if diagnostics.document_kind(uri, document.language_id) != "asm":
+    snapshot = await ls.document(uri)
+    if snapshot.kind != "asm":
         return []
     services = await ls.services()
+    limit = services.settings.limits.lift_megabytes
+    if boundary.too_large(snapshot.text, "lifting", limit, "liftMegabytes") is not None:
+        return []  # the command says why, if asked
     return feature.code_actions(
         uri,
-        document.source,
+        snapshot.text,
         params.range,
         has_model=services.backend is not None,
         disabled_support=feature.disabled_support(ls.client_capabilities),

@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 
-from lsp_server.features import actions, diagnostics
+from lsp_server.features import actions
+from lsp_server.features import documents as boundary
 from lsp_server.features import suggest as feature
 from lsp_server.features.arguments import ArgumentError
 from lsp_server.features.suggest_state import SuggestState
@@ -38,10 +39,10 @@ def register(server: IrlensServer) -> list[CodeActionSource]:
         ls: IrlensServer, params: types.CodeActionParams
     ) -> list[types.CodeAction]:
         uri = params.text_document.uri
-        document = ls.workspace.get_text_document(uri)
-        if diagnostics.document_kind(uri, document.language_id) != "ir":
-            return []
-        text = document.source
+        snapshot = await ls.document(uri)
+        if snapshot.kind != "ir" or _too_large(ls, snapshot.text) is not None:
+            return []  # the command says why, if asked
+        text = snapshot.text
         return feature.code_actions(
             text,
             uri,
@@ -80,6 +81,11 @@ def register(server: IrlensServer) -> list[CodeActionSource]:
             resolve,
         )
     ]
+
+
+def _too_large(ls: IrlensServer, text: str) -> str | None:
+    limit = ls.settings.limits.suggest_megabytes
+    return boundary.too_large(text, "pass suggestions", limit, "suggestMegabytes")
 
 
 async def _search(
@@ -131,8 +137,10 @@ async def _run(
 async def _resolve(
     ls: IrlensServer, state: SuggestState, action: types.CodeAction, data: feature.ActionData
 ) -> types.CodeAction:
-    document = ls.workspace.get_text_document(data.uri)
-    text, version = document.source, document.version
+    snapshot = await ls.document(data.uri)
+    text, version = snapshot.text, snapshot.version
+    if _too_large(ls, text) is not None:
+        return action
     result = await _run(ls, state, data.uri, text, data.function)
     edits = feature.edits_for(text, data, result, ls.encoding)
     if edits:
@@ -149,11 +157,11 @@ async def _command(
     ls: IrlensServer, state: SuggestState, request: feature.SuggestRequest
 ) -> dict[str, Any]:
     uri, function = request.uri, request.function
-    try:
-        document = ls.workspace.get_text_document(uri)
-        text, version = document.source, document.version
-    except OSError as err:
-        return {"ok": False, "error": f"cannot read {uri}: {err}"}
+    snapshot = await ls.document(uri)
+    text, version = snapshot.text, snapshot.version
+    too_large = _too_large(ls, text)
+    if too_large is not None:
+        return {"ok": False, "uri": uri, "error": too_large}
     result = await _run(ls, state, uri, text, function, request.budget)
     payload = feature.command_payload(uri, result)
     if request.apply and result.offer is not None:

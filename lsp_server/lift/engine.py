@@ -40,6 +40,7 @@ from lsp_server.lift.targets import TargetError, TripleChoice, choose_triple, mi
 from lsp_server.llvm import opt
 from lsp_server.llvm.toolchain import Toolchain, registered_targets
 from lsp_server.model.backend import BackendState, ModelBackend, ModelError
+from lsp_server.model.identity import identity_of
 from lsp_server.model.prompts import CODE_STOP, disassemble_prompt, parse_disassembly
 from lsp_server.services import Services
 from lsp_server.syntax.asm import looks_like_asm, parse_asm
@@ -131,12 +132,17 @@ async def _ask(backend: ModelBackend, services: Services, prompt: str, max_token
     cache = services.cache
     model = backend.model_name
     key = None
-    if cache is not None and model:
-        key = cache.key("lift", model, "", prompt, {"max_tokens": max_tokens, "stop": CODE_STOP})
+    # Filed under the server and the served model's identity, not the name alone: another
+    # checkpoint served under the same name must not get this one's lift.
+    identity = await identity_of(backend) if cache is not None else None
+    if cache is not None and identity is not None:
+        key = cache.key(
+            "lift", identity.key, "", prompt, {"max_tokens": max_tokens, "stop": CODE_STOP}
+        )
         stored = await asyncio.to_thread(cache.get, key)
         if stored is not None:
             data = json.loads(stored)
-            return _Answer(data["code"], True, model, True)
+            return _Answer(data["code"], True, identity.model, True)
     completion = await backend.complete(
         prompt, max_tokens=max_tokens, temperature=0.0, stop=CODE_STOP
     )

@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -25,6 +26,7 @@ import httpx
 
 from lsp_server import __version__
 from lsp_server.model.backend import BackendState, Completion, ModelBackend, ModelError
+from lsp_server.model.identity import ModelIdentity
 
 if TYPE_CHECKING:
     from lsp_server.config import ModelSettings
@@ -141,6 +143,10 @@ class OpenAIClient:
     honoured up to ``max_backoff``). A 4xx other than 429 is the request's fault and is not
     retried; neither is a timeout, which already waited ``timeout`` seconds. At most
     ``max_concurrent`` requests are in flight; more wait their turn.
+
+    :meth:`identity` asks ``/models`` again when its last answer is older than
+    ``identity_ttl`` seconds (0: on every call, shared by concurrent callers), so that a
+    server replaced behind the same URL is noticed before a cached answer is shown for it.
     """
 
     def __init__(
@@ -154,6 +160,7 @@ class OpenAIClient:
         *,
         backoff: float = 0.5,
         max_backoff: float = 10.0,
+        identity_ttl: float = 0.0,
     ) -> None:
         self.base_url = normalize_base_url(base_url)
         self._requested_model = model.strip()
@@ -169,6 +176,10 @@ class OpenAIClient:
         self._state = BackendState.CONNECTING if self.base_url else BackendState.UNCONFIGURED
         self._problem = ""
         self._note = ""
+        self.identity_ttl = identity_ttl
+        self._identity: ModelIdentity | None = None
+        self._identity_checked = float("-inf")
+        self._identity_lock = asyncio.Lock()
 
     # --- state --------------------------------------------------------------------------
 
@@ -336,19 +347,21 @@ class OpenAIClient:
             if response.status_code == 404 and self._requested_model:
                 # Some servers have no model list; a configured name is all we need.
                 self._note = " (the server lists no models)"
+                self._learn_identity(ModelIdentity(self.base_url, self._requested_model))
                 self._set_ready()
                 return self._state
             if not response.is_success:
                 self._set_unavailable(self._status_error(response))
                 return self._state
-            ids = self._model_ids(response)
-            if ids is None:
+            entries = self._model_entries(response)
+            if entries is None:
                 self._set_unavailable(
                     ModelError(
                         f"model server at {self.base_url} did not answer /models as expected"
                     )
                 )
                 return self._state
+            ids = [entry["id"] for entry in entries]
             self._note = ""
             if self._requested_model:
                 if self._requested_model not in ids:
@@ -367,11 +380,42 @@ class OpenAIClient:
                     ModelError(f"model server at {self.base_url} serves no models")
                 )
                 return self._state
+            name = self._model_name or ""
+            entry = next((e for e in entries if e["id"] == name), None)
+            self._learn_identity(ModelIdentity.from_entry(self.base_url, name, entry))
             self._set_ready()
             return self._state
 
+    def _learn_identity(self, identity: ModelIdentity) -> None:
+        if self._identity is not None and self._identity != identity:
+            log.info(
+                "model server %s now serves %s (was %s)",
+                self.base_url,
+                identity.label,
+                self._identity.label,
+            )
+        self._identity = identity
+        self._identity_checked = time.monotonic()
+
+    async def identity(self) -> ModelIdentity | None:
+        """The server and the served model's identity (see :mod:`lsp_server.model.identity`).
+
+        Asks ``/models`` unless an answer younger than ``identity_ttl`` is known; a caller
+        that arrives while another asks shares that answer. When the server cannot be
+        reached the last identity it gave is returned (None if it never answered).
+        """
+        if not self.base_url:
+            return None
+        asked = time.monotonic()
+        async with self._identity_lock:
+            fresh = self._identity_checked >= asked - self.identity_ttl
+            if self._identity is None or not fresh:
+                await self.check()
+        return self._identity
+
     @staticmethod
-    def _model_ids(response: httpx.Response) -> list[str] | None:
+    def _model_entries(response: httpx.Response) -> list[dict[str, Any]] | None:
+        """The ``/models`` list's entries that have a string id, or None for another shape."""
         try:
             body = response.json()
         except ValueError:
@@ -379,7 +423,7 @@ class OpenAIClient:
         data = body.get("data") if isinstance(body, dict) else None
         if not isinstance(data, list):
             return None
-        return [m["id"] for m in data if isinstance(m, dict) and isinstance(m.get("id"), str)]
+        return [m for m in data if isinstance(m, dict) and isinstance(m.get("id"), str)]
 
     async def complete(
         self,

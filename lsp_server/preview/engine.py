@@ -26,13 +26,17 @@ from typing import Any
 
 from lsp_server.llvm.warm import WarmTools
 from lsp_server.model.backend import BackendState
+from lsp_server.model.identity import ModelIdentity, identity_of
+from lsp_server.preview.command import shell_command, source_name
 from lsp_server.preview.model import (
     Prediction,
     PredictionRequest,
     cached_prediction,
+    model_name,
     prediction_request,
     run_prediction,
 )
+from lsp_server.preview.remarks import Remark, pass_remarks
 from lsp_server.preview.render import Preview, build_preview, preview_json, render_markdown
 from lsp_server.preview.run import Memo, Truth, compute_truth
 from lsp_server.preview.target import Target, find_target
@@ -46,6 +50,8 @@ log = logging.getLogger(__name__)
 FAILURE_MEMORY_SECONDS = 30.0
 #: Background predictions kept per document; an older one is cancelled for a newer one.
 MAX_PREDICTIONS_PER_DOCUMENT = 2
+#: The least time a hover waits for the model server to say which model it serves.
+IDENTITY_FLOOR = 0.25
 #: Failed model calls remembered at most (the oldest goes first).
 MAX_FAILURES = 256
 #: Modules longer than this (both sides, in characters) are diffed in a worker thread.
@@ -272,10 +278,41 @@ async def _preview(truth: Truth, state: PreviewState) -> Preview:
 
 
 def _result(
-    preview: Preview, services: Services, prediction: Prediction | None
+    preview: Preview,
+    services: Services,
+    prediction: Prediction | None,
+    document: str,
+    remarks: list[Remark] | str | None = None,
 ) -> tuple[str, dict[str, Any]]:
-    markdown = render_markdown(preview, services.settings.preview.max_diff_lines, prediction)
-    return markdown, preview_json(preview, prediction)
+    command = shell_command(services.toolchain, preview.truth.target, source_name(document))
+    limit = services.settings.preview.max_diff_lines
+    markdown = render_markdown(preview, limit, prediction, command, remarks)
+    return markdown, preview_json(preview, prediction, command, remarks)
+
+
+async def _remarks(services: Services, state: PreviewState, truth: Truth) -> list[Remark] | str:
+    """The previewed pass's remarks on its input (remembered by content)."""
+    target = truth.target
+    module = truth.before.ir
+    if module is None:
+        return "opt printed no input for the pass"
+    known = _known_remarks(state, truth)
+    if known is not None:
+        return known
+    found = await pass_remarks(services, module, target.model_passes, target.args, state.warm)
+    state.memo.put(_remarks_key(truth), found, 1)
+    return found
+
+
+def _remarks_key(truth: Truth) -> tuple[Any, ...]:
+    target = truth.target
+    module = truth.before.ir or ""
+    return ("remarks", text_key(module), target.model_passes, target.args, truth.llvm_version)
+
+
+def _known_remarks(state: PreviewState, truth: Truth) -> list[Remark] | str | None:
+    found: list[Remark] | str | None = state.memo.get(_remarks_key(truth))
+    return found
 
 
 def _problem(services: Services, target: Target) -> HoverPreview | None:
@@ -289,17 +326,19 @@ def _problem(services: Services, target: Target) -> HoverPreview | None:
 _NO_TARGET = object()
 
 
-def _target(
+async def _target(
     text: str, line: int, col: int, services: Services, state: PreviewState
 ) -> Target | None:
-    """find_target, remembered: parsing the RUN lines and the outline of a large file is
-    most of what a repeated hover costs."""
+    """find_target with the local opt's options, remembered: parsing the RUN lines and the
+    outline of a large file is most of what a repeated hover costs."""
     default = services.settings.preview.default_pipeline
-    key = ("target", text_key(text), line, col, default)
+    version = services.toolchain.version_text
+    key = ("target", text_key(text), line, col, default, version)
     known = state.memo.get(key)
     if known is not None:
         return None if known is _NO_TARGET else known
-    target = find_target(text, line, col, default)
+    options = await services.opt_options()
+    target = find_target(text, line, col, default, options)
     state.memo.put(key, _NO_TARGET if target is None else target)
     return target
 
@@ -318,21 +357,54 @@ async def hover_preview(
     cursor is on neither a pass nor a ``define`` line. Raises :class:`Superseded` when a
     newer hover on the same document replaced this one."""
     started = time.monotonic()
-    target = _target(text, line, col, services, state)
+    target = await _target(text, line, col, services, state)
     if target is None:
         return None
     problem = _problem(services, target)
     if problem is not None:
         return problem
-    truth = await state.truth(document, text, target, services)
-    preview = await _preview(truth, state)
-    prediction: Prediction | None = None
-    if services.backend is not None and truth.error is None:
-        prediction = await _prediction(
-            services, state, truth, preview, document, started, on_update
-        )
-    markdown, data = _result(preview, services, prediction)
+    # Which model the server serves is asked while opt runs: a cached answer is shown only
+    # for the server and model that gave it.
+    identity = (
+        asyncio.ensure_future(identity_of(services.backend))
+        if services.backend is not None
+        else None
+    )
+    remarks: list[Remark] | str | None = None
+    try:
+        truth = await state.truth(document, text, target, services)
+        preview = await _preview(truth, state)
+        prediction: Prediction | None = None
+        if truth.error is None:
+            # The pass's remarks come from one more opt run, beside the model's prediction.
+            asked = asyncio.ensure_future(_remarks(services, state, truth))
+            try:
+                if identity is not None:
+                    prediction = await _prediction(
+                        services, state, truth, preview, document, started, on_update, identity
+                    )
+                remarks = await asyncio.shield(asked)
+            finally:
+                if not asked.done():
+                    asked.cancel()
+    finally:
+        if identity is not None and not identity.done():
+            identity.cancel()
+    markdown, data = _result(preview, services, prediction, document, remarks)
     return HoverPreview(markdown, target.span, data)
+
+
+async def _identity_within(
+    services: Services, identity: asyncio.Future[ModelIdentity | None], started: float
+) -> ModelIdentity | str | None:
+    """The served model's identity, or a message when the server did not say in time."""
+    left = services.settings.preview.time_budget_ms / 1000 - (time.monotonic() - started)
+    try:
+        # It was asked while opt ran, so it is usually known by now; the floor lets a slow
+        # first hover still find a cached answer.
+        return await asyncio.wait_for(asyncio.shield(identity), max(left, IDENTITY_FLOOR))
+    except TimeoutError:
+        return "the model server has not yet said which model it serves"
 
 
 async def _prediction(
@@ -343,8 +415,12 @@ async def _prediction(
     document: str,
     started: float,
     on_update: Updater | None,
+    identity_task: asyncio.Future[ModelIdentity | None],
 ) -> Prediction:
-    request = await prediction_request(services, truth, state.memo)
+    identity = await _identity_within(services, identity_task, started)
+    if isinstance(identity, str):
+        return Prediction("error", model_name(services), truth.target.model_passes, identity)
+    request = await prediction_request(services, truth, state.memo, identity)
     if isinstance(request, Prediction):
         return request
     known = state.known_prediction(services, request)
@@ -354,7 +430,8 @@ async def _prediction(
     def landed(prediction: Prediction) -> None:
         if on_update is None:
             return
-        markdown, data = _result(preview, services, prediction)
+        remarks = _known_remarks(state, truth)
+        markdown, data = _result(preview, services, prediction, document, remarks)
         target = truth.target
         on_update(
             PreviewUpdate(document, target.span, preview.focus, target.pass_text, markdown, data)
@@ -383,7 +460,8 @@ async def preview_text(
     preview = await _preview(truth, state)
     if services.backend is None or truth.error is not None:
         return preview, None
-    request = await prediction_request(services, truth, state.memo)
+    identity = await identity_of(services.backend)
+    request = await prediction_request(services, truth, state.memo, identity)
     if isinstance(request, Prediction):
         return preview, request
     known = cached_prediction(services, request, state.memo)

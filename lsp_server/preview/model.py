@@ -6,6 +6,10 @@ The answer is parsed leniently, and compared line by line with what the local op
 for the same input and passes: "exact match", or "differs in N lines" with the first
 difference and the error of the predicted instruction count and size. Nothing the model
 says is shown without that verdict.
+
+Answers are filed under the identity of the server and model that gave them
+(:mod:`lsp_server.model.identity`), never under the model's name alone, and a prediction says
+where it came from: asked now, answered earlier in this session, or the on-disk cache.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -22,6 +27,7 @@ from lsp_server.llvm.extract import extract_function
 from lsp_server.llvm.size import binary_size, prompt_binary_size
 from lsp_server.model.backend import ModelError
 from lsp_server.model.cache import ResultCache
+from lsp_server.model.identity import ModelIdentity
 from lsp_server.model.prompts import CODE_STOP, emulate_ir_prompt, parse_emulation
 from lsp_server.preview.printed import compare_modules
 from lsp_server.preview.run import Memo, Truth, run_stage
@@ -33,6 +39,14 @@ log = logging.getLogger(__name__)
 CONTEXT_TOKENS = 16384
 #: Characters per token of IR, a cautious estimate (the tokenizer averages about 3.5).
 _CHARS_PER_TOKEN = 3.0
+#: The size the model predicts, named wherever it is shown: the prompts' measure, which
+#: differs from the preview table's (llc's default -O2 code generation).
+PROMPT_SIZE_LABEL = "-O0 binary size"
+#: What that size is, said once under the model's line.
+PROMPT_SIZE_MEASURE = (
+    "the model's sizes are text+data of the object from `llc -O0 -filetype=obj`, "
+    "the measure its training labels used"
+)
 
 
 @dataclass(frozen=True)
@@ -41,6 +55,10 @@ class Prediction:
 
     ``status``: "match", "differs", "unusable" (the answer holds no usable IR), "error"
     (the model could not be asked), "pending" (still running) or "skipped" (not asked).
+    ``source`` says where a settled answer came from: "model" (asked for this request),
+    "session" (answered earlier in this session) or "cache" (the on-disk cache, from an
+    earlier session); ``identity`` is the server and model that answered, ``answered_at``
+    when (seconds since the epoch).
     """
 
     status: str
@@ -57,6 +75,9 @@ class Prediction:
     differing_lines: int = 0
     first_difference: tuple[int, str | None, str | None] | None = None
     llvm_version: str = ""
+    source: str = "model"
+    identity: ModelIdentity | None = None
+    answered_at: float | None = None
 
     @property
     def settled(self) -> bool:
@@ -73,6 +94,7 @@ class Prediction:
             "predictedIr": self.predicted_ir,
             "predictedInstructions": self.predicted_count,
             "predictedBinarySize": self.predicted_size,
+            "binarySizeMeasure": PROMPT_SIZE_MEASURE,
             "optInstructions": self.real_count,
             "optBinarySize": self.real_size,
             "inputInstructions": self.input_count,
@@ -82,6 +104,10 @@ class Prediction:
                 {"line": first[0], "opt": first[1], "model": first[2]} if first else None
             ),
             "llvmVersion": self.llvm_version,
+            "source": self.source,
+            "fromCache": self.source != "model",
+            "answeredBy": self.identity.to_json() if self.identity is not None else None,
+            "answeredAt": self.answered_at,
         }
 
     @classmethod
@@ -102,31 +128,49 @@ class Prediction:
             differing_lines=int(data.get("differingLines", 0)),
             first_difference=(first["line"], first["opt"], first["model"]) if first else None,
             llvm_version=data.get("llvmVersion", ""),
+            source=data.get("source", "model"),
+            identity=_identity_from_json(data.get("answeredBy")),
+            answered_at=data.get("answeredAt"),
         )
+
+
+def _identity_from_json(data: object) -> ModelIdentity | None:
+    if not isinstance(data, dict):
+        return None
+    fields = tuple(
+        (str(k), str(v)) for k, v in data.items() if k not in ("server", "model") and v is not None
+    )
+    return ModelIdentity(str(data.get("server", "")), str(data.get("model", "")), fields)
 
 
 @dataclass(frozen=True)
 class PredictionRequest:
-    """What the model is asked: ``passes`` on ``input_ir``; ``key`` caches the answer."""
+    """What the model is asked: ``passes`` on ``input_ir``; ``key`` caches the answer,
+    under the identity of the server and model that will answer it."""
 
-    model: str
+    identity: ModelIdentity
     passes: str
     input_ir: str
     llvm_version: str
 
     @property
-    def key(self) -> str:
-        return self.key_for(self.model)
+    def model(self) -> str:
+        """The model's name, as the hover shows it."""
+        return self.identity.model
 
-    def key_for(self, model: str) -> str:
-        """The cache key of this request answered by ``model``."""
+    @property
+    def key(self) -> str:
         return ResultCache.key(
-            "emulate-ir", model, self.llvm_version, self.input_ir, {"passes": self.passes}
+            "emulate-ir",
+            self.identity.key,
+            self.llvm_version,
+            self.input_ir,
+            {"passes": self.passes},
         )
 
 
-def model_id(services: Services) -> str:
-    """The model's name for cache keys: the served name once known, else the setting."""
+def model_name(services: Services) -> str:
+    """The model's name for messages: the served name once known, else the setting."""
     backend = services.backend
     if backend is None:
         return ""
@@ -140,10 +184,12 @@ def _fits(ir: str) -> bool:
 
 
 async def prediction_request(
-    services: Services, truth: Truth, memo: Memo
+    services: Services, truth: Truth, memo: Memo, identity: ModelIdentity | None
 ) -> PredictionRequest | Prediction:
-    """The request for the truth's input, or a "skipped" Prediction saying why not."""
-    model = model_id(services)
+    """The request for the truth's input answered by ``identity`` (what
+    :func:`~lsp_server.model.identity.identity_of` said), or a "skipped" (or "error")
+    Prediction saying why not."""
+    model = model_name(services)
     passes = truth.target.model_passes
     version = services.toolchain.version_text
     input_ir = truth.before.ir
@@ -171,7 +217,12 @@ async def prediction_request(
             passes,
             f"the input is too long for the model's {CONTEXT_TOKENS // 1024}k-token context",
         )
-    return PredictionRequest(model, passes, input_ir, version)
+    if identity is None:
+        backend = services.backend
+        detail = backend.detail if backend is not None else "no model is configured"
+        message = f"the model server did not say which model it serves ({detail})"
+        return Prediction("error", model, passes, message)
+    return PredictionRequest(identity, passes, input_ir, version)
 
 
 def cached_prediction(
@@ -180,7 +231,8 @@ def cached_prediction(
     """A settled prediction for ``request`` from this session or the on-disk cache."""
     found = memo.get(("prediction", request.key))
     if found is not None:
-        return found  # type: ignore[no-any-return]
+        earlier: Prediction = found
+        return replace(earlier, source="session") if earlier.source == "model" else earlier
     cache = services.cache
     if cache is None:
         return None
@@ -188,7 +240,7 @@ def cached_prediction(
     if stored is None:
         return None
     try:
-        prediction = Prediction.from_json(json.loads(stored))
+        prediction = replace(Prediction.from_json(json.loads(stored)), source="cache")
     except (ValueError, KeyError, TypeError):
         log.warning("ignoring a malformed cached prediction")
         return None
@@ -206,7 +258,11 @@ async def run_prediction(services: Services, request: PredictionRequest, memo: M
     """Ask the model and judge the answer against opt; stores settled results."""
     backend = services.backend
     base = Prediction(
-        "error", request.model, request.passes, llvm_version=services.toolchain.version_text
+        "error",
+        request.model,
+        request.passes,
+        llvm_version=services.toolchain.version_text,
+        identity=request.identity,
     )
     if backend is None:
         return replace(base, status="skipped", message="no model is configured")
@@ -236,6 +292,7 @@ async def run_prediction(services: Services, request: PredictionRequest, memo: M
     base = replace(
         base,
         model=completion.model or request.model,
+        answered_at=time.time(),
         predicted_count=answer.instruction_count,
         predicted_size=answer.binary_size,
     )
@@ -265,13 +322,9 @@ async def run_prediction(services: Services, request: PredictionRequest, memo: M
             differing_lines=comparison.differing_lines,
             first_difference=comparison.first,
         )
-    # Until the client has asked the server, it may know the model only by its URL; file
-    # the answer under the name the server gave too, so the next hover finds it.
-    keys = {request.key, request.key_for(result.model)}
-    for key in keys:
-        memo.put(("prediction", key), result, len(result.predicted_ir or ""))
-        if services.cache is not None and result.status in ("match", "differs"):
-            services.cache.put(key, json.dumps(result.to_json()))
+    memo.put(("prediction", request.key), result, len(result.predicted_ir or ""))
+    if services.cache is not None and result.status in ("match", "differs"):
+        services.cache.put(request.key, json.dumps(result.to_json()))
     return result
 
 
@@ -294,20 +347,48 @@ def _code(text: str | None) -> str:
     return "`" + shown.replace("`", "'") + "`" if shown else "(blank line)"
 
 
+def _provenance(prediction: Prediction) -> str:
+    """Who answered and whether the answer is an earlier one: an open ``_italic`` line
+    the caller closes."""
+    identity = prediction.identity
+    who = identity.label if identity is not None else f"`{prediction.model}`"
+    when = ""
+    if prediction.answered_at is not None:
+        when = " on " + time.strftime("%Y-%m-%d %H:%M", time.localtime(prediction.answered_at))
+    if prediction.source == "cache":
+        return f"_answer from the on-disk cache: given by {who}{when}"
+    if prediction.source == "session":
+        return f"_answer from this session's cache: given by {who}{when}"
+    return f"_answered now by {who}"
+
+
 def render_prediction(prediction: Prediction) -> str:
-    """The hover's model paragraph: the verdict first, in one or two lines."""
+    """The hover's model paragraph: the verdict first, in one or two lines, then who gave
+    the answer and whether it came from a cache."""
+    verdict = _verdict(prediction)
+    if prediction.status in ("match", "differs"):
+        return f"{verdict}  \n{_provenance(prediction)}; {PROMPT_SIZE_MEASURE}_"
+    if prediction.status == "unusable":
+        return f"{verdict}  \n{_provenance(prediction)}_"
+    return verdict
+
+
+def _verdict(prediction: Prediction) -> str:
     name = f" (`{prediction.model}`)" if prediction.model else ""
     head = f"**Model**{name}"
     status = prediction.status
     if status == "pending":
-        return f"{head}: prediction still running; it will appear in the side panel and on the next hover."
+        return (
+            f"{head}: prediction still running; it will appear in the side panel and on the "
+            "next hover."
+        )
     if status == "error":
         return f"{head}: unavailable ({prediction.message}); showing opt's result only."
     if status == "skipped":
         return f"{head}: not asked: {prediction.message}."
     sizes = (
         f"predicted instructions {_error(prediction.predicted_count, prediction.real_count)}, "
-        f"binary size {_error(prediction.predicted_size, prediction.real_size, ' B')}"
+        f"{PROMPT_SIZE_LABEL} {_error(prediction.predicted_size, prediction.real_size, ' B')}"
     )
     if status == "unusable":
         return f"{head}: unusable answer: {prediction.message}."

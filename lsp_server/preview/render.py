@@ -18,9 +18,13 @@ from lsp_server.preview.printed import (
     module_level_text,
     unified_diff,
 )
+from lsp_server.preview.remarks import Remark, render_remarks
 from lsp_server.preview.run import Truth
 
 MODULE_LEVEL = "(module level)"
+#: What the preview's binary size is, said wherever it is shown (the model's line uses
+#: another measure, -O0, and names it too).
+SIZE_MEASURE = "text+data of the object from `llc -filetype=obj` at its default -O2"
 
 
 @dataclass(frozen=True)
@@ -181,7 +185,11 @@ def _diff_sections(preview: Preview, budget: int) -> list[str]:
 
 
 def render_markdown(
-    preview: Preview, max_diff_lines: int, prediction: Prediction | None = None
+    preview: Preview,
+    max_diff_lines: int,
+    prediction: Prediction | None = None,
+    command: str | None = None,
+    remarks: list[Remark] | str | None = None,
 ) -> str:
     """The hover text: header, counts and sizes, diffs within ``max_diff_lines``, model."""
     truth = preview.truth
@@ -195,14 +203,22 @@ def render_markdown(
         blocks.append(
             f"{truth.after.instructions} instructions · binary size "
             + (f"{truth.after.size} B" if truth.after.size is not None else "n/a")
+            + f" ({SIZE_MEASURE})"
         )
     else:
         blocks.append("\n".join(_table(preview)))
+        blocks.append(f"_binary size: {SIZE_MEASURE}_")
         blocks.extend(_diff_sections(preview, max_diff_lines))
     if truth.error is None and truth.after.size_error:
         blocks.append(f"_binary size unavailable: {truth.after.size_error.splitlines()[0]}_")
+    if isinstance(remarks, list):
+        blocks.append(render_remarks(remarks, preview.focus))
+    elif remarks is not None:
+        blocks.append(f"_remarks unavailable: {remarks.splitlines()[0] if remarks else ''}_")
     if prediction is not None:
         blocks.append(render_prediction(prediction))
+    if command is not None:
+        blocks.append(f'The command (its output is the "after"):\n```sh\n{command}\n```')
     blocks.extend(f"_note: {note}_" for note in truth.notes)
     return "\n\n".join(blocks)
 
@@ -219,7 +235,12 @@ def _change_json(change: Change) -> dict[str, Any]:
     }
 
 
-def preview_json(preview: Preview, prediction: Prediction | None = None) -> dict[str, Any]:
+def preview_json(
+    preview: Preview,
+    prediction: Prediction | None = None,
+    command: str | None = None,
+    remarks: list[Remark] | str | None = None,
+) -> dict[str, Any]:
     """Structured preview for the side panel and ``--json`` (see docs/lsp-extensions.md)."""
     truth = preview.truth
     target = truth.target
@@ -236,8 +257,15 @@ def preview_json(preview: Preview, prediction: Prediction | None = None) -> dict
         "notes": list(truth.notes),
         "changed": preview.changed,
         "instructions": {"before": truth.before.instructions, "after": truth.after.instructions},
-        "binarySize": {"before": truth.before.size, "after": truth.after.size},
+        "binarySize": {
+            "before": truth.before.size,
+            "after": truth.after.size,
+            "measure": SIZE_MEASURE,
+        },
         "functions": [_change_json(c) for c in preview.changes if c.status != "unchanged"],
         "optMessages": truth.after.messages,
+        "command": command,
+        "remarks": [r.to_json() for r in remarks] if isinstance(remarks, list) else None,
+        "remarksError": remarks if isinstance(remarks, str) else None,
         "prediction": prediction.to_json() if prediction is not None else None,
     }

@@ -437,6 +437,10 @@ async def compute_truth(
             error = f"the IR does not parse ({failure.message})"
         elif failure.kind == "pipeline":
             error = await _pipeline_message(services, target, failure)
+        elif not target.before:
+            # Nothing ran before the pass: opt failed on the module or on the options.
+            what = "with this RUN line's options" if target.args else "on this module"
+            error = f"opt failed {what}, before any pass ran: {failure.message}"
         else:
             error = f"opt failed before {target.pass_text}: {failure.message}"
     elif after.failure is not None:

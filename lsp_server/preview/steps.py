@@ -11,13 +11,23 @@ for them, and "changed" means changed *for this function*.
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from lsp_server.llvm import opt
+from lsp_server.llvm.opt_options import OptOptions
 from lsp_server.llvm.runner import run_tool
 from lsp_server.preview.printed import function_texts
+from lsp_server.preview.remarks import (
+    PRINT_REMARKS,
+    REMARK_LINE,
+    REMARKS_FILE,
+    Remark,
+    parse_remarks,
+)
 from lsp_server.preview.target import choose_target
 from lsp_server.services import Services
 
@@ -25,11 +35,19 @@ _HEADER = re.compile(
     r"^\*\*\* IR (?:Dump After|Pass) (?P<pass>.+?) on (?P<unit>.+?)(?P<rest>(?: omitted because no change| filtered out| ignored)?) \*\*\*$"
 )
 _START = "*** IR Dump At Start ***"
+# A pass that deleted its unit (a fully unrolled loop): opt prints no IR after it.
+_INVALIDATED = re.compile(r"^\*\*\* IR Pass (?P<pass>.+?) invalidated \*\*\*$")
 _LOOP_UNIT = re.compile(r"^loop %.* in function (?P<function>.+)$")
 #: The most steps returned; a huge pipeline on a huge module stops here and says so.
 MAX_STEPS = 2000
 #: The most bytes of dumps read from opt.
 MAX_DUMP_BYTES = 256 * 1024 * 1024
+#: The most characters of opt's stderr messages returned.
+MAX_MESSAGES = 20_000
+#: How many dumped modules are printed again at once (see :func:`_reprint`).
+REPRINT_CONCURRENCY = 4
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -41,6 +59,8 @@ class Step:
     unit: str
     changed: bool
     ir: str | None
+    invalidated: bool = False  # the pass deleted what it ran on; opt printed no IR after it
+    remarks: tuple[Remark, ...] = ()  # the optimization remarks this pass run made
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -49,6 +69,9 @@ class Step:
             "on": self.unit,
             "changed": self.changed,
             "ir": self.ir,
+            "invalidated": self.invalidated,
+            "remarksCount": len(self.remarks),
+            "remarks": [remark.to_json() for remark in self.remarks],
         }
 
 
@@ -63,24 +86,32 @@ class Steps:
     steps: tuple[Step, ...]
     error: str | None = None
     truncated: bool = False
+    output: str | None = None  # what ``opt -S`` with the whole pipeline prints (the focus)
+    messages: str = ""  # what that opt run wrote to stderr (warnings, check-debugify, ...)
+    args: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         return {
             "pipeline": self.pipeline,
             "function": self.function,
             "llvmVersion": self.llvm_version,
+            "optArgs": list(self.args),
             "initial": self.initial,
             "final": self.final,
             "steps": [step.to_json() for step in self.steps],
+            "messages": self.messages,
             "error": self.error,
             "truncated": self.truncated,
         }
 
     @property
     def final(self) -> str | None:
-        """The IR after the whole pipeline (the last change, else the initial IR)."""
+        """The IR after the whole pipeline: what ``opt -S`` prints for it (cut to the
+        function), else the last change, else the initial IR."""
+        if self.output is not None:
+            return self.output
         for step in reversed(self.steps):
-            if step.changed:
+            if step.changed and step.ir is not None:
                 return step.ir
         return self.initial
 
@@ -103,46 +134,101 @@ def _pick(module: str, function: str | None) -> str | None:
     return function_texts(module).get(function)
 
 
-def parse_steps(dump: str, function: str | None) -> tuple[str | None, list[Step], bool]:
-    """The initial IR and the steps from ``-print-changed -print-module-scope`` output."""
-    initial: str | None = None
-    current: str | None = None
-    steps: list[Step] = []
-    pending: tuple[str, str] | None = None
+def _sections(dump: str) -> Iterator[tuple[re.Match[str] | None, str, int]]:
+    """The dump cut at its headers: ``(None, module, 0)`` for the start, then ``(header,
+    text, remarks)`` for each pass (text is empty for one that printed nothing, and for a
+    pass that invalidated its unit, whose header matches ``_INVALIDATED``). ``remarks``
+    counts the remark lines opt printed while that pass ran (just before its header);
+    they are not part of any module text."""
+    header: re.Match[str] | None = None
     body: list[str] = []
-    truncated = False
-
-    def finish() -> None:
-        nonlocal initial, current, pending
-        text = "\n".join(body)
-        if pending is None:
-            if initial is None and text.strip():
-                initial = _pick(text, function)
-                current = initial
-            return
-        pass_name, unit = pending
-        after = _pick(text, function)
-        changed = after != current
-        steps.append(Step(len(steps), pass_name, unit, changed, after if changed else None))
-        current = after
-        pending = None
-
     started = False
+    in_section = False
+    pending = 0  # remark lines since the last header
+    attributed = 0  # the current section's pass's remarks
     for line in dump.split("\n"):
         if not line.startswith("*** "):
-            if started:
+            if started and REMARK_LINE.match(line):
+                pending += 1
+            elif started:
                 body.append(line)
             continue
         if line == _START:
             started = True
-            body = []
+            in_section = True
+            header, body = None, []
             continue
-        header = _HEADER.match(line)
-        if header is None:
+        found = _HEADER.match(line) or _INVALIDATED.match(line)
+        if found is None:
             body.append(line)
             continue
-        finish()
-        body = []
+        if in_section:
+            yield header, "\n".join(body), attributed
+        header, body, in_section = found, [], True
+        attributed, pending = pending, 0
+    if in_section:
+        yield header, "\n".join(body), attributed
+
+
+#: A declaration that ``opt -S`` drops when unused (PrintModulePass removes the debug
+#: intrinsics' declarations in the debug-record format) but the ``-print-changed`` dumps keep.
+_DEBUG_DECLARATION = re.compile(r"^declare void @llvm\.dbg\.", re.MULTILINE)
+
+
+def needs_reprint(module: str) -> bool:
+    """Whether a dumped module differs from what ``opt -S`` prints for it (see above)."""
+    return _DEBUG_DECLARATION.search(module) is not None
+
+
+def dumped_modules(dump: str) -> set[str]:
+    """The dumped modules that need printing again by ``opt -S`` to read as it prints."""
+    return dump_facts(dump)[0]
+
+
+def dump_facts(dump: str) -> tuple[set[str], int]:
+    """:func:`dumped_modules`, and how many remark lines the dump holds."""
+    modules: set[str] = set()
+    count = 0
+    for _, text, remarks in _sections(dump):
+        count += remarks
+        if text.strip() and needs_reprint(text):
+            modules.add(text)
+    return modules, count
+
+
+def parse_steps(
+    dump: str,
+    function: str | None,
+    reprinted: Mapping[str, str] | None = None,
+    remarks: Sequence[Remark] = (),
+) -> tuple[str | None, list[Step], bool]:
+    """The initial IR and the steps from ``-print-changed -print-module-scope`` output.
+
+    ``reprinted`` maps a dumped module to what ``opt -S`` prints for it (see
+    :func:`dumped_modules`); the others are used as dumped. ``remarks`` are the run's
+    remarks in the order opt made them (its YAML), one per remark line of the dump; each
+    step gets those made while it ran."""
+    initial: str | None = None
+    current: str | None = None
+    steps: list[Step] = []
+    truncated = False
+    cursor = 0
+    for header, text, count in _sections(dump):
+        made = tuple(remarks[cursor : cursor + count])
+        cursor += count
+        module = reprinted.get(text, text) if reprinted else text
+        if header is None:
+            if initial is None and text.strip():
+                initial = _pick(module, function)
+                current = initial
+            continue
+        if header.re is _INVALIDATED:
+            if len(steps) < MAX_STEPS:
+                steps.append(
+                    Step(len(steps), header["pass"], "", True, None, invalidated=True, remarks=made)
+                )
+            current = None  # what it left is known only from the next dump
+            continue
         rest, unit, pass_name = header["rest"], header["unit"], header["pass"]
         if "filtered out" in rest or "ignored" in rest:
             continue
@@ -152,11 +238,14 @@ def parse_steps(dump: str, function: str | None) -> tuple[str | None, list[Step]
             truncated = True
             break
         if "omitted" in rest:
-            steps.append(Step(len(steps), pass_name, unit, False, None))
-        else:
-            pending = (pass_name, unit)
-    if not truncated:
-        finish()
+            steps.append(Step(len(steps), pass_name, unit, False, None, remarks=made))
+            continue
+        after = _pick(module, function)
+        changed = after != current
+        steps.append(
+            Step(len(steps), pass_name, unit, changed, after if changed else None, remarks=made)
+        )
+        current = after
     return initial, steps, truncated
 
 
@@ -166,19 +255,31 @@ def resolve_request(
     function: str | None,
     position: tuple[int, int] | None,
     default_pipeline: str,
+    *,
+    run_line: int | None = None,
+    options: OptOptions | None = None,
 ) -> tuple[str, str | None, tuple[str, ...]]:
     """The pipeline, function and RUN-line opt options a steps request means.
 
-    The pipeline is :func:`~lsp_server.preview.target.choose_target`'s: as given, else the
-    one holding the pass at ``position``, else the file's first RUN-line pipeline, else
-    ``default_pipeline``. The function: as given, else the one nearest ``position``, else
-    None (the whole module).
+    The RUN line, whose opt options always go along, and the pipeline are
+    :func:`~lsp_server.preview.target.choose_target`'s: ``run_line`` (its index), else the
+    line under ``position`` (the pipeline holding the pass there), else the first RUN line
+    whose pipeline is ``pipeline``, else the file's first; ``pipeline`` as given, else that
+    line's, else ``default_pipeline``. The function: as given, else the one nearest
+    ``position``, else None (the whole module). Raises ValueError naming a ``run_line``
+    that is not there.
     """
     target = choose_target(
-        text, default_pipeline, pipeline=pipeline, function=function, position=position
+        text,
+        default_pipeline,
+        pipeline=pipeline,
+        function=function,
+        position=position,
+        run_line=run_line,
+        options=options,
     )
-    if isinstance(target, str):  # only a pass name gives a message, and a steps request has none
-        return default_pipeline, function, ()
+    if isinstance(target, str):
+        raise ValueError(target)
     shown = target.function if function is not None or position is not None else None
     return target.pipeline, shown, target.args
 
@@ -197,15 +298,68 @@ async def pipeline_steps(
         return Steps(
             pipeline, function, version, None, (), f"no function @{function} is defined here"
         )
-    argv = opt.print_changed_argv(toolchain, pipeline, function, args)
-    result = await run_tool(
-        argv,
-        stdin=text,
-        timeout=toolchain.timeout * 3,
-        output_cap=MAX_DUMP_BYTES,
-        limits=toolchain.limits,
+    # The remarks go to a YAML file (their content) and, one line each, into the dumps as opt
+    # makes them (which step made which).
+    remark_args = (*args, *PRINT_REMARKS, f"-pass-remarks-output={REMARKS_FILE}")
+    argv = opt.print_changed_argv(toolchain, pipeline, function, remark_args)
+    # The plain run beside the dumps says what opt -S prints after the whole pipeline and
+    # what the passes write to stderr; the dumps say what happened at each step.
+    plain = opt.pipeline_argv(toolchain, pipeline, output="text", extra=args)
+    result, printed = await asyncio.gather(
+        run_tool(
+            argv,
+            stdin=text,
+            timeout=toolchain.timeout * 3,
+            output_cap=MAX_DUMP_BYTES,
+            collect=(REMARKS_FILE,),
+            limits=toolchain.limits,
+        ),
+        run_tool(plain, stdin=text, timeout=toolchain.timeout * 3, limits=toolchain.limits),
     )
     if not result.ok:
-        return Steps(pipeline, function, version, None, (), result.describe_failure())
-    initial, steps, truncated = await asyncio.to_thread(parse_steps, result.err, function)
-    return Steps(pipeline, function, version, initial, tuple(steps), None, truncated)
+        return Steps(pipeline, function, version, None, (), result.describe_failure(), args=args)
+    modules, remark_lines = await asyncio.to_thread(dump_facts, result.err)
+    reprinted = await _reprint(services, modules)
+    raw = result.files.get(REMARKS_FILE, b"").decode("utf-8", errors="replace")
+    remarks = await asyncio.to_thread(parse_remarks, raw)
+    if len(remarks) != remark_lines:
+        # The lines and the YAML disagree: no step can be told its remarks for sure.
+        log.warning("opt printed %d remark lines for %d remarks", remark_lines, len(remarks))
+    attributed = remarks if len(remarks) == remark_lines else []
+    initial, steps, truncated = await asyncio.to_thread(
+        parse_steps, result.err, function, reprinted, attributed
+    )
+    output = _pick(printed.out, function) if printed.ok else None
+    messages = printed.err[:MAX_MESSAGES]
+    return Steps(
+        pipeline,
+        function,
+        version,
+        initial,
+        tuple(steps),
+        None,
+        truncated,
+        output=output,
+        messages=messages,
+        args=args,
+    )
+
+
+async def _reprint(services: Services, modules: set[str]) -> dict[str, str]:
+    """What ``opt -S`` prints for each dumped module (parse and print, no passes), so a
+    step reads exactly as ``opt -S`` with the pipeline up to it prints; a module opt cannot
+    print again is kept as dumped."""
+    toolchain = services.toolchain
+    limit = asyncio.Semaphore(REPRINT_CONCURRENCY)
+
+    async def one(module: str) -> tuple[str, str]:
+        async with limit:
+            result = await run_tool(
+                opt.pipeline_argv(toolchain, ""), stdin=module, timeout=toolchain.timeout
+            )
+        if not result.ok:
+            log.warning("opt could not print a dumped module again: %s", result.describe_failure())
+            return module, module
+        return module, result.out
+
+    return dict(await asyncio.gather(*(one(module) for module in modules)))

@@ -15,11 +15,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from lsp_server.llvm.opt_options import OptOptions
+from lsp_server.preview.runline import choose_run_line, opt_arguments
 from lsp_server.syntax.ir import IrModule, parse_module
-from lsp_server.syntax.legacy import VALUE_OPTIONS
 from lsp_server.syntax.pipeline import leaves, parse_pipeline, truncate
 from lsp_server.syntax.runlines import PipelineRef, parse_run_lines, pass_at
-from lsp_server.syntax.shell import Stage, split_commands, tokenize
 from lsp_server.syntax.span import Pos, Span, split_lines
 
 
@@ -55,130 +55,6 @@ class Target:
         return self.pass_text
 
 
-# Options the preview sets itself, or that print, write files, start viewers or load code:
-# never taken over from a RUN line (a hover must not run a plugin named in a test file).
-_DROPPED = frozenset(
-    {
-        "S",
-        "o",
-        "p",
-        "passes",
-        "f",
-        "x",
-        "disable-output",
-        "thinlto-bc",
-        "thin-lto-bc",
-        "module-summary",
-        "analyze",
-        "stats",
-        "stats-json",
-        "version",
-        "help",
-        "h",
-        "time-passes",
-        "filter-print-funcs",
-        "load",
-        "load-pass-plugin",
-        "pass-remarks-output",
-        "pass-remarks-filter",
-        "pass-remarks-format",
-    }
-)
-# The legacy flags that lsp_server.syntax.runlines translates to another new-PM name.
-_LEGACY_SPELLINGS = {
-    "function-attrs": ("functionattrs",),
-    "simple-loop-unswitch": ("loop-unswitch",),
-    "sroa": ("scalarrepl", "scalarrepl-ssa"),
-}
-_DROPPED_PREFIXES = (
-    "print-",
-    "debug-",
-    "debug",
-    "view-",
-    "dot-",
-    "time-",
-    "stats",
-    "help",
-    "load",
-    "pass-remarks",
-    "opt-bisect",
-    "save-",
-)
-
-
-def _is_opt_word(value: str) -> bool:
-    name = value.rsplit("/", 1)[-1]
-    if name.endswith(".exe"):
-        name = name[:-4]
-    head, _, version = name.partition("-")
-    return head == "opt" and (not version or version.replace(".", "").isdigit())
-
-
-def _opt_stage(command: str, pipeline: PipelineRef) -> Stage | None:
-    """The stage of ``command`` that runs opt with ``pipeline``."""
-    found: Stage | None = None
-    for sequence in split_commands(tokenize(command)):
-        for stage in sequence:
-            words = [word.value for word in stage.words]
-            while words and words[0] in ("not", "--crash"):
-                words.pop(0)
-            if not words or not _is_opt_word(words[0]):
-                continue
-            if found is None:
-                found = stage
-            if any(pipeline.text and pipeline.text in word for word in words):
-                return stage
-    return found
-
-
-def opt_arguments(command: str, pipeline: PipelineRef) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """The options of the RUN line's opt that the preview passes on, and notes about it.
-
-    Drops the pipeline itself, input and output, printing, and plugin loading (see
-    ``_DROPPED``). Legacy pass flags (``-instcombine``) are the pipeline, so they are
-    dropped too; other legacy-looking words stay as options.
-    """
-    stage = _opt_stage(command, pipeline)
-    if stage is None:
-        return (), ()
-    words = [word.value for word in stage.words]
-    while words and words[0] in ("not", "--crash"):
-        words.pop(0)
-    legacy: set[str] = set()
-    if pipeline.kind == "legacy":
-        for ref in pipeline.passes:
-            legacy.add(ref.params if ref.name == "default" and ref.params else ref.name)
-            legacy.update(_LEGACY_SPELLINGS.get(ref.name, ()))
-    args: list[str] = []
-    notes: list[str] = []
-    skip_next = False
-    for index, value in enumerate(words[1:], start=1):
-        if skip_next:
-            skip_next = False
-            continue
-        if not value.startswith("-") or value in ("-", "--"):
-            if value not in ("%s", "-") and not value.startswith("%t"):
-                notes.append(f"this RUN line's opt reads `{value}`; the preview runs on this file")
-            continue
-        name, equals, _ = value.lstrip("-").partition("=")
-        takes_next = not equals and name in VALUE_OPTIONS and index + 1 < len(words)
-        if value.lstrip("-") in legacy:
-            continue
-        if name in _DROPPED or name.startswith(_DROPPED_PREFIXES):
-            skip_next = takes_next
-            continue
-        args.append(value)
-        if takes_next:
-            args.append(words[index + 1])
-            skip_next = True
-    for kind, target in stage.redirects:
-        if kind == "<" and target is not None and target.value != "%s":
-            notes.append(
-                f"this RUN line's opt reads `{target.value}`; the preview runs on this file"
-            )
-    return tuple(args), tuple(notes)
-
-
 def nearest_function(module: IrModule, line: int) -> str | None:
     """The defined function holding ``line``, else the one closest to it."""
     best: tuple[int, str] | None = None
@@ -192,7 +68,7 @@ def nearest_function(module: IrModule, line: int) -> str | None:
     return best[1] if best is not None else None
 
 
-def _pass_target(text: str, line: int, col: int) -> Target | None:
+def _pass_target(text: str, line: int, col: int, options: OptOptions | None) -> Target | None:
     found = pass_at(text, line, col)
     if found is None:
         return None
@@ -209,7 +85,7 @@ def _pass_target(text: str, line: int, col: int) -> Target | None:
         run_lines = parse_run_lines(text)
         if 0 <= pipeline.run_line < len(run_lines):
             run_line = run_lines[pipeline.run_line]
-            args, arg_notes = opt_arguments(run_line.command, pipeline)
+            args, arg_notes = opt_arguments(run_line.command, pipeline, options)
             notes.extend(arg_notes)
             if run_line.negated:
                 notes.append("this RUN line expects opt to fail (`not`)")
@@ -255,10 +131,17 @@ def _define_target(text: str, line: int, default_pipeline: str) -> Target | None
     return None
 
 
-def find_target(text: str, line: int, col: int, default_pipeline: str) -> Target | None:
+def find_target(
+    text: str,
+    line: int,
+    col: int,
+    default_pipeline: str,
+    options: OptOptions | None = None,
+) -> Target | None:
     """What a hover at ``(line, col)`` previews, or None when the cursor is on neither a
-    pass nor a ``define`` line (a hover over anything else shows nothing)."""
-    return _pass_target(text, line, col) or _define_target(text, line, default_pipeline)
+    pass nor a ``define`` line (a hover over anything else shows nothing). ``options`` is
+    the local opt's option table (see :func:`opt_arguments`)."""
+    return _pass_target(text, line, col, options) or _define_target(text, line, default_pipeline)
 
 
 def choose_target(
@@ -269,43 +152,51 @@ def choose_target(
     pipeline: str | None = None,
     function: str | None = None,
     position: tuple[int, int] | None = None,
+    run_line: int | None = None,
+    options: OptOptions | None = None,
 ) -> Target | str:
     """The target a request names, or a message saying why there is none: the one choice of
     pipeline behind ``irlens preview``'s flags and ``irlens/pipelineSteps`` (the hover's is
     :func:`find_target`, the pass-under-the-cursor rule here).
 
-    In order: ``pipeline`` (cut at ``pass_name`` when given), with the options of a RUN line
-    that runs it; ``pass_name`` inside the first RUN-line pipeline holding it, else alone;
-    the pass at ``position``, in its pipeline; the file's first RUN-line pipeline with its
-    options; ``default_pipeline``. The function shown first: ``function``, else the one
-    nearest ``position``, else the first one defined.
+    The opt options are always those of the RUN line the request means (see
+    :func:`~lsp_server.preview.runline.choose_run_line`): ``run_line`` (its index), else the
+    line under ``position``, else the first line whose pipeline is ``pipeline`` and holds
+    ``pass_name``. The pipeline: ``pipeline`` (cut at ``pass_name`` when given); the pass at
+    ``position``, in its pipeline; that RUN line's pipeline (cut at ``pass_name``);
+    ``pass_name`` alone; ``default_pipeline``. The function shown first: ``function``, else
+    the one nearest ``position``, else the first one defined.
     """
-    run_lines = run_line_pipelines(text)
     if function is None and position is not None:
         function = nearest_function(parse_module(text), position[0])
-    if pipeline is not None:
-        args: tuple[str, ...] = ()
-        for ref, ref_args in run_lines:
-            if ref.text == pipeline:
-                args = ref_args
-        if pass_name is None:
-            return pipeline_target(text, pipeline, function, args)
-        return pass_target(text, pipeline, pass_name, function, args) or (
-            f"no pass {pass_name!r} in the pipeline {pipeline!r}"
-        )
-    if pass_name is not None:
-        for ref, ref_args in run_lines:
-            found = pass_target(text, ref.text, pass_name, function, ref_args)
-            if found is not None:
-                return found
-        return pipeline_target(text, pass_name, function)
-    if position is not None:
-        at = _pass_target(text, *position)
+    if position is not None and pipeline is None and pass_name is None and run_line is None:
+        at = _pass_target(text, *position, options)
         if at is not None:
             return at if function is None else replace(at, function=function)
-    if run_lines:
-        ref, ref_args = run_lines[0]
-        return pipeline_target(text, ref.text, function, ref_args)
+    chosen = choose_run_line(
+        text,
+        index=run_line,
+        position=position,
+        pipeline=pipeline,
+        pass_name=pass_name,
+        options=options,
+    )
+    if isinstance(chosen, str):
+        return chosen
+    args = chosen.args if chosen is not None else ()
+    notes = chosen.notes if chosen is not None else ()
+    if pipeline is None and chosen is not None:
+        pipeline = chosen.pipeline.text
+    if pipeline is not None:
+        if pass_name is None:
+            found: Target | None = pipeline_target(text, pipeline, function, args)
+        else:
+            found = pass_target(text, pipeline, pass_name, function, args)
+        if found is None:
+            return f"no pass {pass_name!r} in the pipeline {pipeline!r}"
+        return replace(found, notes=found.notes + notes)
+    if pass_name is not None:
+        return pipeline_target(text, pass_name, function)
     return pipeline_target(text, default_pipeline, function)
 
 
@@ -330,12 +221,14 @@ def pipeline_target(
     )
 
 
-def run_line_pipelines(text: str) -> list[tuple[PipelineRef, tuple[str, ...]]]:
+def run_line_pipelines(
+    text: str, options: OptOptions | None = None
+) -> list[tuple[PipelineRef, tuple[str, ...]]]:
     """Every opt pipeline of the file's RUN lines, with the options passed along."""
     found = []
     for run_line in parse_run_lines(text):
         for pipeline in run_line.pipelines:
-            args, _ = opt_arguments(run_line.command, pipeline)
+            args, _ = opt_arguments(run_line.command, pipeline, options)
             found.append((pipeline, args))
     return found
 

@@ -21,7 +21,8 @@ from lsp_server.llvm import extract, llc, opt
 from lsp_server.llvm.errors import ToolError
 from lsp_server.llvm.passes import PassRegistry
 from lsp_server.llvm.toolchain import MissingToolError, Toolchain
-from lsp_server.search import local, verify
+from lsp_server.model.identity import identity_of
+from lsp_server.search import learned, local, verify
 from lsp_server.search.candidates import ModelAnswers, Status, check_answers, fetch_answers
 from lsp_server.search.measure import Measurer
 from lsp_server.search.result import (
@@ -33,7 +34,7 @@ from lsp_server.search.result import (
     options_from,
 )
 from lsp_server.search.select import OZ_PIPELINE, Choice, Measured, Outcome, choose
-from lsp_server.search.space import Candidate, Moves, flatten, level_of, vocabulary
+from lsp_server.search.space import Moves, flatten, level_of, vocabulary
 from lsp_server.search.splice import SpliceError
 from lsp_server.syntax.ir import parse_module
 
@@ -184,7 +185,7 @@ async def _suggest(
         )
 
     kinds = _kinds(registry)
-    seeds: list[tuple[str, Candidate]] = local.seed_candidates(oz_steps)
+    seeds = learned.seeds(source, registry.names, kinds, local.seed_candidates(oz_steps), result)
     search = local.Search(
         measurer,
         moves,
@@ -235,10 +236,13 @@ async def _ask_model(
     cache = services.cache
     model = backend.model_name
     key = None
-    if cache is not None and model:
+    # Keyed by the server and the served model's identity (see lsp_server.model.identity).
+    identity = await identity_of(backend) if cache is not None else None
+    if cache is not None and identity is not None:
+        model = identity.model
         key = cache.key(
             "suggest-pass-list",
-            model,
+            identity.key,
             services.toolchain.version_text,
             source,
             {"samples": options.samples, "temperature": options.temperature},

@@ -8,9 +8,10 @@ A search result is a pipeline and a size from the fast measuring path. Before it
 3. the edited document is measured again with :mod:`lsp_server.llvm.size` (llvm-size, the
    project's one definition), and so is ``-Oz``; an improvement must still be strictly
    smaller;
-4. when the module has a ``main`` that takes no arguments, the program built at ``-O0`` and
-   the program built from the edited document are run, bounded, and must print the same and
-   exit the same (a differential check; skipped with a reason when it cannot run).
+4. when the module has a ``main`` that takes no arguments, or ``(argc, argv)`` (it is run with
+   none: argc 1), the program built at ``-O0`` and the program built from the edited document
+   are run, bounded, and must print the same and exit the same (a differential check; skipped
+   with a reason when it cannot run).
 """
 
 from __future__ import annotations
@@ -29,7 +30,11 @@ from lsp_server.syntax.span import split_lines
 
 log = logging.getLogger(__name__)
 
-_MAIN = re.compile(r"^define\b[^@\n]*@main\(\s*\)", re.MULTILINE)
+# main() or main(int argc, char **argv), with any parameter attributes and names.
+_MAIN = re.compile(
+    r"^define\b[^@\n]*@main\(\s*(?:i32\b[^,()]*,\s*(?:ptr|i8\s*\*\s*\*)[^,()]*)?\)",
+    re.MULTILINE,
+)
 _PROGRAM_TIMEOUT = 5.0
 _PROGRAM_OUTPUT_CAP = 1 << 20
 
@@ -150,14 +155,15 @@ async def check(
 
 
 def has_runnable_main(document: str) -> bool:
-    """Whether the module defines ``main`` with no parameters (it runs without input)."""
+    """Whether the module defines ``main()`` or ``main(argc, argv)``: either runs without
+    input (the second with no arguments, argc 1)."""
     return _MAIN.search(document) is not None
 
 
 async def differential_check(toolchain: Toolchain, original: str, edited: str, triple: str) -> str:
     """Build and run the -O0 program and the edited one; compare stdout and exit code."""
     if not has_runnable_main(original):
-        return "skipped: no main() without arguments"
+        return "skipped: no main() or main(argc, argv)"
     try:
         clang = toolchain.path("clang")
         toolchain.path("llc")  # it builds the edited program
@@ -167,8 +173,10 @@ async def differential_check(toolchain: Toolchain, original: str, edited: str, t
     # server left is swept by the next.
     with scratch.run_dir("run") as workdir:
         base = Path(workdir)
-        (base / "original.ll").write_text(original)
-        (base / "edited.ll").write_text(edited)
+        # surrogatepass: text that reaches here is cleaned at the document boundary, but a
+        # lone surrogate must never cost the check its answer.
+        (base / "original.ll").write_text(original, encoding="utf-8", errors="surrogatepass")
+        (base / "edited.ll").write_text(edited, encoding="utf-8", errors="surrogatepass")
         target = f"--target={triple}"
         builds = [
             [clang, target, "-O0", "-w", str(base / "original.ll"), "-o", str(base / "before")],
@@ -187,6 +195,7 @@ async def differential_check(toolchain: Toolchain, original: str, edited: str, t
                 return f"skipped: the program does not build ({result.describe_failure()})"
         runs = []
         for name in ("before", "after"):
+            # No arguments: a main(argc, argv) sees argc 1 and argv[0] only.
             result = await run_tool(
                 [str(base / name)],
                 timeout=_PROGRAM_TIMEOUT,

@@ -120,6 +120,12 @@ def _is_top_level(line: str) -> bool:
     return bool(line) and not line[0].isspace() and _TOP_LEVEL.match(line) is not None
 
 
+#: Whether a line starts a new top-level entity, and a line's net braces (public for the
+#: module index).
+is_top_level = _is_top_level
+brace_delta = _brace_delta
+
+
 def _last_content_line(lines: list[str], first: int, last: int) -> int:
     """The last line in ``[first, last]`` that is not blank, or ``first``."""
     while last > first and not lines[last].strip():

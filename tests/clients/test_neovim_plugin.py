@@ -53,7 +53,7 @@ for _, name in ipairs({ 'a.ll', 'b.s', 'c.S' }) do
   result[name] = vim.bo.filetype
 end
 result.commands = vim.fn.exists(':IrlensLift') == 2 and vim.fn.exists(':IrlensSuggest') == 2
-  and vim.fn.exists(':IrlensPreview') == 2
+  and vim.fn.exists(':IrlensPreview') == 2 and vim.fn.exists(':IrlensCfg') == 2
 """
     result = run_lua(tmp_path, body)
     assert result == {"a.ll": "llvm", "b.s": "asm", "c.S": "asm", "commands": True}
@@ -143,3 +143,34 @@ result = irlens.suggestion_lines(vim.fn.json_decode({lua_string(json.dumps(resul
     ), lines
     assert any("model sample 0, repaired" in line for line in lines), lines
     assert any(line.endswith("default<Oz>  (-Oz)") for line in lines), lines
+
+
+def test_cfg_view_reads_the_documented_result(tmp_path: Path) -> None:
+    # The shapes docs/lsp-extensions.md gives for irlens/cfg: a CFG, and no function there.
+    view = {
+        "function": "f",
+        "blocks": [],
+        "edges": [],
+        "text": "CFG of @f: 2 blocks\n%0 (line 2)\n  succs: %3\n%3 (line 5)  (loop depth 1, header)\n",
+    }
+    none = {"error": "no function defined there", "functions": ["f", "g"]}
+    body = f"""
+local cfg = require('irlens.cfg')
+local view = vim.fn.json_decode({lua_string(json.dumps(view))})
+local none = vim.fn.json_decode({lua_string(json.dumps(none))})
+local lines = cfg.lines(view)
+result = {{
+  lines = lines,
+  targets = vim.tbl_map(function(line) return cfg.block_line(line) or -1 end, lines),
+  view_problem = cfg.problem(view) or vim.NIL,
+  none_problem = cfg.problem(none),
+  not_ir = cfg.problem({{ error = 'not IR' }}),
+}}
+"""
+    result = run_lua(tmp_path, body)
+    assert result["lines"] == view["text"].splitlines()
+    assert result["targets"] == [-1, 2, -1, 5]
+    assert result["view_problem"] is None
+    assert result["none_problem"].startswith("no function defined there; ")
+    assert "@f, @g" in result["none_problem"]
+    assert result["not_ir"] == "not IR"

@@ -58,7 +58,11 @@ async def test_hover_on_a_define_line_and_on_nothing(client) -> None:
     text = _markdown(await _hover(client, uri, types.Position(line=line, character=25)))
     assert text.startswith("**default<Oz>** · `@scale_samples`")
     body = next(i for i, t in enumerate(LINES) if "alloca" in t)
-    assert await _hover(client, uri, types.Position(line=body, character=4)) is None
+    # Off a pass and a define line the index's hover answers: on a value, its type...
+    value = _markdown(await _hover(client, uri, types.Position(line=body, character=3)))
+    assert value.startswith("**value**")
+    # ...and on the blanks before it, nothing.
+    assert await _hover(client, uri, types.Position(line=body, character=0)) is None
 
 
 async def test_hover_explains_what_it_cannot_preview(client) -> None:

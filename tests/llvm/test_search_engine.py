@@ -165,7 +165,8 @@ async def test_a_model_that_is_down_leaves_the_local_search(services) -> None:
 
 def test_runnable_main_detection() -> None:
     assert has_runnable_main(EXAMPLE)
-    assert not has_runnable_main("define i32 @main(i32 %argc, ptr %argv) {\n  ret i32 0\n}\n")
+    assert has_runnable_main("define i32 @main(i32 %argc, ptr %argv) {\n  ret i32 0\n}\n")
+    assert not has_runnable_main("define i32 @main(i64 %n) {\n  ret i32 0\n}\n")
     assert not has_runnable_main("define i32 @crc32() {\n  ret i32 0\n}\n")
 
 

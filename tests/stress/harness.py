@@ -77,10 +77,27 @@ class Session:
         self.notifications: Queue[dict[str, Any]] = Queue()
         self.capabilities: dict[str, Any] = {}
         self._lock = threading.Lock()
-        self._write_lock = threading.Lock()
         self._next = 0
         self._answers: dict[int, Queue[dict[str, Any]]] = {}
+        # Every message goes out through one writer thread: the reader must never block on a
+        # write (it answers the server's own requests), or a server blocked writing its
+        # stdout and this client blocked writing the server's stdin wait for each other.
+        self._outbox: Queue[bytes | None] = Queue()
+        threading.Thread(target=self._write, daemon=True).start()
         threading.Thread(target=self._read, daemon=True).start()
+
+    def _write(self) -> None:
+        stdin = self.proc.stdin
+        assert stdin is not None
+        while True:
+            data = self._outbox.get()
+            if data is None:
+                return
+            try:
+                stdin.write(data)
+                stdin.flush()
+            except (BrokenPipeError, OSError, ValueError):
+                return
 
     # The reader answers the server's own requests the way a minimal editor would.
     def _read(self) -> None:
@@ -130,14 +147,7 @@ class Session:
     def _send(self, message: dict[str, Any]) -> None:
         # ensure_ascii keeps lone surrogates as \\udXXX escapes, as a JavaScript client sends them.
         data = json.dumps({"jsonrpc": "2.0", **message}, ensure_ascii=True).encode()
-        stdin = self.proc.stdin
-        assert stdin is not None
-        with self._write_lock:
-            try:
-                stdin.write(b"Content-Length: %d\r\n\r\n" % len(data) + data)
-                stdin.flush()
-            except (BrokenPipeError, OSError):
-                pass
+        self._outbox.put(b"Content-Length: %d\r\n\r\n" % len(data) + data)
 
     def request(self, method: str, params: Any, timeout: float = 30.0) -> int:
         with self._lock:
@@ -242,8 +252,10 @@ class Session:
                 self.proc.kill()
                 self.proc.wait()
                 self._log.close()
+                self._outbox.put(None)
                 return None
         self._log.close()
+        self._outbox.put(None)
         return self.proc.returncode
 
 
@@ -573,6 +585,8 @@ def run(plan: Plan, workdir: Path, on_progress: Callable[[str], None] | None = N
 
         fake = FakeOpenAIServer(lambda prompt, body: rng_answer(prompt)).start()
         settings["model"] = {"url": fake.url, "timeoutSeconds": 5}
+    # The port of the model server while it is killed (None while it runs).
+    down: int | None = None
     started = time.monotonic()
     session = Session(tmpdir, log_path, encoding=plan.encoding)
     try:
@@ -654,8 +668,19 @@ def run(plan: Plan, workdir: Path, on_progress: Callable[[str], None] | None = N
                     except OSError:
                         pass
             if fake is not None and rng.random() < 0.05:
-                fake.fail_next(503, times=rng.randrange(1, 4))
+                # The model server killed, then a new one started on the same port.
+                if down is None:
+                    down = fake.port
+                    fake.stop()
+                else:
+                    from tests.support.openai_fake import FakeOpenAIServer
+
+                    fake = FakeOpenAIServer(lambda prompt, body: rng_answer(prompt), port=down)
+                    fake.start()
+                    down = None
                 report.model_restarts += 1
+            elif fake is not None and down is None and rng.random() < 0.05:
+                fake.fail_next(503, times=rng.randrange(1, 4))
             open_now.append((uri, text, version))
             if len(open_now) > 30:
                 old, _, _ = open_now.pop(0)

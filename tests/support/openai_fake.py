@@ -20,6 +20,7 @@ from __future__ import annotations
 import collections
 import json
 import logging
+import socket
 import sys
 import threading
 import time
@@ -67,6 +68,32 @@ def _apply_stop(text: str, stop: list[str]) -> str:
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.open_connections: set[socket.socket] = set()
+        self.connections_lock = threading.Lock()
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        with self.connections_lock:
+            self.open_connections.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request: Any) -> None:
+        with self.connections_lock:
+            self.open_connections.discard(request)
+        super().shutdown_request(request)
+
+    def close_connections(self) -> None:
+        """Close the kept-alive connections too, as a server process that exits does;
+        otherwise their handler threads would go on answering after :meth:`stop`."""
+        with self.connections_lock:
+            connections = list(self.open_connections)
+        for connection in connections:
+            try:
+                connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                log.debug("fake openai server: a connection was already closed")
+
     def handle_error(self, request: Any, client_address: Any) -> None:
         # A client that hangs up early (a cancelled request) is normal, not an error.
         if isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
@@ -96,10 +123,14 @@ class FakeOpenAIServer:
         chars_per_token: float | None = None,
         models: list[str] | None = None,
         port: int = 0,
+        model_fields: dict[str, Any] | None = None,
     ) -> None:
         self.responder = responder
         self.model = model
         self.models = models if models is not None else [model]
+        #: Extra fields of every /v1/models entry (``root``, ``fingerprint``, ...), to play
+        #: two servers that serve different checkpoints under one model id.
+        self.model_fields = dict(model_fields or {})
         self.api_key = api_key
         self.chars_per_token = chars_per_token
         self.delay_seconds = 0.0
@@ -135,6 +166,7 @@ class FakeOpenAIServer:
         self._stopping.set()
         if self._httpd is not None:
             self._httpd.shutdown()
+            self._httpd.close_connections()
             self._httpd.server_close()
         if self._thread is not None:
             self._thread.join()
@@ -263,6 +295,7 @@ class _Handler(BaseHTTPRequestHandler):
         if self.path.rstrip("/") == "/v1/models":
             data = [
                 {"id": m, "object": "model", "created": 0, "owned_by": "fake"}
+                | self.fake.model_fields
                 for m in self.fake.models
             ]
             self._json(200, {"object": "list", "data": data})

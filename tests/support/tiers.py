@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 #: The tiers, cheapest first: as in pyproject's ``testpaths`` and ``markers``.
-TIERS = ("unit", "llvm", "daemon", "e2e", "clients")
+TIERS = ("unit", "llvm", "daemon", "e2e", "clients", "stress")
 
 
 def mark_tier(items: Iterable[pytest.Item], conftest: str) -> None:

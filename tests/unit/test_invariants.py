@@ -47,7 +47,7 @@ def test_only_the_daemon_imports_torch_or_transformers() -> None:
 
 
 #: The engines: everything but ``features/`` and ``handlers/`` (and the server that wires them).
-ENGINES = ("syntax", "llvm", "model", "preview", "search", "lift", "eval")
+ENGINES = ("syntax", "ide", "llvm", "model", "preview", "search", "lift", "eval")
 
 
 def test_engines_know_nothing_of_lsp() -> None:
@@ -62,7 +62,8 @@ def test_engines_know_nothing_of_lsp() -> None:
 def test_syntax_does_no_io() -> None:
     banned = {"subprocess", "os", "pathlib", "socket", "asyncio", "shutil", "tempfile"}
     offenders = []
-    for path in (PACKAGE / "syntax").rglob("*.py"):
+    paths = [*(PACKAGE / "syntax").rglob("*.py"), *(PACKAGE / "ide").rglob("*.py")]
+    for path in paths:
         found = _imports(path) & banned
         tree = ast.parse(path.read_text())
         calls_open = any(

@@ -169,7 +169,7 @@ def test_the_architecture_table_names_every_method_command_and_notification() ->
     text = (ROOT / "ARCHITECTURE.md").read_text()
     table = text[text.index("## LSP surface") :].split("\n## ", 1)[0]
     fm = wiring.create_server(with_cache=False).protocol.fm
-    names = {m.split("/")[-1] if m.startswith("textDocument/") else m for m in fm.features}
+    names = {m.removeprefix("textDocument/") for m in fm.features}
     missing = [
         name
         for name in sorted(names | set(fm.commands) | set(wiring.NOTIFICATIONS))

@@ -4,7 +4,9 @@
 // regression test (tests/data/llvm-tests, it has a RUN line), hovers the pass in the RUN line
 // and checks the hover shows the diff `opt` really makes, opens the panel and checks the
 // pipeline steps are the passes `opt` really runs, then runs "Suggest Passes" and checks the
-// panel shows the verified offer. Screenshots go to test-results/ (and to docs/images/ with
+// panel shows the verified offer, then shows the CFG of @test and checks its blocks and edges
+// are the ones `opt -passes=dot-cfg` draws and that a click on a block moves the cursor to it.
+// Screenshots go to test-results/ (and to docs/images/ with
 // IRLENS_UPDATE_SCREENSHOT=1).
 //
 // scripts/test_clients.sh runs it after vscode-ext/scripts/install-code-server.sh, which gives:
@@ -31,14 +33,29 @@ const SOURCE = join(repo, 'tests', 'data', 'llvm-tests', 'SimplifyCFG', 'PhiElim
 const FILE = 'PhiEliminate.ll';
 const PASS = 'simplifycfg';
 
-/** The first LLVM tool `name` that answers --version: `name`, then `name-21` ... `name-15`. */
+/**
+ * The LLVM tool `name` of the highest LLVM version among `name`, `name-21` ... `name-15`, as the
+ * server picks its LLVM (lsp_server/llvm/toolchain.py): a machine with Debian's LLVM 14 as
+ * plain `opt` and LLVM 19 as `opt-19` must check with the 19 the server ran.
+ */
+const toolCache = new Map();
 function llvmTool(name) {
+  if (toolCache.has(name)) {
+    return toolCache.get(name);
+  }
+  let best;
   for (const candidate of [name, ...[21, 20, 19, 18, 17, 16, 15].map((v) => `${name}-${v}`)]) {
-    if (spawnSync(candidate, ['--version'], { encoding: 'utf8' }).status === 0) {
-      return candidate;
+    const run = spawnSync(candidate, ['--version'], { encoding: 'utf8' });
+    const major = Number(/LLVM version (\d+)/.exec(`${run.stdout ?? ''}`)?.[1] ?? (run.status === 0 ? 0 : -1));
+    if (run.status === 0 && (!best || major > best.major)) {
+      best = { candidate, major };
     }
   }
-  throw new Error(`${name} was not found: the test compares the editor with LLVM's own answer`);
+  if (!best) {
+    throw new Error(`${name} was not found: the test compares the editor with LLVM's own answer`);
+  }
+  toolCache.set(name, best.candidate);
+  return best.candidate;
 }
 
 /** What LLVM says: the lines `opt -passes=PASS` adds, and the passes it runs. */
@@ -57,6 +74,20 @@ function llvmAnswer() {
   const ran = [...new Set([...`${passes.stdout}${passes.stderr}`.matchAll(/Running pass: (\w+)/g)].map((m) => m[1]))];
   assert.ok(ran.length > 0, 'opt -debug-pass-manager names the passes it runs');
   return { added, ran };
+}
+
+/** How many blocks and edges `opt -passes=dot-cfg` draws for @test. */
+function llvmCfg() {
+  const dir = mkdtempSync(join(tmpdir(), 'irlens-e2e-cfg-'));
+  try {
+    const run = spawnSync(llvmTool('opt'), ['-passes=dot-cfg', '-disable-output', SOURCE], { encoding: 'utf8', cwd: dir });
+    assert.equal(run.status, 0, run.stderr);
+    const dot = readFileSync(join(dir, '.test.dot'), 'utf8');
+    // One line per node and per edge; a tooltip also says "a -> b", so match at the line start.
+    return { blocks: (dot.match(/^\s*Node\w+ \[shape=record/gm) ?? []).length, edges: (dot.match(/^\s*Node\w+(?::s\d+)? -> Node/gm) ?? []).length };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /** text+data of the object `opt -passes=PIPELINE | llc -filetype=obj` makes of the file. */
@@ -287,6 +318,39 @@ try {
   }
   const improved = Boolean(offer);
   step(`the panel shows the offer (${improved ? 'smaller than -Oz' : '-Oz is best'})`);
+
+  // The CFG of @test (the cursor is on its define line): LLVM's blocks and edges, drawn.
+  const llvm = llvmCfg();
+  await runCommand('irlens: Show Control-Flow Graph');
+  const cfgText = await waitForPanel((t) => /Control-flow graph of @test/.test(t) && /\d+ blocks · \d+ edges/.test(t), 'the CFG of @test', 90);
+  const [, blocks, edges] = cfgText.match(/(\d+) blocks · (\d+) edges/).map(Number);
+  assert.deepEqual({ blocks, edges }, llvm, 'the panel counts the blocks and edges opt -passes=dot-cfg draws');
+  let drawn;
+  for (const frame of page.frames()) {
+    const found = await frame
+      .evaluate(() => ({ blocks: document.querySelectorAll('#cfg svg.cfg g.block').length, edges: document.querySelectorAll('#cfg svg.cfg g.edge').length }))
+      .catch(() => undefined);
+    if (found?.blocks) {
+      drawn = { found, frame };
+    }
+  }
+  assert.ok(drawn, 'the CFG is drawn');
+  assert.deepEqual(drawn.found, llvm, 'one box per block, one arrow per edge');
+  for (const frame of page.frames()) {
+    await frame.evaluate(() => document.querySelector('#cfg')?.scrollIntoView()).catch(() => undefined);
+  }
+  await page.waitForTimeout(300);
+  await screenshot('code-server-cfg.png');
+  // A click on the last block puts the cursor on its line (the status bar says "Ln N").
+  const last = drawn.frame.locator('#cfg svg.cfg g.block').last();
+  const line = Number(await last.getAttribute('data-line'));
+  await last.locator('rect').click();
+  await page.waitForFunction(
+    (wanted) => [...document.querySelectorAll('.statusbar-item')].some((el) => new RegExp(`Ln ${wanted},`).test(el.textContent ?? '')),
+    line + 1,
+    { timeout: 30000 },
+  );
+  step(`the CFG of @test shows ${blocks} blocks and ${edges} edges, as opt draws, and a click goes to line ${line + 1}`);
 
   // The server that answered is the bundled one, found without settings.
   const logs = logFiles(join(userData, 'logs')).map((file) => readFileSync(file, 'utf8')).filter((log) => /Starting .*lsp_server/.test(log));

@@ -46,6 +46,7 @@ export class Commands implements vscode.Disposable {
       this,
       vscode.commands.registerCommand(EXTENSION_COMMANDS.restartServer, () => this.restart()),
       vscode.commands.registerCommand(EXTENSION_COMMANDS.showPreview, () => this.panel.show()),
+      vscode.commands.registerCommand(EXTENSION_COMMANDS.showCfg, () => this.panel.showCfg()),
     ];
   }
 

@@ -10,6 +10,7 @@ export const STATUS_NOTIFICATION = 'irlens/status';
 export const PREVIEW_UPDATED_NOTIFICATION = 'irlens/previewUpdated';
 export const SUGGEST_PROGRESS_NOTIFICATION = 'irlens/suggestProgress';
 export const PIPELINE_STEPS_REQUEST = 'irlens/pipelineSteps';
+export const CFG_REQUEST = 'irlens/cfg';
 
 /** Server-side commands (workspace/executeCommand). */
 export const SERVER_COMMANDS = {
@@ -23,6 +24,7 @@ export const EXTENSION_COMMANDS = {
   liftToIR: 'irlens.liftToIR',
   suggestPasses: 'irlens.suggestPasses',
   showPreview: 'irlens.showPreview',
+  showCfg: 'irlens.showCfg',
   restartServer: 'irlens.restartServer',
   doctor: 'irlens.doctor',
 } as const;
@@ -171,4 +173,37 @@ export interface LiftPayload {
   joinProblem?: string | null;
   notes?: string[];
   cancelled?: boolean;
+}
+
+/** One block of `irlens/cfg`'s answer; `line` and `end_line` are 0-based document lines. */
+export interface CfgBlockPayload {
+  name?: string;
+  line?: number;
+  end_line?: number;
+  instructions?: string[];
+  loop_depth?: number;
+  loop_header?: boolean;
+  reachable?: boolean;
+  idom?: string | null;
+}
+
+/** An edge of `irlens/cfg`: indices into `blocks`; `back` closes a loop. */
+export interface CfgEdgePayload {
+  source?: number;
+  target?: number;
+  label?: string;
+  back?: boolean;
+}
+
+/** The answer to `irlens/cfg` (docs/lsp-extensions.md), or `{error}`. */
+export interface CfgPayload {
+  uri?: string;
+  function?: string;
+  blocks?: CfgBlockPayload[];
+  edges?: CfgEdgePayload[];
+  loops?: { header?: number; depth?: number; blocks?: number[] }[];
+  dot?: string;
+  text?: string;
+  error?: string;
+  functions?: string[];
 }

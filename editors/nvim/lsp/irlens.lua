@@ -22,7 +22,9 @@
 --- settings: model.url, model.name, model.apiKey, model.timeoutSeconds, model.maxConcurrent,
 --- llvm.binDir, llvm.toolTimeoutSeconds, target.triple, preview.defaultPipeline,
 --- preview.timeBudgetMs, preview.maxDiffLines, suggest.budgetSeconds, suggest.maxCompilations,
---- suggest.samples, suggest.temperature, diagnostics.enabled, diagnostics.debounceMs.
+--- suggest.samples, suggest.temperature, diagnostics.enabled, diagnostics.debounceMs,
+--- limits.symbolsMegabytes, limits.maxSymbols, limits.diagnosticsMegabytes, limits.previewMegabytes,
+--- limits.suggestMegabytes, limits.liftMegabytes, limits.lineKilobytes, limits.documentMegabytes.
 ---
 --- Neovim before 0.9 detects `*.ll` as `lifelines`: map it with
 --- `vim.filetype.add({ extension = { ll = 'llvm' } })`.

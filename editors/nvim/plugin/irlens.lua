@@ -39,3 +39,7 @@ end, { desc = 'irlens: pass lists for the function at the cursor, verified again
 vim.api.nvim_create_user_command('IrlensPreview', function(opts)
   require('irlens').preview(opts)
 end, { nargs = '?', desc = 'irlens: the pipeline steps for the function at the cursor, in a split' })
+
+vim.api.nvim_create_user_command('IrlensCfg', function(opts)
+  require('irlens').cfg(opts)
+end, { nargs = '?', desc = 'irlens: the control-flow graph of the function at the cursor (or the one named), in a split' })

@@ -1,6 +1,7 @@
 /**
  * Keeps the side panel in step with the editor and the server: the last hover, the function at
- * the cursor, and the requests the panel shows (today `irlens/pipelineSteps`).
+ * the cursor, and the requests the panel shows (`irlens/pipelineSteps`, and `irlens/cfg` once the
+ * CFG view is open: it then follows the cursor from function to function and each edit).
  *
  * A view that asks the server about the hovered function (a CFG view, say) adds one method
  * like {@link PanelController.refreshSteps}: {@link PanelController.hoverParams} gives it the
@@ -10,7 +11,8 @@
 import * as vscode from 'vscode';
 import { isAssembly, isIr } from '../commandArgs';
 import { hoverMarkdown, snapshot } from '../editor';
-import { PIPELINE_STEPS_REQUEST, type PipelineStepsPayload } from '../protocol';
+import { CFG_REQUEST, type CfgPayload, PIPELINE_STEPS_REQUEST, type PipelineStepsPayload } from '../protocol';
+import { cfgFromServer, cfgSpan } from './cfgData';
 import { functionAt, pipelineAt } from './ir';
 import { PanelProvider } from './provider';
 import type { PanelMessage } from './state';
@@ -24,6 +26,10 @@ export class PanelController implements vscode.Disposable {
   readonly provider: PanelProvider;
   private readonly tickets = new Map<string, number>();
   private cursorTimer: NodeJS.Timeout | undefined;
+  /** Document and version of the CFG asked for last, and the lines its function spans: the cursor
+   * asks again only after an edit or on leaving those lines (the server, not a client guess, says
+   * where the function is). */
+  private cfgAsked: { key: string; span?: { first: number; last: number } } | undefined;
 
   constructor(
     extensionUri: vscode.Uri,
@@ -109,6 +115,69 @@ export class PanelController implements vscode.Disposable {
     );
   }
 
+  /** Opens the CFG view: the panel shows the control-flow graph of the function at the cursor. */
+  async showCfg(): Promise<void> {
+    await this.provider.reveal();
+    await this.refreshCfg(true);
+  }
+
+  /** The IR editor the CFG is about: the active one, else the visible one the panel follows. */
+  private cfgEditor(): vscode.TextEditor | undefined {
+    const isIrEditor = (editor: vscode.TextEditor | undefined): boolean =>
+      !!editor && isIr({ uri: editor.document.uri.toString(), languageId: editor.document.languageId });
+    const active = vscode.window.activeTextEditor;
+    if (isIrEditor(active)) {
+      return active;
+    }
+    const uri = this.provider.current.context?.uri;
+    return vscode.window.visibleTextEditors.find((editor) => isIrEditor(editor) && editor.document.uri.toString() === uri);
+  }
+
+  /** Asks the server for the CFG of the function at the cursor (after an edit or a move to another function). */
+  async refreshCfg(force = false): Promise<void> {
+    const editor = this.cfgEditor();
+    if (!editor) {
+      this.provider.dispatch({ type: 'cfg', cfg: { error: 'Open an LLVM IR file and put the cursor in a function.' } });
+      return;
+    }
+    const uri = editor.document.uri.toString();
+    const line = editor.selection.active.line;
+    const key = `${uri}@${editor.document.version}`;
+    const asked = this.cfgAsked;
+    if (!force && asked?.key === key && (!asked.span || (line >= asked.span.first && line <= asked.span.last))) {
+      return;
+    }
+    const request = { key };
+    this.cfgAsked = request;
+    this.provider.dispatch({ type: 'cfgLoading' });
+    // The server finds the function holding the line from its own index, not the client's guess.
+    const params = { textDocument: { uri }, position: { line, character: editor.selection.active.character } };
+    await this.latest<CfgPayload>(
+      'cfg',
+      CFG_REQUEST,
+      params,
+      (answer) => {
+        const cfg = cfgFromServer(answer, uri);
+        // Outside every function (no span) the next cursor move asks again.
+        this.cfgAsked = cfg.graph ? { ...request, span: cfgSpan(cfg.graph) } : undefined;
+        this.provider.dispatch({ type: 'cfg', cfg });
+      },
+      (message) => {
+        this.cfgAsked = undefined;
+        this.provider.dispatch({ type: 'cfg', cfg: { error: `Control-flow graph: ${message}` } });
+      },
+    );
+  }
+
+  /** Shows `line` of `uri` in its editor, the line selected and centred (a click on a CFG block). */
+  async reveal(uri: string, line: number): Promise<void> {
+    const document = await vscode.workspace.openTextDocument(vscode.Uri.parse(uri));
+    const at = new vscode.Position(Math.min(line, Math.max(0, document.lineCount - 1)), 0);
+    const shown = vscode.window.visibleTextEditors.find((editor) => editor.document.uri.toString() === uri);
+    const editor = await vscode.window.showTextDocument(document, { viewColumn: shown?.viewColumn, preview: false, selection: new vscode.Range(at, at) });
+    editor.revealRange(new vscode.Range(at, at), vscode.TextEditorRevealType.InCenterIfOutsideViewport);
+  }
+
   /** After a hover in a `.ll`: the panel shows the same preview and follows the hovered pipeline. */
   hovered(document: vscode.TextDocument, position: vscode.Position, hover: vscode.Hover | null | undefined): void {
     const uri = document.uri.toString();
@@ -144,6 +213,8 @@ export class PanelController implements vscode.Disposable {
       } else {
         await vscode.commands.executeCommand(`irlens.${message.command}`);
       }
+    } else if (message.type === 'reveal') {
+      await this.reveal(message.uri, message.line);
     } else if (message.type === 'open') {
       const document = await vscode.workspace.openTextDocument(vscode.Uri.parse(message.uri));
       await vscode.window.showTextDocument(document, { preview: false });
@@ -165,6 +236,9 @@ export class PanelController implements vscode.Disposable {
       });
       if (this.provider.visible && isIr(now) && before?.position && before.uri === now.uri && before.function !== now.function) {
         void this.refreshSteps();
+      }
+      if (this.provider.visible && isIr(now) && this.provider.current.cfg) {
+        void this.refreshCfg();
       }
     }, 250);
   }

@@ -47,6 +47,8 @@ export class PanelProvider implements vscode.WebviewViewProvider, vscode.Disposa
           this.dispatch({ type: 'selectStep', index: message.index });
         } else if (message.type === 'dismissError') {
           this.dispatch({ type: 'dismissError' });
+        } else if (message.type === 'closeCfg') {
+          this.dispatch({ type: 'closeCfg' });
         } else {
           this.onMessage(message);
         }

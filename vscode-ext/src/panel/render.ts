@@ -384,6 +384,42 @@ function renderLift(state: PanelState): string {
   return parts.join('');
 }
 
+/** The CFG section: its heading, summary and legend, and the host the webview draws the graph into. */
+export function renderCfg(state: PanelState): string {
+  const cfg = state.cfg;
+  if (!cfg) {
+    return '';
+  }
+  const graph = cfg.graph;
+  const parts = ['<section id="cfg">'];
+  parts.push(
+    `<h2>Control-flow graph${graph?.function ? ` of @${e(graph.function)}` : ''}` +
+      ' <button class="link" data-action="close-cfg" title="Close the CFG view">close</button></h2>',
+  );
+  if (cfg.loading) {
+    parts.push('<p class="muted" id="cfg-loading">Computing the control-flow graph…</p>');
+  }
+  if (cfg.error) {
+    parts.push(`<p class="message">${e(cfg.error)}</p>`);
+    if (cfg.functions?.length) {
+      parts.push(`<p class="muted">Functions here: ${cfg.functions.slice(0, 30).map((f) => `<code>@${e(f)}</code>`).join(' ')}</p>`);
+    }
+  } else if (graph) {
+    const loops = graph.loops.length;
+    const back = graph.edges.filter((edge) => edge.back).length;
+    parts.push(
+      `<p class="muted cfg-summary">${graph.blocks.length} blocks · ${graph.edges.length} edges · ` +
+        `${loops} loop${loops === 1 ? '' : 's'}${back ? ` (${back} back edge${back === 1 ? '' : 's'}, dashed)` : ''}. Click a block to go to it. ` +
+        '<button class="link" data-action="cfg-fit" id="cfg-fit" title="Fit the graph to the panel\'s width, or back to full size">fit width</button></p>',
+      '<div class="cfg-graph" id="cfg-graph"></div>',
+    );
+  } else if (!cfg.loading) {
+    parts.push('<p class="muted">Put the cursor in a function of an LLVM IR file.</p>');
+  }
+  parts.push('</section>');
+  return parts.join('');
+}
+
 function renderHeader(state: PanelState): string {
   const parts = ['<header>'];
   if (state.status) {
@@ -411,6 +447,7 @@ function renderHeader(state: PanelState): string {
 export function renderPanel(state: PanelState): string {
   return [
     renderHeader(state),
+    renderCfg(state),
     renderPreview(state),
     renderSteps(state),
     renderSuggest(state),

@@ -13,6 +13,7 @@ import type {
   StatusPayload,
   SuggestPayload,
 } from '../protocol';
+import type { CfgView } from './cfgData';
 
 export interface EditorContext {
   uri: string;
@@ -38,6 +39,8 @@ export interface PanelState {
   suggestRunning?: boolean;
   lift?: LiftPayload;
   liftRunning?: boolean;
+  /** The CFG of the function at the cursor, once asked for (irlens.showCfg); it then follows the cursor. */
+  cfg?: CfgView;
   error?: string;
 }
 
@@ -53,6 +56,9 @@ export type PanelAction =
   | { type: 'suggest'; suggest: SuggestPayload; done?: boolean }
   | { type: 'liftStarted' }
   | { type: 'lift'; lift: LiftPayload }
+  | { type: 'cfgLoading' }
+  | { type: 'cfg'; cfg: CfgView }
+  | { type: 'closeCfg' }
   | { type: 'error'; message: string }
   | { type: 'dismissError' };
 
@@ -62,6 +68,8 @@ export type PanelMessage =
   | { type: 'selectStep'; index: number }
   | { type: 'run'; command: 'suggestPasses' | 'liftToIR' | 'refresh' | 'doctor' }
   | { type: 'open'; uri: string }
+  | { type: 'reveal'; uri: string; line: number }
+  | { type: 'closeCfg' }
   | { type: 'dismissError' };
 
 /** The message the extension posts to the webview. */
@@ -112,7 +120,7 @@ export function reduce(state: PanelState, action: PanelAction): PanelState {
       const moved = state.context?.uri !== action.context.uri;
       // Results about another document would be misleading next to this one.
       return moved
-        ? { ...state, context: action.context, preview: undefined, steps: undefined, selectedStep: undefined }
+        ? { ...state, context: action.context, preview: undefined, steps: undefined, selectedStep: undefined, cfg: state.cfg ? {} : undefined }
         : { ...state, context: { ...state.context, ...action.context } };
     }
     case 'preview': {
@@ -150,8 +158,14 @@ export function reduce(state: PanelState, action: PanelAction): PanelState {
       return { ...state, lift: undefined, liftRunning: true };
     case 'lift':
       return { ...state, lift: action.lift, liftRunning: false };
+    case 'cfgLoading':
+      return { ...state, cfg: { ...state.cfg, loading: true } };
+    case 'cfg':
+      return { ...state, cfg: { ...action.cfg, loading: false } };
+    case 'closeCfg':
+      return { ...state, cfg: undefined };
     case 'error':
-      return { ...state, error: action.message, stepsLoading: false };
+      return { ...state, error: action.message, stepsLoading: false, cfg: state.cfg ? { ...state.cfg, loading: false } : undefined };
     case 'dismissError':
       return { ...state, error: undefined };
   }
@@ -169,6 +183,7 @@ export function parsePanelMessage(data: unknown): PanelMessage | undefined {
   const message = data as Record<string, unknown>;
   switch (message.type) {
     case 'ready':
+    case 'closeCfg':
     case 'dismissError':
       return { type: message.type };
     case 'selectStep':
@@ -179,6 +194,10 @@ export function parsePanelMessage(data: unknown): PanelMessage | undefined {
         : undefined;
     case 'open':
       return typeof message.uri === 'string' ? { type: 'open', uri: message.uri } : undefined;
+    case 'reveal': {
+      const line = Number(message.line);
+      return typeof message.uri === 'string' && message.uri && Number.isInteger(line) && line >= 0 ? { type: 'reveal', uri: message.uri, line } : undefined;
+    }
     default:
       return undefined;
   }

@@ -4,7 +4,9 @@ lsp_server/examples/example.ll, in the server's own wire format.
 The preview is `irlens preview --json` and the steps are `irlens/pipelineSteps`'s result, both
 computed here by the server's code and the real LLVM. Only the model prediction is made up,
 and it says so: its model is named "fake backend (test fixture)". The suggestions are real
-sizes of three pipelines measured with opt and llc. Run it again when the server's JSON or
+sizes of three pipelines measured with opt and llc. The CFG is `irlens/cfg`'s answer for
+@murmurhash3_x86_32 of the corpus (a loop and a switch), made by the server's own cfg_view as
+the request handler makes it. Run it again when the server's JSON or
 example.ll changes:
 
     .venv/bin/python vscode-ext/test/panel/make_fixture.py
@@ -26,12 +28,16 @@ ROOT = HERE.parents[2]
 sys.path.insert(0, str(ROOT))
 
 from lsp_server import config  # noqa: E402
+from lsp_server.ide.cfg_view import cfg_view, to_dot, to_text  # noqa: E402
 from lsp_server.preview.steps import pipeline_steps  # noqa: E402
 from lsp_server.services import build_services  # noqa: E402
+from lsp_server.syntax.index import build_index  # noqa: E402
 
 EXAMPLE = ROOT / "lsp_server" / "examples" / "example.ll"
 PIPELINE = "function(sroa,early-cse,instcombine,simplifycfg)"
 FUNCTION = "crc32"
+CFG_MODULE = ROOT / "tests" / "data" / "corpus" / "ir" / "dev-mmh3-0119.ll"
+CFG_FUNCTION = "murmurhash3_x86_32"
 
 
 def run(*argv: str) -> str:
@@ -85,6 +91,22 @@ def suggestion(tmp: Path) -> dict[str, Any]:
         ],
     }
     return result
+
+
+def cfg_answer() -> dict[str, Any]:
+    """`irlens/cfg` for the cursor on the loop header's line of @murmurhash3_x86_32, as
+    lsp_server/handlers/navigation.py answers it (the file is ASCII: lines need no conversion)."""
+    index = build_index(CFG_MODULE.read_text())
+    view = cfg_view(index, name=CFG_FUNCTION)
+    assert view is not None and view.loops, "the CFG fixture needs a function with a loop"
+    header = view.nodes[view.loops[0][0]].line
+    view = cfg_view(index, line=header)
+    assert view is not None and view.function == CFG_FUNCTION
+    out = view.as_json()
+    out["dot"] = to_dot(view)
+    out["text"] = to_text(view)
+    out["uri"] = f"file:///work/{CFG_MODULE.name}"
+    return {"position": {"line": header, "character": 0}, "answer": out}
 
 
 def main() -> None:
@@ -142,6 +164,7 @@ def main() -> None:
         "previewUpdated": {"uri": uri, "data": preview},
         "steps": {"uri": uri, **steps},
         "suggest": suggest,
+        "cfg": cfg_answer(),
     }
     (HERE / "panel-state.json").write_text(json.dumps(fixture, indent=1) + "\n")
 

@@ -6,7 +6,7 @@
  * acquireVsCodeApi, keeps setState in sessionStorage (as VS Code keeps it while the view is
  * hidden), and sends every posted message through the extension's reducer. Screenshots go to
  * test-results/; with IRLENS_UPDATE_SCREENSHOT=1 the dark one is copied to
- * docs/images/vscode-panel.png for the README.
+ * docs/images/vscode-panel.png for the README, and the CFG one to docs/images/vscode-cfg.png.
  */
 
 import assert from 'node:assert/strict';
@@ -16,6 +16,7 @@ import { after, before, test } from 'node:test';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { makeNonce, panelShell } from '../../src/panel/html';
 import { previewFromServer, suggestFromServer } from '../../src/panel/adapt';
+import { cfgFromServer } from '../../src/panel/cfgData';
 import { type PanelAction, type PanelState, parsePanelMessage, reduce } from '../../src/panel/state';
 import { EXTENSION_ROOT, REPO_ROOT } from '../paths';
 
@@ -30,6 +31,14 @@ const FIXTURE: PanelState = [
   { type: 'preview', preview: previewFromServer(RAW.previewUpdated) },
   { type: 'steps', steps: RAW.steps },
   { type: 'suggest', suggest: suggestFromServer(RAW.suggest), done: true },
+].reduce((state, action) => reduce(state, action as PanelAction), {} as PanelState);
+
+/** The panel after irlens.showCfg with the cursor in @murmurhash3_x86_32 (the server's real answer). */
+const CFG_STATE: PanelState = [
+  { type: 'status', status: RAW.status },
+  { type: 'context', context: { uri: RAW.cfg.answer.uri, fileName: 'dev-mmh3-0119.ll', languageId: 'llvm', function: RAW.cfg.answer.function } },
+  { type: 'cfgLoading' },
+  { type: 'cfg', cfg: cfgFromServer(RAW.cfg.answer) },
 ].reduce((state, action) => reduce(state, action as PanelAction), {} as PanelState);
 
 /** The variables VS Code's Dark Modern theme sets on a webview's <html>, for the ones the panel uses. */
@@ -61,6 +70,7 @@ const DARK_THEME: Record<string, string> = {
   '--vscode-panel-border': '#2b2b2b',
   '--vscode-widget-border': '#313131',
   '--vscode-textBlockQuote-border': '#616161',
+  '--vscode-charts-orange': '#d18616',
 };
 
 const SHIM = `
@@ -224,6 +234,75 @@ test('hostile text from a document or a model is shown, never run', async () => 
   assert.equal(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned), undefined);
   assert.match(await page.textContent('#preview .line.add') ?? '', /<script>window.__pwned=2<\/script>/);
   assert.equal(await page.$('#preview img'), null);
+});
+
+test('the CFG of the function at the cursor is laid out and drawn, loops marked', async () => {
+  await postState(CFG_STATE);
+  await page.waitForSelector('#cfg svg.cfg g.block');
+  const answer = RAW.cfg.answer as { blocks: { line: number; loop_header: boolean }[]; edges: { back: boolean }[] };
+  assert.equal((await page.$$('#cfg svg.cfg g.block')).length, answer.blocks.length);
+  assert.equal((await page.$$('#cfg svg.cfg g.edge')).length, answer.edges.length);
+  assert.equal((await page.$$('#cfg svg.cfg g.edge.back')).length, answer.edges.filter((edge) => edge.back).length);
+  assert.equal((await page.$$('#cfg svg.cfg g.block.loop-header')).length, answer.blocks.filter((block) => block.loop_header).length);
+  assert.match(await page.textContent('#cfg h2') ?? '', /Control-flow graph of @murmurhash3_x86_32/);
+  const labels = await page.$$eval('#cfg text.edge-label', (texts) => texts.map((t) => t.textContent));
+  assert.ok(labels.includes('true') && labels.includes('false') && labels.includes('default'), labels.join(','));
+  // The drawn blocks do not overlap: dagre's layout, measured in the page's own font.
+  const boxes = await page.$$eval('#cfg g.block rect', (rects) => rects.map((r) => r.getBoundingClientRect().toJSON() as DOMRect));
+  for (let i = 0; i < boxes.length; i++) {
+    for (let j = i + 1; j < boxes.length; j++) {
+      const [a, b] = [boxes[i], boxes[j]];
+      assert.ok(a.right <= b.left || b.right <= a.left || a.bottom <= b.top || b.bottom <= a.top, `blocks ${i} and ${j} overlap`);
+    }
+  }
+  // Text fits its box: the width was measured in the editor font.
+  const overflow = await page.$$eval('#cfg g.block', (groups) =>
+    groups.filter((g) => {
+      const rect = g.querySelector('rect')!.getBoundingClientRect();
+      return Array.from(g.querySelectorAll('text')).some((t) => t.getBoundingClientRect().right > rect.right + 0.5);
+    }).length,
+  );
+  assert.equal(overflow, 0, 'no instruction runs out of its block');
+  const stroke = await page.$eval('#cfg g.edge.back path', (el) => getComputedStyle(el).strokeDasharray);
+  assert.notEqual(stroke, 'none', 'back edges are dashed');
+  await page.screenshot({ path: path.join(RESULTS, 'cfg-dark.png'), fullPage: true });
+  // The docs picture: the side panel widened, as a reader would to see the whole graph.
+  await page.setViewportSize({ width: 1280, height: 1500 });
+  await page.$eval('#cfg-graph', (el) => el.scrollTo(0, 0));
+  await (await page.$('#cfg'))!.screenshot({ path: path.join(RESULTS, 'cfg-section.png') });
+  await page.setViewportSize({ width: 460, height: 1180 });
+  if (process.env.IRLENS_UPDATE_SCREENSHOT === '1') {
+    const target = path.join(REPO_ROOT, 'docs', 'images', 'vscode-cfg.png');
+    mkdirSync(path.dirname(target), { recursive: true });
+    copyFileSync(path.join(RESULTS, 'cfg-section.png'), target);
+  }
+  assert.deepEqual(violations, []);
+});
+
+test('a click on a block asks to go to its line', async () => {
+  const header = (RAW.cfg.answer.blocks as { line: number; loop_header: boolean }[]).find((block) => block.loop_header)!;
+  await page.click('#cfg g.block.loop-header rect');
+  const posted = await page.evaluate(() => (window as unknown as { __posted: { type: string }[] }).__posted.filter((m) => m.type === 'reveal'));
+  assert.deepEqual(posted.at(-1), { type: 'reveal', uri: RAW.cfg.answer.uri, line: header.line });
+  assert.deepEqual(parsePanelMessage(posted.at(-1)), posted.at(-1), 'the extension accepts it');
+  await page.focus('#cfg g.block[data-index="0"]');
+  await page.keyboard.press('Enter');
+  const last = await page.evaluate(() => (window as unknown as { __posted: { type: string }[] }).__posted.at(-1));
+  assert.deepEqual(last, { type: 'reveal', uri: RAW.cfg.answer.uri, line: RAW.cfg.answer.blocks[0].line });
+});
+
+test('"fit width" shrinks the graph to the panel, and back', async () => {
+  const full = await page.$eval('#cfg svg.cfg', (svg) => svg.getBoundingClientRect().width);
+  const host = await page.$eval('#cfg-graph', (el) => el.clientWidth);
+  assert.ok(full > host, 'at full size this graph is wider than the panel');
+  await page.click('#cfg-fit');
+  assert.equal(await page.getAttribute('#cfg svg.cfg', 'width'), '100%');
+  const fitted = await page.$eval('#cfg svg.cfg', (svg) => svg.getBoundingClientRect().width);
+  assert.ok(fitted <= host + 1, `${fitted} fits in ${host}`);
+  assert.equal(await page.textContent('#cfg-fit'), 'full size');
+  await page.screenshot({ path: path.join(RESULTS, 'cfg-fit.png'), fullPage: true });
+  await page.click('#cfg-fit');
+  assert.notEqual(await page.getAttribute('#cfg svg.cfg', 'width'), '100%');
 });
 
 test('a light theme changes the colours, not the layout', async () => {

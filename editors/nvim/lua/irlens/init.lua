@@ -1,5 +1,5 @@
 --- irlens for Neovim: starts `irlens serve` for LLVM IR and assembly buffers, and adds
---- :IrlensLift, :IrlensSuggest and :IrlensPreview.
+--- :IrlensLift, :IrlensSuggest, :IrlensPreview and :IrlensCfg (in irlens/cfg.lua).
 ---
 --- Works from Neovim 0.7 (vim.lsp.start_client + buf_attach_client). On Neovim 0.11 and later
 --- the config in lsp/irlens.lua (`vim.lsp.enable('irlens')`) starts the same server; the
@@ -450,6 +450,17 @@ function M.preview(opts)
     end, { buffer = steps_buf, desc = 'irlens: show the IR after this pass' })
   end)
 end
+
+--- :IrlensCfg [function]: the CFG of the function at the cursor as text, in a split.
+function M.cfg(opts)
+  require('irlens.cfg').show(opts)
+end
+
+-- For the commands kept in their own modules (irlens/cfg.lua); not a public API.
+M._notify = notify
+M._require_client = require_client
+M._request = request
+M._scratch = scratch
 
 --- A short status text for statuslines: model and LLVM version of the buffer's irlens server.
 function M.statusline(bufnr)

@@ -1,0 +1,98 @@
+"""The JSON-RPC boundary: a message whose params do not fit the LSP types is the client's
+mistake, answered ``InvalidParams`` (-32602) in one log line, never a lost request.
+
+pygls deserialises each message in ``json.loads``' ``object_hook``; when the params do not
+fit (``position.line = "x"``, a missing ``range``), it logs the traceback and raises, and the
+request is never answered. :class:`IrlensProtocol` answers such a request with an error that
+names what did not fit, and drops such a notification with a warning.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from pygls.exceptions import JsonRpcInvalidParams
+from pygls.protocol import JsonRPCNotification, JsonRPCRequestMessage, LanguageServerProtocol
+
+from lsp_server.features.status import STATUS_NOTIFICATION
+
+log = logging.getLogger(__name__)
+
+
+class _Rejected:
+    """Stands for a message already answered (or dropped) at deserialisation."""
+
+    jsonrpc = ""
+
+
+def _reason(error: BaseException) -> str:
+    """What did not fit, from cattrs' nested validation errors: the innermost messages."""
+    found: list[str] = []
+
+    def walk(err: BaseException, path: str) -> None:
+        inner = getattr(err, "exceptions", None)
+        if inner:
+            for sub in inner:
+                note = next(iter(getattr(sub, "__notes__", []) or []), "")
+                walk(sub, f"{path} {note}".strip())
+        elif len(found) < 3:
+            found.append(f"{path}: {type(err).__name__}: {err}" if path else str(err))
+
+    walk(error, "")
+    return "; ".join(found) or type(error).__name__
+
+
+class IrlensProtocol(LanguageServerProtocol):
+    """pygls' LSP protocol, answering ill-typed params instead of losing the request."""
+
+    def structure_message(self, data: dict[str, Any]) -> Any:
+        # Requests and notifications only: responses (to the server's own requests) and
+        # nested objects go through pygls as they are.
+        if "jsonrpc" not in data or "method" not in data or "error" in data:
+            return super().structure_message(data)
+        method = data["method"]
+        if "id" in data:
+            kind = self.get_message_type(method) or JsonRPCRequestMessage
+        else:
+            kind = self.get_message_type(method) or JsonRPCNotification
+        try:
+            return self._converter.structure(data, kind)
+        except Exception as err:
+            message = f"{method}: the params do not fit the protocol ({_reason(err)})"
+            if "id" in data:
+                log.info("answered InvalidParams: %s", message)
+                error = JsonRpcInvalidParams(message).to_response_error()
+                self._send_response(data["id"], error=error)
+            else:
+                log.warning("irlens dropped a notification: %s", message)
+            return _Rejected()
+
+    # Every answer and notification may follow a change of state a request observed (the
+    # model server went away, or came back): the session re-sends ``irlens/status`` then.
+    #: Set when the client said ``exit``: work still finishing then has no one to answer.
+    exited = False
+
+    def _send_data(self, data: Any) -> None:
+        if self.exited:
+            return  # stdout is closing: writing would only log tracebacks
+        super()._send_data(data)
+        method = getattr(data, "method", None)
+        is_request = method is not None and getattr(data, "id", None) is not None
+        if method != STATUS_NOTIFICATION and not is_request:
+            self._observed()  # an answer, or a notification other than the status
+
+    def _observed(self) -> None:
+        refresh = getattr(self._server, "refresh_status", None)
+        if refresh is not None:
+            try:
+                refresh()
+            except Exception:
+                log.exception("irlens: the status could not be refreshed")
+
+    def handle_message(self, message: Any) -> None:
+        if isinstance(message, _Rejected):
+            return
+        if getattr(message, "method", None) == "exit":
+            self.exited = True
+        super().handle_message(message)

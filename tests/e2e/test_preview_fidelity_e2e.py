@@ -1,0 +1,47 @@
+"""What issue 13 changed where the user sees it, through a real LSP client: a RUN line whose
+options take their value as the next word previews (defect 2), with the pass's remarks, the
+exact command and the named size measures; pipelineSteps steps carry their remarks."""
+
+from __future__ import annotations
+
+from lsprotocol import types
+
+from tests.support.data import DATA
+from tests.support.lsp_session import open_document
+
+PATH = DATA / "run-lines" / "value-options.ll"
+TEXT = PATH.read_text()
+LINES = TEXT.splitlines()
+RUN = next(i for i, line in enumerate(LINES) if "-passes=speculative-execution" in line)
+
+
+async def test_a_value_option_run_line_previews_with_remarks_and_its_command(client) -> None:
+    uri = PATH.as_uri()
+    open_document(client, uri, TEXT)
+    position = types.Position(line=RUN, character=LINES[RUN].index("speculative") + 3)
+    hover = await client.text_document_hover_async(
+        types.HoverParams(text_document=types.TextDocumentIdentifier(uri=uri), position=position)
+    )
+    assert hover is not None and isinstance(hover.contents, types.MarkupContent)
+    text = hover.contents.value
+    assert "Cannot preview" not in text
+    assert "```diff" in text and "+  %x = add i32 %a, %b" in text
+    assert (
+        "_binary size: text+data of the object from `llc -filetype=obj` at its default -O2_" in text
+    )
+    assert "**Remarks**" in text
+    assert "-spec-exec-max-speculation-cost 4 -spec-exec-max-not-hoisted 3 < " in text
+    assert "```sh\n" in text
+
+
+async def test_steps_of_the_second_run_line_carry_remark_counts(client) -> None:
+    uri = PATH.as_uri()
+    open_document(client, uri, TEXT)
+    result = await client.protocol.send_request_async(
+        "irlens/pipelineSteps", {"textDocument": {"uri": uri}, "runLine": 1}
+    )
+    assert result.error is None
+    assert result.optArgs == ["-spec-exec-max-speculation-cost", "0"]
+    assert all(hasattr(step, "remarksCount") for step in result.steps)
+    # With a cost of 0 nothing is hoisted: the add stays after the branch.
+    assert result.final.index("br i1 %c") < result.final.index("%x = add i32 %a, %b")
