@@ -115,10 +115,7 @@ class Session:
                     length = int(line.split(b":")[1])
             message = json.loads(stream.read(length))
             if "method" in message and "id" in message:
-                # Answered from another thread: the reader must never wait on the write
-                # lock, or a client blocked writing to a server blocked writing to it
-                # deadlocks both (seen in a long run).
-                threading.Thread(target=self._reply_to_server, args=(message,), daemon=True).start()
+                self._reply_to_server(message)  # queued for the writer: never blocks
             elif "method" in message:
                 self.notifications.put(message)
             elif "id" in message:
