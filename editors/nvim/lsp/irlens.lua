@@ -20,7 +20,7 @@
 ---
 --- `init_options` take the same nested camelCase keys as the VS Code extension's `irlens.*`
 --- settings: model.url, model.name, model.apiKey, model.timeoutSeconds, model.maxConcurrent,
---- llvm.binDir, llvm.toolTimeoutSeconds, target.triple, preview.defaultPipeline,
+--- llvm.binDir, llvm.toolTimeoutSeconds, llvm.maxOutputMb, llvm.maxMemoryMb, target.triple, preview.defaultPipeline,
 --- preview.timeBudgetMs, preview.maxDiffLines, suggest.budgetSeconds, suggest.maxCompilations,
 --- suggest.samples, suggest.temperature, diagnostics.enabled, diagnostics.debounceMs,
 --- limits.symbolsMegabytes, limits.maxSymbols, limits.diagnosticsMegabytes, limits.previewMegabytes,
