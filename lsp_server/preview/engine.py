@@ -352,10 +352,12 @@ async def hover_preview(
     *,
     document: str = "",
     on_update: Updater | None = None,
+    ask_model: bool = True,
 ) -> HoverPreview | None:
     """The preview for a hover at ``(line, col)`` (0-based, str columns), or None when the
     cursor is on neither a pass nor a ``define`` line. Raises :class:`Superseded` when a
-    newer hover on the same document replaced this one."""
+    newer hover on the same document replaced this one. With ``ask_model`` false the
+    configured model is left alone (the warm-up must not spend the GPU or fill its cache)."""
     started = time.monotonic()
     target = await _target(text, line, col, services, state)
     if target is None:
@@ -367,7 +369,7 @@ async def hover_preview(
     # for the server and model that gave it.
     identity = (
         asyncio.ensure_future(identity_of(services.backend))
-        if services.backend is not None
+        if services.backend is not None and ask_model
         else None
     )
     remarks: list[Remark] | str | None = None

@@ -12,16 +12,18 @@ pipeline gave which remark (:data:`REMARK_LINE`).
 
 from __future__ import annotations
 
+import functools
+import logging
 import re
 from dataclasses import dataclass
 from typing import Any
-
-import yaml
 
 from lsp_server.llvm import opt
 from lsp_server.llvm.runner import run_tool
 from lsp_server.llvm.warm import WarmTools
 from lsp_server.services import Services
+
+log = logging.getLogger(__name__)
 
 #: The file opt writes remarks to, in its private directory.
 REMARKS_FILE = "remarks.yaml"
@@ -57,12 +59,9 @@ class Remark:
         }
 
 
-# A safe loader that also reads opt's !Passed, !Missed, !Analysis... tags (made with type():
-# PyYAML has no type stubs here, and a class statement cannot subclass an untyped base).
-_RemarkLoader: Any = type("_RemarkLoader", (yaml.SafeLoader,), {})
-
-
 def _tagged(loader: Any, suffix: str, node: Any) -> dict[str, Any]:
+    import yaml
+
     if not isinstance(node, yaml.MappingNode):
         return {}
     data = {str(k): v for k, v in loader.construct_mapping(node, deep=True).items()}
@@ -70,7 +69,24 @@ def _tagged(loader: Any, suffix: str, node: Any) -> dict[str, Any]:
     return data
 
 
-yaml.add_multi_constructor("!", _tagged, Loader=_RemarkLoader)
+@functools.cache
+def _remark_loader() -> Any:
+    """A safe loader that also reads opt's !Passed, !Missed, !Analysis... tags, or None.
+
+    PyYAML is imported here, on the first remarks, not with the preview: the VS Code
+    extension's bundled server carries pure-Python wheels only, and PyYAML has none, so there
+    the remarks are left out (and said to be) unless the interpreter has PyYAML itself.
+    The loader is made with type(): PyYAML has no type stubs here, and a class statement
+    cannot subclass an untyped base.
+    """
+    try:
+        import yaml
+    except ImportError:
+        log.warning("irlens: pass remarks need PyYAML (pip install pyyaml); they are left out")
+        return None
+    loader: Any = type("_RemarkLoader", (yaml.SafeLoader,), {})
+    yaml.add_multi_constructor("!", _tagged, Loader=loader)
+    return loader
 
 
 def _location(value: Any) -> str | None:
@@ -93,8 +109,13 @@ def _message(args: Any) -> str:
 
 def parse_remarks(text: str) -> list[Remark]:
     """The remarks in opt's YAML remarks output; unreadable YAML gives none."""
+    loader = _remark_loader()
+    if loader is None:
+        return []
+    import yaml
+
     try:
-        documents = list(yaml.load_all(text, Loader=_RemarkLoader))
+        documents = list(yaml.load_all(text, Loader=loader))
     except yaml.YAMLError:
         return []
     remarks = []

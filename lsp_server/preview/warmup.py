@@ -5,7 +5,8 @@ the preview's modules, reading the local opt's options and passes, loading libLL
 the page cache, starting the spare opt and llc processes, and Python's own first calls.
 :func:`warm_up` does all of that in the background right after the client says
 ``initialized``, by previewing a tiny module through the same state a hover uses; a hover
-that arrives meanwhile simply shares the work already done.
+that arrives meanwhile simply shares the work already done. The model is never asked: a
+warm-up must not queue work on the user's GPU nor put its answer in the on-disk cache.
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ async def warm_up(services: Services, state: PreviewState) -> None:
     await asyncio.gather(services.opt_options(), services.registry(), return_exceptions=True)
     column = _TINY.index("instcombine") + 1
     try:
-        await hover_preview(_TINY, 0, column, services, state, document=_DOCUMENT)
+        await hover_preview(_TINY, 0, column, services, state, document=_DOCUMENT, ask_model=False)
     except Superseded:
         pass
     finally:

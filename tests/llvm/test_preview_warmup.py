@@ -37,3 +37,26 @@ async def test_warm_up_without_llvm_does_nothing(tmp_path) -> None:
     state = PreviewState()
     await warm_up(services, state)
     assert len(state.memo) == 0
+
+
+async def test_warm_up_never_asks_the_model(toolchain) -> None:
+    """A FAKE model server: the warm-up previews with LLVM only and sends it nothing."""
+    from lsp_server.config import from_dict
+    from lsp_server.model.client import OpenAIClient
+    from tests.support.openai_fake import FakeOpenAIServer
+
+    with FakeOpenAIServer(lambda prompt, body: "<code></code>") as fake:
+        settings, problems = from_dict({"model": {"url": fake.url}})
+        assert problems == []
+        backend = OpenAIClient(fake.url, retries=0)
+        services = Services(settings=settings, toolchain=toolchain, backend=backend)
+        state = PreviewState(warm=WarmTools())
+        try:
+            await warm_up(services, state)
+            assert len(state.memo) > 0  # it did preview
+            assert state.predictions == {}
+            assert fake.requests == []
+        finally:
+            await backend.aclose()
+            assert state.warm is not None
+            await state.warm.close()
