@@ -34,6 +34,9 @@ REMARK_LINE = re.compile(r"^(?:remark: (?:<unknown>|\S+):\d+:\d+: |\S+:\d+:\d+: 
 #: The most remarks shown in a hover.
 MAX_SHOWN = 8
 
+#: Why there are no remarks where PyYAML is missing (the VS Code bundle has none).
+NO_PYYAML = "reading opt's remarks needs PyYAML in the server's Python (pip install pyyaml)"
+
 _KINDS = {"Passed": "passed", "Missed": "missed", "Failure": "failure"}
 
 
@@ -146,6 +149,8 @@ async def pass_remarks(
 
     The YAML goes to stdout (``-pass-remarks-output=-``, with ``-disable-output``), so a
     spare opt started ahead (``warm``, the server's) can run it."""
+    if _remark_loader() is None:
+        return NO_PYYAML
     toolchain = services.toolchain
     options = opt.pipeline_args(passes, output="none", extra=[*args, "-pass-remarks-output=-"])
     if warm is not None:

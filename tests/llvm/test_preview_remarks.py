@@ -112,3 +112,18 @@ async def test_each_step_carries_the_remarks_its_pass_made(toolchain) -> None:
     assert "remark:" not in (steps.initial or "") and all(
         "remark:" not in (s.ir or "") for s in steps.steps
     )
+
+
+async def test_without_pyyaml_the_hover_says_why_there_are_no_remarks(
+    toolchain, monkeypatch
+) -> None:
+    """The VS Code bundle carries no PyYAML: the hover says so instead of "none"."""
+    from lsp_server.preview import remarks
+
+    monkeypatch.setattr(remarks, "_remark_loader", lambda: None)
+    services = Services(settings=Settings(), toolchain=toolchain)
+    line = TEXT.splitlines()[0]
+    found = await hover_preview(TEXT, 0, line.index("inline") + 1, services, PreviewState())
+    assert found is not None
+    assert "_remarks unavailable: reading opt's remarks needs PyYAML" in found.markdown
+    assert found.data["remarksError"] == remarks.NO_PYYAML
