@@ -521,10 +521,12 @@ def main() -> int:
     ]
     rows.extend(first_rows)
     table = ["| measure | result | target | met |", "| --- | --- | --- | --- |"]
-    for name, value, target, met in rows:
+    for measure, value, target, met in rows:
         table.append(
-            f"| {name} | {value} | {target} | {'' if met is None else 'yes' if met else 'no'} |"
+            f"| {measure} | {value} | {target} | {'' if met is None else 'yes' if met else 'no'} |"
         )
+    load_after = os.getloadavg()[0]
+    shared = " (other work shared the machine)" if max(load_before[0], load_after) > 1.0 else ""
     md = [
         "# Hover preview benchmark",
         "",
@@ -534,7 +536,7 @@ def main() -> int:
         f"Hovering `{PASS}` in `{PIPELINE}` on a {lines}-line module of {functions} corpus "
         "functions, through `irlens serve --no-cache` over stdio (diagnostics off); "
         f"{os.cpu_count()} CPUs, 1-minute load average {load_before[0]:.1f} at the start and "
-        f"{os.getloadavg()[0]:.1f} at the end (other work shared the machine).",
+        f"{load_after:.1f} at the end{shared}.",
         "",
         *table,
         "",

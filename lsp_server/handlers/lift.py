@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from typing import Any
+import importlib
+from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 
@@ -20,8 +21,9 @@ from lsp_server.features import lift as feature
 from lsp_server.features.arguments import ArgumentError
 from lsp_server.handlers.code_actions import CodeActionSource
 from lsp_server.handlers.work import CANCELLED, Progress, cancel_with_request
-from lsp_server.lift.engine import LiftOptions, lift_assembly
-from lsp_server.lift.report import LiftResult
+
+if TYPE_CHECKING:
+    from lsp_server.lift.report import LiftResult
 
 # Imported at run time, not only for type checking: pygls reads the command handler's
 # annotations to tell the server parameter from the command's arguments.
@@ -54,7 +56,10 @@ async def _lift_command(ls: IrlensServer, request: feature.LiftRequest) -> dict[
     if too_large is not None:
         _show(ls, too_large, types.MessageType.Warning)
         return {"ok": False, "error": too_large}
-    options = LiftOptions(
+    # The engine is imported on the first lift, in a thread (as the preview is): most
+    # sessions never lift, and the server's start need not wait for its modules.
+    engine = await asyncio.to_thread(importlib.import_module, "lsp_server.lift.engine")
+    options = engine.LiftOptions(
         source=feature.source_name(request.uri),
         function=request.function,
         lines=request.lines,
@@ -65,11 +70,11 @@ async def _lift_command(ls: IrlensServer, request: feature.LiftRequest) -> dict[
     def report(done: int, total: int, message: str) -> None:
         progress.report(f"{done}/{total} {message}", int(100 * done / total) if total else 0)
 
-    task = asyncio.ensure_future(lift_assembly(text, services, options, report))
+    task = asyncio.ensure_future(engine.lift_assembly(text, services, options, report))
     progress.cancel_with(task)
     cancel_with_request(ls, task)
     try:
-        result = await task
+        result: LiftResult = await task
     except asyncio.CancelledError:
         progress.end("Cancelled: no further model requests were made")
         if not task.cancelled():

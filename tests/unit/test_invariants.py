@@ -36,6 +36,18 @@ def test_importing_the_server_loads_neither_torch_nor_transformers() -> None:
     assert out.stdout.strip() == ""
 
 
+def test_the_server_starts_without_the_engines_it_imports_on_first_use() -> None:
+    """The preview, the pass search, the lift engine and the model client are imported on
+    first use (ARCHITECTURE.md, startup), so ``initialize`` is answered without them."""
+    lazy = ("lsp_server.preview.", "lsp_server.search.", "lsp_server.lift.engine", "httpx")
+    code = (
+        "import sys, lsp_server.server; lsp_server.server.create_server(); "
+        f"print(','.join(sorted(m for m in sys.modules if m.startswith({lazy!r}))))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""
+
+
 def test_only_the_daemon_imports_torch_or_transformers() -> None:
     offenders = [
         str(path.relative_to(ROOT))
