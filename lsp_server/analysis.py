@@ -15,6 +15,7 @@ import asyncio
 import logging
 from dataclasses import dataclass
 
+from lsp_server.offload import run_sized
 from lsp_server.syntax.index import ModuleIndex, build_index
 
 log = logging.getLogger(__name__)
@@ -66,7 +67,7 @@ class DocumentIndexes:
         future = self._building.get(key)
         if future is None:
             previous = done.index if done is not None else None
-            future = asyncio.ensure_future(asyncio.to_thread(build_index, text, previous))
+            future = asyncio.ensure_future(run_sized(len(text), build_index, text, previous))
             self._building[key] = future
             future.add_done_callback(lambda f: self._finished(uri, number, f))
         return await asyncio.shield(future)

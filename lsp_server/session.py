@@ -31,6 +31,7 @@ from lsp_server.features import documents as boundary
 from lsp_server.features.documents import Snapshot
 from lsp_server.features.status import STATUS_NOTIFICATION, status_payload
 from lsp_server.llvm.toolchain import MissingToolError
+from lsp_server.offload import run_sized
 from lsp_server.rpc import IrlensProtocol
 from lsp_server.services import Services, build_services
 
@@ -331,7 +332,7 @@ class IrlensServer(LanguageServer):
             # llvm-as still checks it; say once why the built-in checks do not.
             self.tell(f"irlens: {err}", types.MessageType.Warning)
             return []
-        work = asyncio.to_thread(check_diagnostics, index, self.encoding)
+        work = run_sized(len(index.text), check_diagnostics, index, self.encoding)
         return await self.guarded("built-in checks", work, [])
 
     async def set_extra_diagnostics(

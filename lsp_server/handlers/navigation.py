@@ -9,7 +9,6 @@ document's current version (built in a worker thread) and hands it to
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from typing import Any
 
@@ -25,6 +24,7 @@ from lsp_server.features.documents import Snapshot
 from lsp_server.features.positions import Lines
 from lsp_server.handlers.code_actions import CodeActionSource
 from lsp_server.handlers.work import plain
+from lsp_server.offload import run_sized
 from lsp_server.session import IrlensServer
 from lsp_server.syntax.index import ModuleIndex
 
@@ -56,7 +56,7 @@ async def index_hover(
     index = await document_index(ls, params.text_document.uri)
     if index is None:
         return None
-    work = asyncio.to_thread(nav.hover, index, params.position, ls.encoding, kind)
+    work = run_sized(len(index.text), nav.hover, index, params.position, ls.encoding, kind)
     return await ls.guarded("hover", work, None)
 
 
@@ -88,8 +88,13 @@ def register(server: IrlensServer) -> list[CodeActionSource]:
             ls.tell(too_large, types.MessageType.Warning)
             return []
         most = limits.max_symbols
-        work = asyncio.to_thread(
-            symbols.document_symbols, snapshot.text, snapshot.kind, ls.encoding, most + 1
+        work = run_sized(
+            len(snapshot.text),
+            symbols.document_symbols,
+            snapshot.text,
+            snapshot.kind,
+            ls.encoding,
+            most + 1,
         )
         found = await ls.guarded("document symbols", work, [])
         if len(found) > most:
@@ -115,7 +120,9 @@ def register(server: IrlensServer) -> list[CodeActionSource]:
         else:
             index = await document_index(ls, uri)
             if index is not None:
-                work = asyncio.to_thread(nav.definition, index, uri, params.position, ls.encoding)
+                work = run_sized(
+                    len(index.text), nav.definition, index, uri, params.position, ls.encoding
+                )
                 found = await ls.guarded("definition", work, [])
         # One place is answered as a Location, as most servers do; a duplicate as a list.
         if len(found) == 1:
@@ -135,7 +142,9 @@ def register(server: IrlensServer) -> list[CodeActionSource]:
         index = await document_index(ls, uri)
         if index is None:
             return []
-        work = asyncio.to_thread(nav.references, index, uri, params.position, include, ls.encoding)
+        work = run_sized(
+            len(index.text), nav.references, index, uri, params.position, include, ls.encoding
+        )
         return await ls.guarded("references", work, [])
 
     @server.feature(types.TEXT_DOCUMENT_DOCUMENT_HIGHLIGHT)
@@ -151,7 +160,7 @@ def register(server: IrlensServer) -> list[CodeActionSource]:
         index = await document_index(ls, uri)
         if index is None:
             return []
-        work = asyncio.to_thread(nav.highlights, index, params.position, ls.encoding)
+        work = run_sized(len(index.text), nav.highlights, index, params.position, ls.encoding)
         return await ls.guarded("highlight", work, [])
 
     @server.feature(types.TEXT_DOCUMENT_PREPARE_RENAME)
@@ -161,7 +170,7 @@ def register(server: IrlensServer) -> list[CodeActionSource]:
         index = await document_index(ls, params.text_document.uri)
         if index is None:
             return None
-        work = asyncio.to_thread(nav.prepare_rename, index, params.position, ls.encoding)
+        work = run_sized(len(index.text), nav.prepare_rename, index, params.position, ls.encoding)
         found = await ls.guarded("prepare rename", work, None)
         if isinstance(found, str):
             raise JsonRpcException(message=found, code=_REQUEST_FAILED)
@@ -173,8 +182,14 @@ def register(server: IrlensServer) -> list[CodeActionSource]:
         index = await document_index(ls, uri)
         if index is None:
             return None
-        work = asyncio.to_thread(
-            nav.rename_edit, index, uri, params.position, params.new_name, ls.encoding
+        work = run_sized(
+            len(index.text),
+            nav.rename_edit,
+            index,
+            uri,
+            params.position,
+            params.new_name,
+            ls.encoding,
         )
         found = await ls.guarded("rename", work, None)
         if isinstance(found, str):
@@ -202,13 +217,13 @@ def register(server: IrlensServer) -> list[CodeActionSource]:
         uri = params.text_document.uri
         asm = await _asm(ls, uri)
         if asm is not None:
-            folds = await ls.guarded("folding", asyncio.to_thread(asm_folds, asm[0]), [])
+            folds = await ls.guarded("folding", run_sized(len(asm[0]), asm_folds, asm[0]), [])
             return nav.folding_ranges(folds)
         index = await document_index(ls, uri)
         if index is None:
             return []
         return nav.folding_ranges(
-            await ls.guarded("folding", asyncio.to_thread(ir_folds, index), [])
+            await ls.guarded("folding", run_sized(len(index.text), ir_folds, index), [])
         )
 
     @server.feature(types.TEXT_DOCUMENT_SELECTION_RANGE)
@@ -218,7 +233,9 @@ def register(server: IrlensServer) -> list[CodeActionSource]:
         index = await document_index(ls, params.text_document.uri)
         if index is None:
             return []
-        work = asyncio.to_thread(nav.selections, index, list(params.positions), ls.encoding)
+        work = run_sized(
+            len(index.text), nav.selections, index, list(params.positions), ls.encoding
+        )
         return await ls.guarded("selection ranges", work, [])
 
     @server.feature(
@@ -229,7 +246,7 @@ def register(server: IrlensServer) -> list[CodeActionSource]:
         index = await document_index(ls, params.text_document.uri)
         if index is None:
             return empty
-        work = asyncio.to_thread(nav.completions, index, params.position, ls.encoding)
+        work = run_sized(len(index.text), nav.completions, index, params.position, ls.encoding)
         return await ls.guarded("completion", work, empty)
 
     @server.feature(CFG_REQUEST)
@@ -248,7 +265,7 @@ async def _asm_occurrences(
         lines = Lines(text, ls.encoding)
         return nav.asm_occurrences(build_asm_index(text), position, lines)
 
-    return await ls.guarded("assembly labels", asyncio.to_thread(work), [])
+    return await ls.guarded("assembly labels", run_sized(len(text), work), [])
 
 
 async def _tokens(ls: IrlensServer, uri: str, wanted: types.Range | None) -> types.SemanticTokens:
@@ -271,7 +288,7 @@ async def _tokens(ls: IrlensServer, uri: str, wanted: types.Range | None) -> typ
                 flat = _within(flat, first, last)
             return nav.relative_tokens(flat, split_lines(text), ls.encoding)
 
-        data = await ls.guarded("semantic tokens", asyncio.to_thread(asm_work), [])
+        data = await ls.guarded("semantic tokens", run_sized(len(text), asm_work), [])
         return types.SemanticTokens(data=data)
     index = await document_index(ls, uri)
     if index is None:
@@ -282,7 +299,7 @@ async def _tokens(ls: IrlensServer, uri: str, wanted: types.Range | None) -> typ
         return nav.relative_tokens(ir_tokens(found, first, last), found.lines, ls.encoding)
 
     return types.SemanticTokens(
-        data=await ls.guarded("semantic tokens", asyncio.to_thread(work), [])
+        data=await ls.guarded("semantic tokens", run_sized(len(found.text), work), [])
     )
 
 
@@ -328,4 +345,4 @@ async def _cfg(ls: IrlensServer, data: dict[str, Any]) -> dict[str, Any]:
         out["uri"] = uri
         return out
 
-    return await ls.guarded("cfg", asyncio.to_thread(work), {"error": "failed"})
+    return await ls.guarded("cfg", run_sized(len(index.text), work), {"error": "failed"})

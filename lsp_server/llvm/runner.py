@@ -245,7 +245,7 @@ async def run_tool(
     argv = tuple(argv)
     data = text_bytes(stdin) if isinstance(stdin, str) else stdin
     start = time.perf_counter()
-    with scratch.run_dir() as workdir:
+    async with scratch.run_dir_async() as workdir:
         for name, content in (files or {}).items():
             payload = text_bytes(content) if isinstance(content, str) else content
             Path(workdir, name).write_bytes(payload)

@@ -138,3 +138,25 @@ async def test_a_cancelled_run_removes_its_directory(private_tmp) -> None:
     with contextlib.suppress(asyncio.CancelledError):
         await task
     assert list(private_tmp.iterdir()) == []
+
+
+async def test_a_directory_with_files_is_removed_off_the_event_loop(
+    private_tmp, monkeypatch
+) -> None:
+    import threading
+
+    from lsp_server.llvm import scratch
+
+    removed_in: list[str] = []
+    remove = scratch.remove_dir
+
+    def recording(path: str) -> None:
+        removed_in.append(threading.current_thread().name)
+        remove(path)
+
+    monkeypatch.setattr(scratch, "remove_dir", recording)
+    await run_tool([sys.executable, "-c", "print('nothing left')"])
+    assert removed_in == []  # an empty directory goes at once
+    await run_tool([sys.executable, "-c", "open('left', 'w').write('x' * 1000)"])
+    assert len(removed_in) == 1 and removed_in[0] != threading.main_thread().name
+    assert list(private_tmp.iterdir()) == []

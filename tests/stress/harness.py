@@ -205,19 +205,21 @@ class Session:
         self.capabilities = answer["result"].get("capabilities", {})
         self.notify("initialized", {})
 
-    def wait_all(self, deadline: float) -> None:
-        """Wait until every request is answered or past its own timeout (or ``deadline``)."""
+    def waiting(self) -> int:
+        """Requests neither answered nor past their own timeout."""
+        now = time.monotonic()
+        with self._lock:
+            return sum(
+                1 for p in self.pending.values() if p.answered is None and now - p.sent < p.timeout
+            )
+
+    def wait_all(self, deadline: float, most: int = 0) -> None:
+        """Wait until at most ``most`` requests are waiting (each answered or past its own
+        timeout), or until ``deadline``."""
         while time.monotonic() < deadline:
-            now = time.monotonic()
-            with self._lock:
-                waiting = [
-                    p
-                    for p in self.pending.values()
-                    if p.answered is None and now - p.sent < p.timeout
-                ]
-            if not waiting or self.proc.poll() is not None:
+            if self.waiting() <= most or self.proc.poll() is not None:
                 return
-            time.sleep(0.05)  # a poll of the client's own bookkeeping, not a wait on the server
+            time.sleep(0.02)  # a poll of the client's own bookkeeping, not a wait on the server
 
     def children(self) -> list[int]:
         """The server's child processes (LLVM tools and spares)."""
@@ -426,6 +428,10 @@ class Plan:
     kill_tools: bool = True
     model: bool = True
     request_timeout: float = 60.0
+    #: An editor has a bounded number of requests out at once; past this many the harness
+    #: waits for answers before it opens the next document (without it, the client only
+    #: fills its own outgoing queue faster than any server reads it).
+    max_in_flight: int = 32
     settings: dict[str, Any] = field(
         default_factory=lambda: {
             "suggest": {"budgetSeconds": 0.5, "maxCompilations": 20},
@@ -603,6 +609,9 @@ def run(plan: Plan, workdir: Path, on_progress: Callable[[str], None] | None = N
         n = 0
         deadline = started + plan.seconds
         while n < plan.documents and time.monotonic() < deadline and session.proc.poll() is None:
+            session.wait_all(
+                min(deadline, time.monotonic() + plan.request_timeout), plan.max_in_flight
+            )
             kind, text = next(documents)
             n += 1
             ext = ".ll" if kind == "ir" else ".s"
