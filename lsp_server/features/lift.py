@@ -115,15 +115,10 @@ def lifted_target(source_uri: str, open_uris: Collection[str]) -> str:
         if uri in open_uris:
             return True
         path = file_path(uri)
-        return path is not None and path.exists()
+        # A dangling symbolic link takes its name too: the file is never written through it.
+        return path is not None and (path.exists() or path.is_symlink())
 
     return lifted_uri(source_uri, taken)
-
-
-def write_new(path: Path, text: str) -> None:
-    """Write a new file; raises ``FileExistsError`` rather than replace one."""
-    with open(path, "x", encoding="utf-8") as out:
-        out.write(text)
 
 
 def summary(result: LiftResult, target: str) -> tuple[str, types.MessageType]:

@@ -21,6 +21,7 @@ from lsp_server.features import lift as feature
 from lsp_server.features.arguments import ArgumentError
 from lsp_server.handlers.code_actions import CodeActionSource
 from lsp_server.handlers.work import CANCELLED, Progress, cancel_with_request
+from lsp_server.lift.output import UnsafeOutput, write_new
 
 if TYPE_CHECKING:
     from lsp_server.lift.report import LiftResult
@@ -136,8 +137,8 @@ async def _open_result(ls: IrlensServer, source_uri: str, result: LiftResult) ->
             _show(ls, message, types.MessageType.Error)
             return {**payload, "ok": False, "error": message}
         try:
-            await asyncio.to_thread(feature.write_new, path, document)
-        except OSError as err:
+            await asyncio.to_thread(write_new, path, document)
+        except (OSError, UnsafeOutput) as err:
             message = f"irlens: cannot write {path}: {err}"
             _show(ls, message, types.MessageType.Error)
             return {**payload, "ok": False, "error": message}

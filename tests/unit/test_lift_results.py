@@ -14,8 +14,8 @@ from lsp_server.features.lift import (
     lifted_target,
     shows_documents,
     summary,
-    write_new,
 )
+from lsp_server.lift.output import write_new
 from lsp_server.lift.report import FunctionReport, LiftResult
 
 
@@ -34,6 +34,12 @@ def test_the_target_skips_open_documents_and_existing_files(tmp_path: Path) -> N
     assert lifted_target(source, opened) == (tmp_path / "crc.lifted.3.ll").as_uri()
     # A URI that is not a file is only checked against the open documents.
     assert lifted_target("untitled:crc.s", {"untitled:crc.lifted.ll"}) == "untitled:crc.lifted.2.ll"
+
+
+def test_a_dangling_link_takes_its_name(tmp_path: Path) -> None:
+    source = (tmp_path / "crc.s").as_uri()
+    (tmp_path / "crc.lifted.ll").symlink_to(tmp_path / "elsewhere.ll")
+    assert lifted_target(source, set()) == (tmp_path / "crc.lifted.2.ll").as_uri()
 
 
 def test_writing_never_replaces_a_file(tmp_path: Path) -> None:
