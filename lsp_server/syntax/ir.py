@@ -11,13 +11,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from lsp_server.syntax.index_lex import unquote_name
 from lsp_server.syntax.span import Pos, Span, line_span, split_lines
 
 # A global name: `@foo`, `@foo.bar$1`, `@123` or `@"any text"`. LLVM escapes a quote or
 # a non-printable byte inside a quoted name as `\XX` (two hex digits), so a quoted name
 # never contains a bare `"`.
 _GLOBAL_REF = re.compile(r'@(?:"([^"]*)"?|([-a-zA-Z$._0-9]+))')
-_HEX_ESCAPE = re.compile(r"\\([0-9A-Fa-f]{2})|\\\\")
 
 # Top-level keywords that can only start a new entity; seeing one at column 0 inside a
 # function body means its closing brace is missing.
@@ -69,18 +69,6 @@ class IrModule:
     target_triple: str | None
     datalayout: str | None
     source_filename: str | None
-
-
-def unquote_name(raw: str) -> str:
-    """Decode the ``\\XX`` and ``\\\\`` escapes of a quoted LLVM name."""
-    if "\\" not in raw:
-        return raw
-
-    def decode(match: re.Match[str]) -> str:
-        digits = match.group(1)
-        return "\\" if digits is None else chr(int(digits, 16))
-
-    return _HEX_ESCAPE.sub(decode, raw)
 
 
 def _name_of(match: re.Match[str]) -> str:
