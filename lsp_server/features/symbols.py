@@ -25,7 +25,7 @@ def document_symbols(
     lines = Lines(text, encoding)
     symbols: list[types.DocumentSymbol] = []
     if kind == "ir":
-        return [_symbol(lines, *row) for row in ir_outline(text)[:limit]]
+        return [_symbol(lines, *row) for row in ir_outline(text, limit)[:limit]]
     if kind == "asm":
         for afn in parse_asm(text).functions[:limit]:
             label = lines.line(afn.label_line).rstrip()
@@ -44,9 +44,12 @@ def document_symbols(
     return symbols
 
 
-def ir_outline(text: str) -> list[tuple[str, str, types.SymbolKind, Span, Span]]:
-    """(name, detail, kind, span, name span) of every function and global, in file order."""
-    functions, globals_ = outline(text)
+def ir_outline(
+    text: str, limit: int | None = None
+) -> list[tuple[str, str, types.SymbolKind, Span, Span]]:
+    """(name, detail, kind, span, name span) of every function and global, in file order
+    (with ``limit``: at least the first ``limit`` of them, when there are that many)."""
+    functions, globals_ = outline(text, limit)
     rows = [
         (
             f"@{fn.name}",

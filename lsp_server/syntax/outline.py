@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections.abc import Iterator
 
 from lsp_server.syntax import ir
 from lsp_server.syntax.span import Pos, Span, line_span
@@ -29,26 +30,40 @@ _CHUNK = re.compile(
 _CLOSE = re.compile(r"^\}", re.MULTILINE)
 
 
-def outline(text: str) -> tuple[tuple[ir.IrFunction, ...], tuple[ir.IrGlobal, ...]]:
-    """The functions and globals of ``text``, exactly as ``ir.parse_module`` finds them."""
+def outline(
+    text: str, limit: int | None = None
+) -> tuple[tuple[ir.IrFunction, ...], tuple[ir.IrGlobal, ...]]:
+    """The functions and globals of ``text``, exactly as ``ir.parse_module`` finds them.
+
+    With ``limit``, the scan stops once it has found that many entities: chunks come in file
+    order, so what it returns holds the first ``limit`` in file order (and maybe a few more,
+    from the last chunk read). An outline capped at 20,000 symbols reads a 30 MB module's
+    first part only."""
     if "\r" in text:  # other line breaks: rare, and the scanner's business
         module = ir.parse_module(text)
         return module.functions, module.globals
     functions: list[ir.IrFunction] = []
     globals_: list[ir.IrGlobal] = []
-    starts = [m.start() for m in _CHUNK.finditer(text)]
-    if not starts or starts[0] != 0:
-        starts.insert(0, 0)
-    starts.append(len(text))
     line = 0
-    for begin, end in itertools.pairwise(starts):
+    for begin, end in itertools.pairwise(_chunk_starts(text)):
         if begin == end:
             continue
         chunk = text[begin:end]
         if not _fast(chunk, line, functions, globals_):
             _slow(chunk, line, functions, globals_)
         line += chunk.count("\n")
+        if limit is not None and len(functions) + len(globals_) >= limit:
+            break
     return tuple(functions), tuple(globals_)
+
+
+def _chunk_starts(text: str) -> Iterator[int]:
+    """0, the offset of every top-level line, and the end of ``text``."""
+    if not _CHUNK.match(text):
+        yield 0
+    for match in _CHUNK.finditer(text):
+        yield match.start()
+    yield len(text)
 
 
 def _fast(

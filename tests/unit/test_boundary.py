@@ -83,3 +83,21 @@ def test_the_fast_outline_is_parse_modules_outline() -> None:
     for text in texts:
         module = ir.parse_module(text)
         assert outline(text) == (module.functions, module.globals), text[:300]
+
+
+def test_a_capped_outline_holds_the_first_entities_in_file_order() -> None:
+    def ordered(found: tuple[tuple[ir.IrFunction, ...], tuple[ir.IrGlobal, ...]]) -> list:
+        rows = [*found[0], *found[1]]
+        return sorted(rows, key=lambda e: (e.span.start.line, e.span.start.col))
+
+    checked = 0
+    for text in _documents():
+        full = ordered(outline(text))
+        for limit in (1, 2, 5, len(full)):
+            capped = ordered(outline(text, limit))
+            assert capped[:limit] == full[:limit], text[:300]
+            checked += len(full) > limit
+    assert checked > 50  # documents that the cap really cut
+    huge = Mutator(random.Random(3)).huge_module(2.0)
+    capped = outline(huge, 100)
+    assert 100 <= len(capped[0]) + len(capped[1]) < 200  # the scan stopped early
