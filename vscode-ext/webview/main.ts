@@ -4,7 +4,7 @@
  */
 
 import { cfgSvg, DEFAULT_METRICS, layoutCfg, type Metrics } from '../src/panel/cfg';
-import { renderPanel } from '../src/panel/render';
+import { ALL_STEPS, renderPanel, shownSummary, stepShown, type StepView } from '../src/panel/render';
 import type { PanelMessage, PanelState, StateMessage } from '../src/panel/state';
 
 interface VsCodeApi {
@@ -32,6 +32,37 @@ function measure(host: HTMLElement): Metrics {
 // Whether the graph is shrunk to the panel's width (an overview) or drawn at full size; the
 // webview's own choice, kept while the panel lives.
 let fitWidth = false;
+
+// The steps list's filter and "hide unchanged": the webview's own, kept while the panel lives.
+let stepView: StepView = { ...ALL_STEPS };
+
+/** Narrow the steps list in place (no re-render: typing in the filter keeps its focus). */
+function applyStepView(state: PanelState | undefined): void {
+  const list = state?.steps?.steps ?? [];
+  root.querySelectorAll<HTMLButtonElement>('button.step[data-index]').forEach((button) => {
+    const index = Number(button.dataset.index);
+    const item = button.closest('li');
+    if (item && list[index]) {
+      item.hidden = !stepShown(list[index], index, stepView);
+    }
+  });
+  const summary = root.querySelector('#steps-shown');
+  if (summary) {
+    summary.textContent = shownSummary(list, stepView);
+  }
+}
+
+root.addEventListener('input', (event) => {
+  const target = event.target as HTMLInputElement;
+  if (target.id === 'step-filter') {
+    stepView = { ...stepView, filter: target.value };
+  } else if (target.id === 'hide-unchanged') {
+    stepView = { ...stepView, hideUnchanged: target.checked };
+  } else {
+    return;
+  }
+  applyStepView(vscode.getState());
+});
 
 // The layout of the graph drawn last: a state change elsewhere in the panel does not lay it out again.
 let drawn: { key: string; svg: string } | undefined;
@@ -67,7 +98,13 @@ function render(state: PanelState): void {
   const scroll = window.scrollY;
   const graphScroll = root.querySelector('#cfg-graph');
   const [left, top] = graphScroll ? [graphScroll.scrollLeft, graphScroll.scrollTop] : [0, 0];
-  root.innerHTML = renderPanel(state);
+  const focused = document.activeElement?.id === 'step-filter';
+  root.innerHTML = renderPanel(state, stepView);
+  if (focused) {
+    const input = root.querySelector<HTMLInputElement>('#step-filter');
+    input?.focus();
+    input?.setSelectionRange(input.value.length, input.value.length);
+  }
   drawCfg(state);
   root.querySelector('#cfg-graph')?.scrollTo(left, top);
   window.scrollTo(0, scroll);

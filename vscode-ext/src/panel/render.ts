@@ -174,6 +174,34 @@ function stepName(step: PipelineStep, index: number): string {
   return step.pass ?? step.name ?? `step ${index + 1}`;
 }
 
+/** How the steps list is narrowed: the webview's own choice, kept while the panel lives. */
+export interface StepView {
+  /** Text a pass's name (or the function or loop it ran on) must contain, case-insensitive. */
+  filter: string;
+  /** Leave out the passes that changed nothing. */
+  hideUnchanged: boolean;
+}
+
+export const ALL_STEPS: StepView = { filter: '', hideUnchanged: false };
+
+/** Whether step `index` is listed under `view`. */
+export function stepShown(step: PipelineStep, index: number, view: StepView): boolean {
+  if (view.hideUnchanged && !step.changed) {
+    return false;
+  }
+  const wanted = view.filter.trim().toLowerCase();
+  if (!wanted) {
+    return true;
+  }
+  return stepName(step, index).toLowerCase().includes(wanted) || (step.on ?? '').toLowerCase().includes(wanted);
+}
+
+/** "12 of 40 passes shown", or "" when nothing is left out. */
+export function shownSummary(list: readonly PipelineStep[], view: StepView): string {
+  const shown = list.filter((step, index) => stepShown(step, index, view)).length;
+  return shown === list.length ? '' : `${shown} of ${list.length} passes shown`;
+}
+
 /** The IR after step `index`: a pass that changed nothing leaves the IR of the last one that did. */
 export function irAfter(steps: PipelineStepsPayload, index: number): string | undefined {
   const list = steps.steps ?? [];
@@ -186,7 +214,7 @@ export function irAfter(steps: PipelineStepsPayload, index: number): string | un
   return steps.initial ?? steps.input ?? steps.before ?? undefined;
 }
 
-function renderSteps(state: PanelState): string {
+function renderSteps(state: PanelState, view: StepView): string {
   const steps = state.steps;
   const parts = ['<section id="steps"><h2>Pipeline steps'];
   if (steps?.pipeline) {
@@ -214,13 +242,21 @@ function renderSteps(state: PanelState): string {
       `<p class="muted">${list.length} passes, ${changedCount} changed the IR${truncated}. Click one to see the IR after it.</p>`,
     );
   }
+  if (list.length) {
+    parts.push(
+      '<div class="step-tools">' +
+        `<input id="step-filter" type="search" placeholder="Filter passes" aria-label="Filter passes by name" value="${e(view.filter)}">` +
+        `<label><input id="hide-unchanged" type="checkbox"${view.hideUnchanged ? ' checked' : ''}> hide passes that changed nothing</label>` +
+        `<span id="steps-shown" class="muted">${e(shownSummary(list, view))}</span></div>`,
+    );
+  }
   parts.push('<ol class="steps">');
   list.forEach((step, index) => {
     const classes = ['step', step.changed ? 'changed' : 'unchanged', index === state.selectedStep ? 'selected' : '']
       .filter(Boolean)
       .join(' ');
     parts.push(
-      `<li><button class="${classes}" data-action="select-step" data-index="${index}" ` +
+      `<li${stepShown(step, index, view) ? '' : ' hidden'}><button class="${classes}" data-action="select-step" data-index="${index}" ` +
         `aria-pressed="${index === state.selectedStep}" title="${e(step.on ? `on ${step.on}: ` : '')}${step.changed ? 'changed the IR' : 'no change'}">` +
         `${e(stepName(step, index))}</button></li>`,
     );
@@ -444,12 +480,12 @@ function renderHeader(state: PanelState): string {
 }
 
 /** The panel body for a state. */
-export function renderPanel(state: PanelState): string {
+export function renderPanel(state: PanelState, view: StepView = ALL_STEPS): string {
   return [
     renderHeader(state),
     renderCfg(state),
     renderPreview(state),
-    renderSteps(state),
+    renderSteps(state, view),
     renderSuggest(state),
     renderLift(state),
     `<footer>${BUILT_WITH}. Every model answer is checked against your local LLVM.</footer>`,

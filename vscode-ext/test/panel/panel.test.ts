@@ -221,6 +221,26 @@ test('the state comes back when the view is shown again', async () => {
   assert.match(await page.textContent('#preview h2') ?? '', /instcombine/);
 });
 
+test('the steps filter narrows the list as one types, and hides the passes that changed nothing', async () => {
+  const steps = FIXTURE.steps?.steps ?? [];
+  const visible = () => page.$$eval('#steps li:not([hidden]) button.step', (buttons) => buttons.map((b) => b.textContent));
+  await page.fill('#step-filter', 'sroa');
+  const wanted = steps.filter((s) => (s.pass ?? '').toLowerCase().includes('sroa') || (s.on ?? '').toLowerCase().includes('sroa'));
+  assert.ok(wanted.length > 0 && wanted.length < steps.length);
+  assert.deepEqual(await visible(), wanted.map((s) => s.pass));
+  assert.equal(await page.evaluate(() => document.activeElement?.id), 'step-filter', 'typing keeps the focus');
+  assert.match(await page.textContent('#steps-shown') ?? '', new RegExp(`^${wanted.length} of ${steps.length} passes shown$`));
+  await page.fill('#step-filter', '');
+  await page.check('#hide-unchanged');
+  assert.deepEqual(await visible(), steps.filter((s) => s.changed).map((s) => s.pass));
+  // A new state from the extension keeps the choice.
+  await postState(FIXTURE);
+  await page.waitForSelector('#steps button.step');
+  assert.deepEqual(await visible(), steps.filter((s) => s.changed).map((s) => s.pass));
+  await page.uncheck('#hide-unchanged');
+  assert.equal((await visible()).length, steps.length);
+});
+
 test('hostile text from a document or a model is shown, never run', async () => {
   await postState({
     preview: {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { contentSecurityPolicy, makeNonce, panelShell } from '../../src/panel/html';
 import { renderMarkdown } from '../../src/panel/markdown';
-import { BUILT_WITH, irAfter, renderPanel } from '../../src/panel/render';
+import { BUILT_WITH, irAfter, renderPanel, shownSummary, stepShown } from '../../src/panel/render';
 
 test('the empty panel explains itself and credits LLM Compiler', () => {
   const html = renderPanel({});
@@ -152,4 +152,25 @@ test('the shell allows only its own nonce script and its stylesheet', () => {
   const html = panelShell({ cspSource: 'https://x', nonce, scriptUri: 'https://x/webview.js', styleUri: 'https://x/panel.css' });
   assert.match(html, new RegExp(`<script nonce="${nonce}" src="https://x/webview.js">`));
   assert.equal((html.match(/<script/g) ?? []).length, 1);
+});
+
+test('steps: the filter matches pass names and what they ran on; hide-unchanged leaves out no-ops', () => {
+  const steps = [
+    { pass: 'SROAPass', on: 'crc32', changed: true },
+    { pass: 'EarlyCSEPass', on: 'crc32', changed: false },
+    { pass: 'LoopRotatePass', on: 'loop %for.body', changed: true },
+  ];
+  const view = (filter: string, hideUnchanged = false) => ({ filter, hideUnchanged });
+  const shown = (v: { filter: string; hideUnchanged: boolean }) => steps.filter((s, i) => stepShown(s, i, v)).map((s) => s.pass);
+  assert.deepEqual(shown(view('')), ['SROAPass', 'EarlyCSEPass', 'LoopRotatePass']);
+  assert.deepEqual(shown(view(' sroa ')), ['SROAPass']);
+  assert.deepEqual(shown(view('for.body')), ['LoopRotatePass']);
+  assert.deepEqual(shown(view('', true)), ['SROAPass', 'LoopRotatePass']);
+  assert.deepEqual(shown(view('cse', true)), []);
+  assert.equal(shownSummary(steps, view('')), '');
+  assert.equal(shownSummary(steps, view('', true)), '2 of 3 passes shown');
+  const html = renderPanel({ steps: { steps } }, view('', true));
+  assert.match(html, /<li hidden><button class="step unchanged"/);
+  assert.match(html, /id="hide-unchanged" type="checkbox" checked/);
+  assert.match(html, /2 of 3 passes shown/);
 });
