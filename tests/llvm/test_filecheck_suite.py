@@ -42,6 +42,14 @@ def _cases() -> list[object]:
                         "which a preview does not produce",
                     )
                 )
+            if "-pass-remarks" in command and "2>&1" in command:
+                marks.append(
+                    pytest.mark.xfail(
+                        strict=True,
+                        reason="checks the remarks opt prints on stderr, which are not IR; the "
+                        "preview shows them apart (preview/remarks.py)",
+                    )
+                )
             cases.append(
                 pytest.param(
                     entry["path"], index, command, marks=marks, id=f"{entry['path']}:{index}"
