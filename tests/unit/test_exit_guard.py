@@ -15,16 +15,18 @@ STUBBORN = textwrap.dedent(
 
     logging.basicConfig(level=logging.INFO)
 
-    async def stubborn():
+    async def stubborn(started):
+        started.set()
         while True:
             try:
-                await asyncio.sleep(3600)
+                await asyncio.Event().wait()  # never set
             except asyncio.CancelledError:
                 continue  # the defect the guard is for: a task that will not end
 
     async def main():
-        asyncio.ensure_future(stubborn())
-        await asyncio.sleep(0)
+        started = asyncio.Event()
+        asyncio.ensure_future(stubborn(started))
+        await started.wait()
         exit_guard.arm(asyncio.get_running_loop(), 3, grace=0.5)
 
     asyncio.run(main())  # cancels stubborn() at close and would wait for it for ever
