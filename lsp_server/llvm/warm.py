@@ -45,6 +45,7 @@ from lsp_server.llvm.runner import (
     communicate,
     kill_child,
     limit_child,
+    run_tool,
 )
 from lsp_server.llvm.toolchain import Toolchain
 from lsp_server.textkey import text_bytes
@@ -252,7 +253,17 @@ class WarmTools:
         key = (toolchain.path("opt"), _ARGS)
         started = await self._started(key, toolchain.limits)
         try:
-            started.send_args(args)
+            try:
+                started.send_args(args)
+            except OSError:
+                # The spare died while it waited (killed, out of memory) and is not reaped
+                # yet: this run goes to a fresh opt.
+                return await run_tool(
+                    [key[0], *args],
+                    stdin=module,
+                    timeout=toolchain.timeout,
+                    limits=toolchain.limits,
+                )
             started.argv = (key[0], *args)
             return await _exchange(
                 started, text_bytes(module), toolchain.timeout, DEFAULT_OUTPUT_CAP

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
+import os
+import select
 
 import pytest
 
@@ -283,6 +285,17 @@ async def test_tools_started_ahead_give_what_the_runner_gives(toolchain) -> None
         with pytest.raises(ToolError, match="timed out"):
             await warm.compile(slow, ir)
         assert (await warm.opt(slow, options, EXAMPLE)).timed_out
+        # A spare that died while it waited (not yet reaped): the run goes to a fresh opt.
+        await asyncio.gather(*warm._refill.values())
+        for spare in [s for group in warm._spares.values() for s in group]:
+            exited = os.pidfd_open(spare.proc.pid)
+            spare.proc.kill()
+            # Blocks the loop until the process has exited, so asyncio has not yet seen it.
+            assert select.select([exited], [], [], 10)[0] == [exited]
+            os.close(exited)
+        assert all(s.alive for group in warm._spares.values() for s in group)
+        after_death = await warm.opt(toolchain, options, EXAMPLE)
+        assert after_death.ok and after_death.out == first.out
     finally:
         await warm.close()
     assert warm._spares == {}
