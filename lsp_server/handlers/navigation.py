@@ -10,7 +10,8 @@ document's current version (built in a worker thread) and hands it to
 from __future__ import annotations
 
 import logging
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
@@ -33,6 +34,8 @@ log = logging.getLogger(__name__)
 #: Request: the CFG of a function as data (see docs/lsp-extensions.md).
 CFG_REQUEST = "irlens/cfg"
 _REQUEST_FAILED = -32803
+T = TypeVar("T")
+
 _TRIGGERS = ["%", "@", "!", "#", "$"]
 
 
@@ -48,6 +51,11 @@ async def document_index(ls: IrlensServer, uri: str) -> ModuleIndex | None:
         return None
 
 
+def _on_index(fn: Callable[..., T], index: ModuleIndex, /, *args: object) -> Awaitable[T]:
+    """``fn(index, *args)`` off the event loop, in the lane for the indexed document's size."""
+    return run_sized(len(index.text), fn, index, *args)
+
+
 async def index_hover(
     ls: IrlensServer, params: types.HoverParams, kind: types.MarkupKind
 ) -> types.Hover | None:
@@ -56,7 +64,7 @@ async def index_hover(
     index = await document_index(ls, params.text_document.uri)
     if index is None:
         return None
-    work = run_sized(len(index.text), nav.hover, index, params.position, ls.encoding, kind)
+    work = _on_index(nav.hover, index, params.position, ls.encoding, kind)
     return await ls.guarded("hover", work, None)
 
 
@@ -120,9 +128,7 @@ def register(server: IrlensServer) -> list[CodeActionSource]:
         else:
             index = await document_index(ls, uri)
             if index is not None:
-                work = run_sized(
-                    len(index.text), nav.definition, index, uri, params.position, ls.encoding
-                )
+                work = _on_index(nav.definition, index, uri, params.position, ls.encoding)
                 found = await ls.guarded("definition", work, [])
         # One place is answered as a Location, as most servers do; a duplicate as a list.
         if len(found) == 1:
@@ -142,9 +148,7 @@ def register(server: IrlensServer) -> list[CodeActionSource]:
         index = await document_index(ls, uri)
         if index is None:
             return []
-        work = run_sized(
-            len(index.text), nav.references, index, uri, params.position, include, ls.encoding
-        )
+        work = _on_index(nav.references, index, uri, params.position, include, ls.encoding)
         return await ls.guarded("references", work, [])
 
     @server.feature(types.TEXT_DOCUMENT_DOCUMENT_HIGHLIGHT)
@@ -160,7 +164,7 @@ def register(server: IrlensServer) -> list[CodeActionSource]:
         index = await document_index(ls, uri)
         if index is None:
             return []
-        work = run_sized(len(index.text), nav.highlights, index, params.position, ls.encoding)
+        work = _on_index(nav.highlights, index, params.position, ls.encoding)
         return await ls.guarded("highlight", work, [])
 
     @server.feature(types.TEXT_DOCUMENT_PREPARE_RENAME)
@@ -170,7 +174,7 @@ def register(server: IrlensServer) -> list[CodeActionSource]:
         index = await document_index(ls, params.text_document.uri)
         if index is None:
             return None
-        work = run_sized(len(index.text), nav.prepare_rename, index, params.position, ls.encoding)
+        work = _on_index(nav.prepare_rename, index, params.position, ls.encoding)
         found = await ls.guarded("prepare rename", work, None)
         if isinstance(found, str):
             raise JsonRpcException(message=found, code=_REQUEST_FAILED)
@@ -182,8 +186,7 @@ def register(server: IrlensServer) -> list[CodeActionSource]:
         index = await document_index(ls, uri)
         if index is None:
             return None
-        work = run_sized(
-            len(index.text),
+        work = _on_index(
             nav.rename_edit,
             index,
             uri,
@@ -222,9 +225,7 @@ def register(server: IrlensServer) -> list[CodeActionSource]:
         index = await document_index(ls, uri)
         if index is None:
             return []
-        return nav.folding_ranges(
-            await ls.guarded("folding", run_sized(len(index.text), ir_folds, index), [])
-        )
+        return nav.folding_ranges(await ls.guarded("folding", _on_index(ir_folds, index), []))
 
     @server.feature(types.TEXT_DOCUMENT_SELECTION_RANGE)
     async def selection(
@@ -233,9 +234,7 @@ def register(server: IrlensServer) -> list[CodeActionSource]:
         index = await document_index(ls, params.text_document.uri)
         if index is None:
             return []
-        work = run_sized(
-            len(index.text), nav.selections, index, list(params.positions), ls.encoding
-        )
+        work = _on_index(nav.selections, index, list(params.positions), ls.encoding)
         return await ls.guarded("selection ranges", work, [])
 
     @server.feature(
@@ -246,7 +245,7 @@ def register(server: IrlensServer) -> list[CodeActionSource]:
         index = await document_index(ls, params.text_document.uri)
         if index is None:
             return empty
-        work = run_sized(len(index.text), nav.completions, index, params.position, ls.encoding)
+        work = _on_index(nav.completions, index, params.position, ls.encoding)
         return await ls.guarded("completion", work, empty)
 
     @server.feature(CFG_REQUEST)

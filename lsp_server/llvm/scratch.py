@@ -78,7 +78,7 @@ async def run_dir_async(kind: str = "run") -> AsyncIterator[str]:
             _live_dirs.discard(path)
         except OSError:
             try:
-                removing = asyncio.to_thread(remove_dir, path)
+                removing = asyncio.get_running_loop().run_in_executor(None, remove_dir, path)
             except RuntimeError:  # the loop's executor is already shut down
                 remove_dir(path)
             else:
