@@ -61,6 +61,7 @@ class Step:
     ir: str | None
     invalidated: bool = False  # the pass deleted what it ran on; opt printed no IR after it
     remarks: tuple[Remark, ...] = ()  # the optimization remarks this pass run made
+    unreported: bool = False  # opt printed no dump for this change (see :func:`close_steps`)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -70,6 +71,7 @@ class Step:
             "changed": self.changed,
             "ir": self.ir,
             "invalidated": self.invalidated,
+            "unreported": self.unreported,
             "remarksCount": len(self.remarks),
             "remarks": [remark.to_json() for remark in self.remarks],
         }
@@ -134,22 +136,23 @@ def _pick(module: str, function: str | None) -> str | None:
     return function_texts(module).get(function)
 
 
-def _sections(dump: str) -> Iterator[tuple[re.Match[str] | None, str, int]]:
-    """The dump cut at its headers: ``(None, module, 0)`` for the start, then ``(header,
+def _sections(dump: str) -> Iterator[tuple[re.Match[str] | None, str, list[str]]]:
+    """The dump cut at its headers: ``(None, module, [])`` for the start, then ``(header,
     text, remarks)`` for each pass (text is empty for one that printed nothing, and for a
-    pass that invalidated its unit, whose header matches ``_INVALIDATED``). ``remarks``
-    counts the remark lines opt printed while that pass ran (just before its header);
-    they are not part of any module text."""
+    pass that invalidated its unit, whose header matches ``_INVALIDATED``). ``remarks`` are
+    the messages of the remark lines opt printed while that pass ran (just before its
+    header); they are not part of any module text."""
     header: re.Match[str] | None = None
     body: list[str] = []
     started = False
     in_section = False
-    pending = 0  # remark lines since the last header
-    attributed = 0  # the current section's pass's remarks
+    pending: list[str] = []  # remark messages since the last header
+    attributed: list[str] = []  # the current section's pass's remarks
     for line in dump.split("\n"):
         if not line.startswith("*** "):
-            if started and REMARK_LINE.match(line):
-                pending += 1
+            prefix = REMARK_LINE.match(line) if started else None
+            if prefix is not None:
+                pending.append(line[prefix.end() :])
             elif started:
                 body.append(line)
             continue
@@ -165,7 +168,7 @@ def _sections(dump: str) -> Iterator[tuple[re.Match[str] | None, str, int]]:
         if in_section:
             yield header, "\n".join(body), attributed
         header, body, in_section = found, [], True
-        attributed, pending = pending, 0
+        attributed, pending = pending, []
     if in_section:
         yield header, "\n".join(body), attributed
 
@@ -180,42 +183,101 @@ def needs_reprint(module: str) -> bool:
     return _DEBUG_DECLARATION.search(module) is not None
 
 
+@dataclass(frozen=True)
+class Section:
+    """What a dump section says besides its IR: the unit its pass ran on (None at the
+    start and for a pass that is no step: ignored or filtered out; "" for one that
+    invalidated its unit) and the messages of the remarks printed while it ran."""
+
+    unit: str | None
+    remarks: tuple[str, ...]
+
+
 def dumped_modules(dump: str) -> set[str]:
     """The dumped modules that need printing again by ``opt -S`` to read as it prints."""
     return dump_facts(dump)[0]
 
 
-def dump_facts(dump: str) -> tuple[set[str], int]:
-    """:func:`dumped_modules`, and how many remark lines the dump holds."""
+def dump_facts(dump: str) -> tuple[set[str], list[Section]]:
+    """:func:`dumped_modules`, and each section's :class:`Section`."""
     modules: set[str] = set()
-    count = 0
-    for _, text, remarks in _sections(dump):
-        count += remarks
+    sections: list[Section] = []
+    for header, text, remarks in _sections(dump):
+        unit: str | None = None
+        if header is not None and header.re is _INVALIDATED:
+            unit = ""  # a step, on a unit opt no longer names
+        elif header is not None and not header["rest"].endswith(("ignored", "filtered out")):
+            unit = header["unit"]
+        sections.append(Section(unit, tuple(remarks)))
         if text.strip() and needs_reprint(text):
             modules.add(text)
-    return modules, count
+    return modules, sections
+
+
+#: How far ahead in the YAML a printed remark is looked for.
+_REMARK_LOOKAHEAD = 64
+
+
+def _ran_on(unit: str | None, function: str) -> bool:
+    """Whether a pass's unit is ``function``, an SCC holding it, or one of its loops."""
+    if unit is None or unit == "[module]":
+        return False
+    return not _about_other_function(unit, function)
+
+
+def attribute_remarks(
+    sections: Sequence[Section], remarks: Sequence[Remark]
+) -> list[tuple[Remark, ...]]:
+    """Each section's remarks, from the run's YAML (``remarks``, in the order opt made them).
+
+    A remark opt printed is matched by its message, in order, to the next YAML remark with
+    that message: it belongs to the section it was printed in. opt does not print every
+    remark it writes to the YAML (the inliner's "definition is unavailable" is one); such a
+    remark, made between two matched ones, goes to the last section in that span that ran
+    on its function, else to the span's last step (after the last matched remark: the
+    dump's last step). Printed lines that match nothing are left out."""
+    made: list[list[Remark]] = [[] for _ in sections]
+    cursor = 0
+    previous = 0  # the section of the last matched remark
+
+    def place(unmatched: Sequence[Remark], first: int, last: int) -> None:
+        span = range(last, first - 1, -1)
+        step = next((i for i in span if sections[i].unit is not None), last)
+        for remark in unmatched:
+            home = next((i for i in span if _ran_on(sections[i].unit, remark.function)), step)
+            made[home].append(remark)
+
+    for index, section in enumerate(sections):
+        for message in section.remarks:
+            end = min(len(remarks), cursor + _REMARK_LOOKAHEAD)
+            found = next((j for j in range(cursor, end) if remarks[j].message == message), None)
+            if found is None:
+                continue
+            place(remarks[cursor:found], previous, index)
+            made[index].append(remarks[found])
+            cursor, previous = found + 1, index
+    if sections:
+        place(remarks[cursor:], previous, len(sections) - 1)
+    return [tuple(group) for group in made]
 
 
 def parse_steps(
     dump: str,
     function: str | None,
     reprinted: Mapping[str, str] | None = None,
-    remarks: Sequence[Remark] = (),
+    made: Sequence[tuple[Remark, ...]] = (),
 ) -> tuple[str | None, list[Step], bool]:
     """The initial IR and the steps from ``-print-changed -print-module-scope`` output.
 
     ``reprinted`` maps a dumped module to what ``opt -S`` prints for it (see
-    :func:`dumped_modules`); the others are used as dumped. ``remarks`` are the run's
-    remarks in the order opt made them (its YAML), one per remark line of the dump; each
-    step gets those made while it ran."""
+    :func:`dumped_modules`); the others are used as dumped. ``made`` holds each section's
+    remarks (:func:`attribute_remarks`); each step gets its section's."""
     initial: str | None = None
     current: str | None = None
     steps: list[Step] = []
     truncated = False
-    cursor = 0
-    for header, text, count in _sections(dump):
-        made = tuple(remarks[cursor : cursor + count])
-        cursor += count
+    for index, (header, text, _) in enumerate(_sections(dump)):
+        remarks = made[index] if index < len(made) else ()
         module = reprinted.get(text, text) if reprinted else text
         if header is None:
             if initial is None and text.strip():
@@ -225,7 +287,15 @@ def parse_steps(
         if header.re is _INVALIDATED:
             if len(steps) < MAX_STEPS:
                 steps.append(
-                    Step(len(steps), header["pass"], "", True, None, invalidated=True, remarks=made)
+                    Step(
+                        len(steps),
+                        header["pass"],
+                        "",
+                        True,
+                        None,
+                        invalidated=True,
+                        remarks=remarks,
+                    )
                 )
             current = None  # what it left is known only from the next dump
             continue
@@ -238,15 +308,63 @@ def parse_steps(
             truncated = True
             break
         if "omitted" in rest:
-            steps.append(Step(len(steps), pass_name, unit, False, None, remarks=made))
+            steps.append(Step(len(steps), pass_name, unit, False, None, remarks=remarks))
             continue
         after = _pick(module, function)
         changed = after != current
         steps.append(
-            Step(len(steps), pass_name, unit, changed, after if changed else None, remarks=made)
+            Step(len(steps), pass_name, unit, changed, after if changed else None, remarks=remarks)
         )
         current = after
     return initial, steps, truncated
+
+
+#: Wrappers whose own work ``-print-changed`` never reports; they change nothing themselves.
+_NEVER_CHANGE = ("VerifierPass", "PrintModulePass", "PassManager<")
+#: The name of a change made after the last dump by no pass opt names.
+END_OF_PIPELINE = "end of pipeline"
+
+
+def last_silent_pass(dump: str) -> str:
+    """The last module-level pass that ``-print-changed`` ignored after its last reported
+    step (a CGSCC adaptor erases the functions the inliner left dead there), else
+    :data:`END_OF_PIPELINE`."""
+    for line in reversed(dump.split("\n")):
+        if not line.startswith("*** "):
+            continue
+        header = _HEADER.match(line)
+        if header is None:
+            continue
+        if not header["rest"] or "omitted" in header["rest"]:
+            break  # a reported step: nothing ignored came after it
+        name = header["pass"]
+        if header["unit"] == "[module]" and not name.startswith(_NEVER_CHANGE):
+            return name
+    return END_OF_PIPELINE
+
+
+def close_steps(
+    initial: str | None, steps: list[Step], output: str | None, silent_pass: str
+) -> list[Step]:
+    """The steps ending in what ``opt -S`` prints after the whole pipeline (``output``).
+
+    A change made after the last dump is reported by no pass: the inliner's dead
+    functions, emptied to ``unreachable`` in its dumps, are erased when the CGSCC walk
+    ends, inside an adaptor that ``-print-changed`` ignores. When the last known IR is not
+    ``output``, a step of ``silent_pass`` on ``[module]`` says so, marked ``unreported``.
+    """
+    if output is None:
+        return steps
+    last = initial
+    for step in steps:
+        if step.invalidated:
+            last = None
+        elif step.changed:
+            last = step.ir
+    if last == output or len(steps) >= MAX_STEPS:
+        return steps
+    closing = Step(len(steps), silent_pass, "[module]", True, output, unreported=True)
+    return [*steps, closing]
 
 
 def resolve_request(
@@ -318,18 +436,17 @@ async def pipeline_steps(
     )
     if not result.ok:
         return Steps(pipeline, function, version, None, (), result.describe_failure(), args=args)
-    modules, remark_lines = await asyncio.to_thread(dump_facts, result.err)
+    modules, sections = await asyncio.to_thread(dump_facts, result.err)
     reprinted = await _reprint(services, modules)
     raw = result.files.get(REMARKS_FILE, b"").decode("utf-8", errors="replace")
     remarks = await asyncio.to_thread(parse_remarks, raw)
-    if len(remarks) != remark_lines:
-        # The lines and the YAML disagree: no step can be told its remarks for sure.
-        log.warning("opt printed %d remark lines for %d remarks", remark_lines, len(remarks))
-    attributed = remarks if len(remarks) == remark_lines else []
+    made = attribute_remarks(sections, remarks)
     initial, steps, truncated = await asyncio.to_thread(
-        parse_steps, result.err, function, reprinted, attributed
+        parse_steps, result.err, function, reprinted, made
     )
     output = _pick(printed.out, function) if printed.ok else None
+    if not truncated:
+        steps = close_steps(initial, steps, output, last_silent_pass(result.err))
     messages = printed.err[:MAX_MESSAGES]
     return Steps(
         pipeline,

@@ -45,3 +45,39 @@ async def test_steps_of_the_second_run_line_carry_remark_counts(client) -> None:
     assert all(hasattr(step, "remarksCount") for step in result.steps)
     # With a cost of 0 nothing is hoisted: the add stays after the branch.
     assert result.final.index("br i1 %c") < result.final.index("%x = add i32 %a, %b")
+
+
+INLINER = """\
+define internal i32 @foo() {
+  ret i32 1
+}
+
+define i32 @bar() {
+  %r = call i32 @foo()
+  ret i32 %r
+}
+"""
+
+
+def _pass(step: object) -> str:
+    """A step's ``pass``: pygls reads results into namedtuples, which rename that keyword to
+    its field's position."""
+    fields = step._asdict()  # type: ignore[attr-defined]
+    return str(fields["_1"])
+
+
+async def test_steps_end_in_what_opt_prints_when_the_inliner_erases_a_function(client) -> None:
+    """Defect 4: the inliner's dumps keep the dead @foo as ``unreachable``; opt -S has no @foo.
+    The last step carries opt's module, named after the adaptor that erased @foo."""
+    uri = "file:///tmp/irlens-inliner-steps.ll"
+    open_document(client, uri, INLINER)
+    result = await client.protocol.send_request_async(
+        "irlens/pipelineSteps", {"textDocument": {"uri": uri}, "pipeline": "inline"}
+    )
+    assert result.error is None
+    assert "@foo" not in result.final
+    last = result.steps[-1]
+    assert last.unreported is True and last.ir == result.final
+    assert _pass(last) == "ModuleToPostOrderCGSCCPassAdaptor"
+    assert [_pass(step) for step in result.steps[:-1]] == ["InlinerPass", "InlinerPass"]
+    assert any("unreachable" in (step.ir or "") for step in result.steps[:-1])

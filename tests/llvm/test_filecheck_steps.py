@@ -18,6 +18,7 @@ import pytest
 from lsp_server.config import Settings
 from lsp_server.llvm.opt_options import load_opt_options
 from lsp_server.preview.printed import function_texts
+from lsp_server.preview.remarks import PRINT_REMARKS, parse_remarks
 from lsp_server.preview.steps import pipeline_steps, resolve_request
 from lsp_server.services import Services
 from lsp_server.syntax.pipeline import leaves, parse_pipeline, truncate
@@ -34,34 +35,20 @@ def _opt_prints(toolchain, text: str, pipeline: str, args: tuple[str, ...]) -> s
     return result.stdout.strip("\n")
 
 
-#: RUN lines of the second batch (tests/data/llvm-tests/README.md) where the pipeline steps
-#: do not yet print what opt prints: the inliner's cases keep a dead internal function
-#: (``define internal ... { unreachable }``) that opt's final output no longer has. Found
-#: when the batch was added; not yet fixed (issue 13's note).
-_STEPS_DIFFER = {
-    "Inline/inline-recur-stacksize.ll:0",
-    "Inline/invoke_test-3.ll:0",
-    "Inline/invoke_test-3.ll:1",
-    "LoopVectorize/discriminator.ll:0",
-    "LoopVectorize/discriminator.ll:1",
-}
+def _yaml_remarks(toolchain, text: str, pipeline: str, args: tuple[str, ...], tmp) -> list:
+    """The remarks opt writes to its YAML for the whole pipeline, without the dumps. It
+    prints them too, as the steps' run does: the inliner computes its costs in full, and
+    makes more remarks, when remarks are printed."""
+    out = tmp / "remarks.yaml"
+    argv = [toolchain.path("opt"), "-disable-output", f"-pass-remarks-output={out}", *args]
+    argv += PRINT_REMARKS
+    subprocess.run([*argv, f"-passes={pipeline}"], input=text, capture_output=True, text=True)
+    return parse_remarks(out.read_text()) if out.exists() else []
 
 
-def _step_cases() -> list[object]:
-    cases = []
-    for case in _cases():
-        assert isinstance(case, type(pytest.param(0)))
-        if case.id in _STEPS_DIFFER:
-            reason = "the steps' dumps differ from opt's final output here (not yet fixed)"
-            marks = [*case.marks, pytest.mark.xfail(strict=True, reason=reason)]
-            case = pytest.param(*case.values, marks=marks, id=case.id)
-        cases.append(case)
-    return cases
-
-
-@pytest.mark.parametrize(("path", "index", "command"), _step_cases())
+@pytest.mark.parametrize(("path", "index", "command"), _cases())
 async def test_steps_pass_the_run_lines_checks_and_print_what_opt_prints(
-    toolchain, filecheck: str, path: str, index: int, command: str
+    toolchain, filecheck: str, path: str, index: int, command: str, tmp_path
 ) -> None:
     file = LLVM_TESTS / path
     text = file.read_text()
@@ -82,6 +69,10 @@ async def test_steps_pass_the_run_lines_checks_and_print_what_opt_prints(
     changed = [i for i, step in enumerate(steps.steps) if step.changed]
     if changed and not any(step.invalidated for step in steps.steps[changed[-1] :]):
         assert steps.steps[changed[-1]].ir == printed
+    # Every remark opt makes is given to one step, whether or not opt printed it.
+    made = sorted((r.name, r.function, r.message) for s in steps.steps for r in s.remarks)
+    expected = _yaml_remarks(toolchain, text, pipeline, args, tmp_path)
+    assert made == sorted((r.name, r.function, r.message) for r in expected)
     output = printed + "\n"
     if "2>&1" in command.split("|")[0]:
         output = steps.messages + output

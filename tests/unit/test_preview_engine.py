@@ -12,8 +12,17 @@ from lsp_server.config import Settings
 from lsp_server.llvm.toolchain import Toolchain
 from lsp_server.preview import engine as hover
 from lsp_server.preview.engine import PreviewState, Superseded
+from lsp_server.preview.remarks import Remark
 from lsp_server.preview.run import Stage, Truth
-from lsp_server.preview.steps import parse_steps
+from lsp_server.preview.steps import (
+    END_OF_PIPELINE,
+    Step,
+    attribute_remarks,
+    close_steps,
+    dump_facts,
+    last_silent_pass,
+    parse_steps,
+)
 from lsp_server.preview.target import Target
 from lsp_server.services import Services
 from lsp_server.syntax.span import Pos, Span
@@ -220,6 +229,80 @@ def test_steps_of_the_whole_module_keep_every_unit() -> None:
     ]
     assert [s.changed for s in steps] == [False, True, False, False, True]
     assert steps[-1].ir is not None and "@g" not in steps[-1].ir
+
+
+INLINED = """\
+*** IR Dump At Start ***
+define internal i32 @foo() {
+  ret i32 1
+}
+define i32 @bar() {
+  %r = call i32 @foo()
+  ret i32 %r
+}
+*** IR Dump After InlinerPass on (foo) omitted because no change ***
+*** IR Dump After InlinerPass on (bar) ***
+define internal i32 @foo() {
+  unreachable
+}
+define i32 @bar() {
+  ret i32 1
+}
+*** IR Pass PassManager<LazyCallGraph::SCC, CGSCCAnalysisManager, LazyCallGraph &, CGSCCUpdateResult &> on (bar) ignored ***
+*** IR Pass ModuleToPostOrderCGSCCPassAdaptor on [module] ignored ***
+*** IR Pass VerifierPass on [module] ignored ***
+"""
+
+
+def test_a_change_after_the_last_dump_closes_the_steps_as_opt_prints() -> None:
+    """The inliner empties a dead function in its dumps; the CGSCC adaptor, which
+    -print-changed ignores, erases it. The steps end in what opt -S prints, named after
+    that adaptor and marked unreported."""
+    initial, steps, _ = parse_steps(INLINED, None)
+    printed = "define i32 @bar() {\n  ret i32 1\n}"
+    assert last_silent_pass(INLINED) == "ModuleToPostOrderCGSCCPassAdaptor"
+    closed = close_steps(initial, steps, printed, last_silent_pass(INLINED))
+    assert [(s.pass_name, s.changed, s.unreported) for s in closed] == [
+        ("InlinerPass", False, False),
+        ("InlinerPass", True, False),
+        ("ModuleToPostOrderCGSCCPassAdaptor", True, True),
+    ]
+    assert closed[-1].ir == printed and closed[-1].index == 2
+    assert closed[-1].to_json()["unreported"] is True
+    # When the last dump is what opt prints, nothing is added.
+    assert close_steps(initial, steps, steps[-1].ir, "X") == steps
+    # Without opt's output nothing can be said.
+    assert close_steps(initial, steps, None, "X") == steps
+
+
+def test_the_silent_pass_is_only_one_after_the_last_reported_step() -> None:
+    reported_last = (
+        INLINED + "*** IR Dump After GlobalDCEPass on [module] omitted because no change ***\n"
+    )
+    assert last_silent_pass(reported_last) == END_OF_PIPELINE
+    assert last_silent_pass("") == END_OF_PIPELINE
+    # An invalidated unit after the last change: the closing step brings the IR back.
+    gone = [Step(0, "LoopUnrollPass", "", True, None, invalidated=True)]
+    assert close_steps("x", gone, "y", END_OF_PIPELINE)[-1].ir == "y"
+
+
+def test_remarks_go_to_the_step_that_made_them_printed_or_not() -> None:
+    """opt prints the remark on @bar before the InlinerPass on (bar) dump; the one on @foo it
+    writes to the YAML only: it goes to the step that ran on foo."""
+    printed = "'foo' inlined into 'bar'"
+    dump = INLINED.replace(
+        "*** IR Dump After InlinerPass on (bar) ***",
+        f"remark: <unknown>:0:0: {printed}\n*** IR Dump After InlinerPass on (bar) ***",
+    )
+    unprinted = Remark("missed", "inline", "NoDefinition", "foo", "init will not be inlined")
+    inlined = Remark("passed", "inline", "Inlined", "bar", printed)
+    trailing = Remark("analysis", "inline", "Late", "zed", "after every dump")
+    _, sections = dump_facts(dump)
+    made = attribute_remarks(sections, [unprinted, inlined, trailing])
+    _, steps, _ = parse_steps(dump, None, None, made)
+    assert [step.remarks for step in steps] == [(unprinted,), (inlined, trailing)]
+    # A printed line that the YAML lacks is left out; nothing is given twice.
+    assert sum(map(len, attribute_remarks(sections, []))) == 0
 
 
 async def test_a_chain_of_hovers_never_overlaps_computations(

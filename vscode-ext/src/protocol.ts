@@ -96,6 +96,8 @@ export interface PipelineStep {
   ir?: string | null;
   after?: string | null;
   diff?: string;
+  /** opt printed no dump for this change: its IR is what `opt -S` prints after the pipeline. */
+  unreported?: boolean;
 }
 
 export interface PipelineStepsPayload {

@@ -174,6 +174,15 @@ function stepName(step: PipelineStep, index: number): string {
   return step.pass ?? step.name ?? `step ${index + 1}`;
 }
 
+/** A step's tooltip: what it ran on and whether it changed the IR. */
+export function stepTitle(step: PipelineStep): string {
+  const on = step.on ? `on ${step.on}: ` : '';
+  if (step.unreported) {
+    return `${on}changed the IR after opt's last dump (it printed none for this change; the IR is what opt -S prints)`;
+  }
+  return `${on}${step.changed ? 'changed the IR' : 'no change'}`;
+}
+
 /** How the steps list is narrowed: the webview's own choice, kept while the panel lives. */
 export interface StepView {
   /** Text a pass's name (or the function or loop it ran on) must contain, case-insensitive. */
@@ -257,7 +266,7 @@ function renderSteps(state: PanelState, view: StepView): string {
       .join(' ');
     parts.push(
       `<li${stepShown(step, index, view) ? '' : ' hidden'}><button class="${classes}" data-action="select-step" data-index="${index}" ` +
-        `aria-pressed="${index === state.selectedStep}" title="${e(step.on ? `on ${step.on}: ` : '')}${step.changed ? 'changed the IR' : 'no change'}">` +
+        `aria-pressed="${index === state.selectedStep}" title="${e(stepTitle(step))}">` +
         `${e(stepName(step, index))}</button></li>`,
     );
   });

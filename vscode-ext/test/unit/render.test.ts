@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { contentSecurityPolicy, makeNonce, panelShell } from '../../src/panel/html';
 import { renderMarkdown } from '../../src/panel/markdown';
-import { BUILT_WITH, irAfter, renderPanel, shownSummary, stepShown } from '../../src/panel/render';
+import { BUILT_WITH, irAfter, renderPanel, shownSummary, stepShown, stepTitle } from '../../src/panel/render';
 
 test('the empty panel explains itself and credits LLM Compiler', () => {
   const html = renderPanel({});
@@ -173,4 +173,12 @@ test('steps: the filter matches pass names and what they ran on; hide-unchanged 
   assert.match(html, /<li hidden><button class="step unchanged"/);
   assert.match(html, /id="hide-unchanged" type="checkbox" checked/);
   assert.match(html, /2 of 3 passes shown/);
+});
+
+test('steps: a change opt printed no dump for says so in its tooltip', () => {
+  const closing = { pass: 'ModuleToPostOrderCGSCCPassAdaptor', on: '[module]', changed: true, unreported: true };
+  assert.match(stepTitle(closing), /^on \[module\]: changed the IR after opt's last dump/);
+  assert.equal(stepTitle({ pass: 'SROAPass', on: 'f', changed: false }), 'on f: no change');
+  const html = renderPanel({ steps: { steps: [closing] } });
+  assert.match(html, /title="on \[module\]: changed the IR after opt&#39;s last dump/);
 });
