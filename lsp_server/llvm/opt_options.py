@@ -77,7 +77,9 @@ def parse_help(text: str) -> OptOptions:
         if value is None:
             kinds[name] = FLAG
             continue
-        kinds[name] = OPTIONAL if value.startswith("[") else REQUIRED
+        # An enum option whose value is optional is listed twice: bare, then with =<value>.
+        optional = value.startswith("[") or kinds.get(name) in (FLAG, OPTIONAL)
+        kinds[name] = OPTIONAL if optional else REQUIRED
         value_names[name] = value.strip(" =[]<>")
     for alias_name, target in aliases.items():
         kinds.setdefault(alias_name, kinds.get(target, FLAG))

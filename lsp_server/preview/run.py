@@ -28,6 +28,7 @@ from lsp_server.llvm.size import object_binary_size
 from lsp_server.llvm.warm import WarmTools
 from lsp_server.model.cache import ResultCache
 from lsp_server.preview.printed import count_instructions
+from lsp_server.preview.runline import without_log_options
 from lsp_server.preview.split import combined_pipeline
 from lsp_server.preview.target import Target
 from lsp_server.services import Services
@@ -345,6 +346,8 @@ async def _both_stages(
         return known_before, known_after
     if known_before is not None or known_after is not None:
         return None  # one run of the missing side costs less
+    if without_log_options(target.args) != target.args:
+        return None  # the RUN line's log goes to stderr, where the print pass writes
     try:
         registry = await services.registry()
     except ToolError:

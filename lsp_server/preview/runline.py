@@ -46,6 +46,20 @@ _DROPPED = frozenset(
         "pass-remarks-format",
     }
 )
+#: Options that only make opt write to stderr (its pass-manager log, its remarks): kept, so
+#: a preview's ``messages`` hold what the RUN line's ``2>&1`` checks read, and always
+#: written ``-name=value`` so that a run whose stderr is read for other things can leave
+#: them out (:func:`without_log_options`).
+LOG_OPTIONS = frozenset(
+    {
+        "debug-pass-manager",
+        "pass-remarks",
+        "pass-remarks-missed",
+        "pass-remarks-analysis",
+        "pass-remarks-with-hotness",
+        "pass-remarks-hotness-threshold",
+    }
+)
 # The legacy flags that lsp_server.syntax.runlines translates to another new-PM name.
 _LEGACY_SPELLINGS = {
     "function-attrs": ("functionattrs",),
@@ -103,7 +117,7 @@ def opt_arguments(
     """The options of the RUN line's opt that the preview passes on, and notes about it.
 
     Drops the pipeline itself, input and output, printing, and plugin loading (see
-    ``_DROPPED``). Legacy pass flags (``-instcombine``) are the pipeline, so they are
+    ``_DROPPED``), but keeps the options that write only to stderr (:data:`LOG_OPTIONS`). Legacy pass flags (``-instcombine``) are the pipeline, so they are
     dropped too. Which options take the next word as their value comes from ``options``
     (the local opt's own list); without it, from a fixed table of common ones. With it, a
     word that is neither one of opt's options, an option's value nor an input is left out
@@ -151,6 +165,10 @@ def opt_arguments(
         if options is not None and not options.knows(name):
             notes.append(f"`{value}` is not an option of the local opt; the preview leaves it out")
             continue
+        if name in LOG_OPTIONS:
+            args.append(f"{value}={words[index + 1]}" if takes_next else value)
+            skip_next = takes_next
+            continue
         if name in _DROPPED or name.startswith(_DROPPED_PREFIXES):
             skip_next = takes_next
             continue
@@ -164,6 +182,11 @@ def opt_arguments(
                 f"this RUN line's opt reads `{target.value}`; the preview runs on this file"
             )
     return tuple(args), tuple(notes)
+
+
+def without_log_options(args: tuple[str, ...]) -> tuple[str, ...]:
+    """``args`` less the :data:`LOG_OPTIONS` (which :func:`opt_arguments` writes as one word)."""
+    return tuple(a for a in args if a.lstrip("-").partition("=")[0] not in LOG_OPTIONS)
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,7 @@ from lsp_server.preview.remarks import (
     Remark,
     parse_remarks,
 )
+from lsp_server.preview.runline import without_log_options
 from lsp_server.preview.target import choose_target
 from lsp_server.services import Services
 
@@ -418,7 +419,9 @@ async def pipeline_steps(
         )
     # The remarks go to a YAML file (their content) and, one line each, into the dumps as opt
     # makes them (which step made which).
-    remark_args = (*args, *PRINT_REMARKS, f"-pass-remarks-output={REMARKS_FILE}")
+    # The dumps are read from stderr: the RUN line's own log and remark printing stay out.
+    dump_args = without_log_options(args)
+    remark_args = (*dump_args, *PRINT_REMARKS, f"-pass-remarks-output={REMARKS_FILE}")
     argv = opt.print_changed_argv(toolchain, pipeline, function, remark_args)
     # The plain run beside the dumps says what opt -S prints after the whole pipeline and
     # what the passes write to stderr; the dumps say what happened at each step.

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from lsprotocol import types
 
-from tests.support.data import DATA
+from tests.support.data import DATA, LLVM_TESTS
 from tests.support.lsp_session import open_document
 
 PATH = DATA / "run-lines" / "value-options.ll"
@@ -81,3 +81,22 @@ async def test_steps_end_in_what_opt_prints_when_the_inliner_erases_a_function(c
     assert _pass(last) == "ModuleToPostOrderCGSCCPassAdaptor"
     assert [_pass(step) for step in result.steps[:-1]] == ["InlinerPass", "InlinerPass"]
     assert any("unreachable" in (step.ir or "") for step in result.steps[:-1])
+
+
+async def test_a_run_line_that_prints_remarks_has_them_in_the_messages(client) -> None:
+    """A RUN line whose checks read opt's stderr (``-pass-remarks=inline ... 2>&1``): the
+    steps' ``messages`` and the hover hold what that opt writes there, with the line's own
+    remark filters (only the inliner's) and hotness option."""
+    path = LLVM_TESTS / "Inline" / "optimization-remarks.ll"
+    text = path.read_text()
+    uri = path.as_uri()
+    open_document(client, uri, text)
+    result = await client.protocol.send_request_async(
+        "irlens/pipelineSteps", {"textDocument": {"uri": uri}, "runLine": 1}
+    )
+    assert result.error is None
+    assert "-pass-remarks-with-hotness" in result.optArgs
+    assert "'foo' inlined into 'bar' with (cost=always)" in result.messages
+    # The RUN line's HOTNESS check: with hotness, the missed remark on fox is printed too.
+    assert "fox will not be inlined into bar" in result.messages
+    assert "remark:" not in result.final

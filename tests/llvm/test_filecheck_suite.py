@@ -33,23 +33,7 @@ def _cases() -> list[object]:
         ):
             if passing is not True or not pipelines:
                 continue
-            marks = []
-            if "-debug-pass-manager" in command:
-                marks.append(
-                    pytest.mark.xfail(
-                        strict=True,
-                        reason="checks opt's -debug-pass-manager log, which is not IR and "
-                        "which a preview does not produce",
-                    )
-                )
-            if "-pass-remarks" in command and "2>&1" in command:
-                marks.append(
-                    pytest.mark.xfail(
-                        strict=True,
-                        reason="checks the remarks opt prints on stderr, which are not IR; the "
-                        "preview shows them apart (preview/remarks.py)",
-                    )
-                )
+            marks: list[pytest.MarkDecorator] = []
             cases.append(
                 pytest.param(
                     entry["path"], index, command, marks=marks, id=f"{entry['path']}:{index}"

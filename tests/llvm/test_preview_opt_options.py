@@ -52,6 +52,8 @@ async def test_the_table_comes_from_the_local_opt(toolchain) -> None:
     assert table.takes_next_word("o") and table.takes_next_word("p")  # "-o <file>", an alias
     assert not table.takes_next_word("S")
     assert not table.knows("no-such-option")
+    # Listed bare and with =<value>: the value is optional, the next word is not it.
+    assert table.kinds["debug-pass-manager"] == OPTIONAL
 
 
 def test_parse_help_reads_every_value_form() -> None:
@@ -65,6 +67,9 @@ def test_parse_help_reads_every_value_form() -> None:
         "    =fast                      -   Fast\n"
         "  -p                           - Alias for -passes\n"
         "  --passes=<string>            - A pipeline\n"
+        "  --debug-pass-manager         - Print pass management debugging information\n"
+        "  --debug-pass-manager=<value> - Print pass management debugging information\n"
+        "    =quiet                     -   Skip printing info about analyses\n"
     )
     assert dict(table.kinds) == {
         "aa-pipeline": REQUIRED,
@@ -74,6 +79,7 @@ def test_parse_help_reads_every_value_form() -> None:
         "mode": REQUIRED,
         "p": REQUIRED,
         "passes": REQUIRED,
+        "debug-pass-manager": OPTIONAL,
     }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from lsp_server.preview.runline import without_log_options
 from lsp_server.preview.split import combined_pipeline
 from lsp_server.preview.target import find_target, nearest_function, opt_arguments
 from lsp_server.syntax.ir import parse_module
@@ -73,8 +74,26 @@ def test_printing_output_and_plugin_options_are_not_taken_over() -> None:
     )
     pipeline = parse_run_lines("; RUN: " + command + "\n")[0].pipelines[0]
     args, notes = opt_arguments(command, pipeline)
-    assert args == ()
+    # -debug-pass-manager only writes opt's log to stderr, which a `2>&1` check reads: kept.
+    assert args == ("-debug-pass-manager",)
     assert notes == ()
+
+
+def test_options_that_only_write_to_stderr_are_kept_as_one_word() -> None:
+    command = (
+        "opt < %s -passes=inline -pass-remarks inline -pass-remarks-missed=inline "
+        "-pass-remarks-with-hotness -pass-remarks-output=%t.yaml -S -mtriple x86_64"
+    )
+    pipeline = parse_run_lines("; RUN: " + command + "\n")[0].pipelines[0]
+    args, _ = opt_arguments(command, pipeline)
+    assert args == (
+        "-pass-remarks=inline",
+        "-pass-remarks-missed=inline",
+        "-pass-remarks-with-hotness",
+        "-mtriple",
+        "x86_64",
+    )
+    assert without_log_options(args) == ("-mtriple", "x86_64")
 
 
 def test_run_line_reading_another_file_and_not_are_noted() -> None:
