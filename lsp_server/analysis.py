@@ -20,8 +20,9 @@ from lsp_server.syntax.index import ModuleIndex, build_index
 
 log = logging.getLogger(__name__)
 
-#: The largest document (in bytes of UTF-8) the module index reads. Indexing costs about
-#: 13 ms of CPU per 1,000 lines, so this bounds one build at a few seconds of a worker.
+#: The largest document (in bytes of UTF-8) the module index reads by default (the setting
+#: ``irlens.limits.indexMegabytes``). Indexing costs about 13 ms of CPU per 1,000 lines, so
+#: this bounds one build at a few seconds of a worker.
 INDEX_LIMIT_BYTES = 16 * 1024 * 1024
 
 
@@ -50,8 +51,9 @@ class DocumentIndexes:
             return None
         return (
             f"this document is too large for the module index ({size / 2**20:.1f} MB; "
-            f"limit {self.limit_bytes / 2**20:.0f} MB): navigation, rename, completion, "
-            "semantic tokens and the built-in checks are off for it"
+            f"limit {self.limit_bytes / 2**20:g} MB, setting irlens.limits.indexMegabytes): "
+            "navigation, rename, completion, semantic tokens and the built-in checks are off "
+            "for it"
         )
 
     async def get(self, uri: str, version: int | None, text: str) -> ModuleIndex:

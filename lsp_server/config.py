@@ -145,6 +145,13 @@ class LimitsSettings:
     lift_megabytes: float = _setting(
         4.0, "Largest assembly file lifted to IR, in MB.", minimum=0.0, maximum=4096.0
     )
+    index_megabytes: float = _setting(
+        16.0,
+        "Largest document given the module index (navigation, rename, completion, semantic "
+        "tokens, built-in checks), in MB.",
+        minimum=0.0,
+        maximum=4096.0,
+    )
     line_kilobytes: float = _setting(
         256.0,
         "Longest line a hover or definition reads, in KB (a longer one answers nothing).",

@@ -118,6 +118,7 @@ class IrlensServer(LanguageServer):
     def apply_settings(self, data: Any, *, base: config.Settings | None = None) -> None:
         """Take new settings; invalid values are reported and replaced by defaults."""
         self.settings, problems = config.from_dict(data, base)
+        self.indexes.limit_bytes = int(self.settings.limits.index_megabytes * 2**20)
         for problem in problems:
             self.tell(problem, types.MessageType.Warning)
         old = self._services

@@ -114,3 +114,37 @@ async def test_unusable_arguments_are_invalid_params_naming_the_field(vscode_cli
         types.DocumentSymbolParams(text_document=types.TextDocumentIdentifier(uri=uri))
     )
     assert [s.name for s in symbols] == ["@f"]
+
+
+@pytest_lsp.fixture(
+    config=ClientServerConfig(
+        server_command=[sys.executable, "-m", "lsp_server", "serve", "--no-cache"]
+    )
+)
+async def small_index_client(lsp_client: LanguageClient):
+    options = {"limits": {"indexMegabytes": 0.5}}
+    await lsp_client.initialize_session(initialize_params("visual-studio-code", options))
+    yield lsp_client
+    await lsp_client.shutdown_session()
+
+
+async def test_the_module_index_limit_is_a_setting(small_index_client) -> None:
+    """With ``limits.indexMegabytes`` at 0.5, a 1 MB module gets no index (the warning names
+    the setting) and a small one still navigates."""
+    client = small_index_client
+    big, small = "file:///tmp/irlens-test/big-index.ll", "file:///tmp/irlens-test/small-index.ll"
+    text = _huge_module(1)
+    open_document(client, big, text)
+    open_document(client, small, text[: text.index("\n\n") + 2])  # its first function
+    line = text.splitlines()[2]
+    at = types.Position(line=2, character=line.index("%a") + 1)  # in `add i32 %a, %b`
+    found = await client.text_document_definition_async(
+        types.DefinitionParams(text_document=types.TextDocumentIdentifier(uri=big), position=at)
+    )
+    assert found is None or found == []
+    while not any("irlens.limits.indexMegabytes" in m.message for m in client.messages):
+        await client.wait_for_notification(types.WINDOW_SHOW_MESSAGE)
+    found = await client.text_document_definition_async(
+        types.DefinitionParams(text_document=types.TextDocumentIdentifier(uri=small), position=at)
+    )
+    assert isinstance(found, types.Location) and found.range.start.line == 0

@@ -51,7 +51,10 @@ async def test_an_older_version_finishing_late_is_dropped() -> None:
 
 async def test_too_large_documents_get_a_clear_message() -> None:
     store = DocumentIndexes(limit_bytes=1000)
-    with pytest.raises(TooLarge, match=r"too large for the module index \(0\.\d MB; limit 0 MB\)"):
+    with pytest.raises(
+        TooLarge,
+        match=r"too large for the module index \(0\.\d MB; limit 0\.\d+ MB, setting irlens\.limits\.indexMegabytes\)",
+    ):
         await store.get("file:///big.ll", 1, BIG[:5000])
 
 

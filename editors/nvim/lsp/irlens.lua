@@ -24,7 +24,8 @@
 --- preview.timeBudgetMs, preview.maxDiffLines, suggest.budgetSeconds, suggest.maxCompilations,
 --- suggest.samples, suggest.temperature, diagnostics.enabled, diagnostics.debounceMs,
 --- limits.symbolsMegabytes, limits.maxSymbols, limits.diagnosticsMegabytes, limits.previewMegabytes,
---- limits.suggestMegabytes, limits.liftMegabytes, limits.lineKilobytes, limits.documentMegabytes.
+--- limits.suggestMegabytes, limits.liftMegabytes, limits.indexMegabytes, limits.lineKilobytes,
+--- limits.documentMegabytes.
 ---
 --- Neovim before 0.9 detects `*.ll` as `lifelines`: map it with
 --- `vim.filetype.add({ extension = { ll = 'llvm' } })`.
