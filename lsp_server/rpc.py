@@ -11,11 +11,15 @@ from __future__ import annotations
 
 import logging
 from typing import Any
+from urllib.parse import unquote
 
+from lsprotocol import types
 from pygls.exceptions import JsonRpcInvalidParams
 from pygls.protocol import JsonRPCNotification, JsonRPCRequestMessage, LanguageServerProtocol
+from pygls.protocol.language_server import lsp_method
 
 from lsp_server.features.status import STATUS_NOTIFICATION
+from lsp_server.textsync import apply_change
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +71,24 @@ class IrlensProtocol(LanguageServerProtocol):
             else:
                 log.warning("irlens dropped a notification: %s", message)
             return _Rejected()
+
+    @lsp_method(types.TEXT_DOCUMENT_DID_CHANGE)
+    def lsp_text_document__did_change(self, params: types.DidChangeTextDocumentParams) -> Any:
+        """pygls' didChange, with the changes applied by :mod:`lsp_server.textsync` (whose
+        cost is the edit's, not the document's: pygls rewrites every line on the loop)."""
+        document = self.workspace.text_documents.get(unquote(params.text_document.uri))
+        if document is None:
+            log.warning("irlens: didChange for %s, which is not open", params.text_document.uri)
+            return
+        encoding = str(self.workspace.position_encoding or "utf-16")
+        text = document.source
+        for change in params.content_changes:
+            text = apply_change(text, change, encoding)
+        document._source = text  # pygls keeps an open document's text there
+        document.version = params.text_document.version
+        handler = self.fm.features.get(types.TEXT_DOCUMENT_DID_CHANGE)
+        if handler is not None:
+            yield handler, (params,), None
 
     # Every answer and notification may follow a change of state a request observed (the
     # model server went away, or came back): the session re-sends ``irlens/status`` then.

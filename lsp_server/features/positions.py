@@ -26,6 +26,19 @@ def _units(ch: str, encoding: str) -> int:
     return 2 if ord(ch) > 0xFFFF else 1
 
 
+def index_in_line(text: str, character: int, encoding: str) -> int:
+    """The str index in the line ``text`` (no line break) of ``character`` code units of
+    ``encoding``; past the end of the line is its end."""
+    if text.isascii():
+        return min(max(character, 0), len(text))
+    units = 0
+    for i, ch in enumerate(text):
+        if units >= character:
+            return i
+        units += _units(ch, encoding)
+    return len(text)
+
+
 class Lines:
     """A document's lines with conversions for one position encoding."""
 
@@ -54,15 +67,7 @@ class Lines:
 
     def index(self, position: types.Position) -> int:
         """The str index of an LSP position on its line."""
-        text = self.line(position.line)
-        if text.isascii():
-            return min(position.character, len(text))
-        units = 0
-        for i, ch in enumerate(text):
-            if units >= position.character:
-                return i
-            units += _units(ch, self.encoding)
-        return len(text)
+        return index_in_line(self.line(position.line), position.character, self.encoding)
 
     def position(self, line: int, index: int) -> types.Position:
         return types.Position(line=line, character=self.column(line, index))
