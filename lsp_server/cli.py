@@ -81,6 +81,10 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+#: The server's GIL switch interval (see :func:`_serve`).
+SWITCH_INTERVAL_S = 0.001
+
+
 def _serve(args: argparse.Namespace) -> int:
     from lsp_server.server import create_server
 
@@ -93,6 +97,10 @@ def _serve(args: argparse.Namespace) -> int:
     # Tools' directories a killed server left behind go now; this server's go on SIGTERM.
     scratch.sweep_stale()
     scratch.install_sigterm_cleanup()
+    # Indexing, outlines and tokens run in worker threads; the event loop waits for the GIL
+    # at most this long when one is busy (CPython's default is 5 ms, which made every
+    # trivial request behind a big document's work take tens of handoffs of 5 ms).
+    sys.setswitchinterval(SWITCH_INTERVAL_S)
     server = create_server(with_cache=not args.no_cache)
     if args.tcp:
         server.start_tcp(*args.tcp)

@@ -9,12 +9,18 @@ names what did not fit, and drops such a notification with a warning.
 
 from __future__ import annotations
 
+import asyncio
+import functools
+import json
 import logging
+import queue
+import threading
 from typing import Any
 from urllib.parse import unquote
 
 from lsprotocol import types
-from pygls.exceptions import JsonRpcInvalidParams
+from pygls.exceptions import JsonRpcInternalError, JsonRpcInvalidParams
+from pygls.io_ import StdoutWriter
 from pygls.protocol import JsonRPCNotification, JsonRPCRequestMessage, LanguageServerProtocol
 from pygls.protocol.language_server import lsp_method
 
@@ -22,6 +28,52 @@ from lsp_server.features.status import STATUS_NOTIFICATION
 from lsp_server.textsync import apply_change
 
 log = logging.getLogger(__name__)
+
+
+#: Answers with more items than this are turned into JSON off the event loop.
+_BIG_RESULT = 2000
+
+
+def _is_big(data: Any) -> bool:
+    """Whether ``data`` is an answer whose JSON costs the loop a felt pause: a long list
+    (symbols, references, folding ranges) or many semantic tokens."""
+    result = getattr(data, "result", None)
+    if isinstance(result, list):
+        return len(result) > _BIG_RESULT
+    tokens = getattr(result, "data", None)
+    return isinstance(tokens, list) and len(tokens) > 5 * _BIG_RESULT
+
+
+class _QueuedWriter:
+    """pygls' stdout writer, written from one thread in the order of the messages.
+
+    pygls writes and flushes stdout on the event loop: while a client is slow to read a
+    big answer (or busy), every other request waited on that write. Here the loop only
+    queues the bytes. ``close`` (on ``exit``) writes what is queued first.
+    """
+
+    def __init__(self, inner: StdoutWriter) -> None:
+        self._inner = inner
+        self._queue: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._run, name="irlens-stdout", daemon=True)
+        self._thread.start()
+
+    def write(self, data: bytes) -> None:
+        self._queue.put(data)
+
+    def close(self) -> None:
+        self._queue.put(None)
+        self._thread.join(timeout=5.0)
+        self._inner.close()  # type: ignore[no-untyped-call]
+
+    def _run(self) -> None:
+        while (data := self._queue.get()) is not None:
+            try:
+                self._inner.write(data)
+            except (OSError, ValueError):
+                # The client is gone; its stdin's end stops the server. Nothing more to write.
+                log.warning("irlens: the client stopped reading; answers are dropped")
+                return
 
 
 class _Rejected:
@@ -49,6 +101,11 @@ def _reason(error: BaseException) -> str:
 
 class IrlensProtocol(LanguageServerProtocol):
     """pygls' LSP protocol, answering ill-typed params instead of losing the request."""
+
+    def set_writer(self, writer: Any, include_headers: bool = True) -> None:
+        if isinstance(writer, StdoutWriter):
+            writer = _QueuedWriter(writer)
+        super().set_writer(writer, include_headers)
 
     def structure_message(self, data: dict[str, Any]) -> Any:
         # Requests and notifications only: responses (to the server's own requests) and
@@ -98,7 +155,40 @@ class IrlensProtocol(LanguageServerProtocol):
     def _send_data(self, data: Any) -> None:
         if self.exited:
             return  # stdout is closing: writing would only log tracebacks
+        if _is_big(data) and self.writer is not None:
+            try:
+                loop = asyncio.get_running_loop()
+            except RuntimeError:
+                loop = None  # called from a worker thread: serialise there
+            if loop is not None:
+                # An answer of 20,000 symbols, or the tokens of a 10 MB module, takes 50 ms
+                # to a second to turn into JSON: done in a thread, written when ready.
+                future = loop.run_in_executor(None, self._encode, data)
+                future.add_done_callback(functools.partial(self._write_encoded, data))
+                return
         super()._send_data(data)
+        self._after_send(data)
+
+    def _encode(self, data: Any) -> bytes:
+        body = json.dumps(data, default=self._serialize_message)
+        header = (
+            f"Content-Length: {len(body)}\r\n"
+            f"Content-Type: {self.CONTENT_TYPE}; charset={self.CHARSET}\r\n\r\n"
+        )
+        return (header + body).encode(self.CHARSET)
+
+    def _write_encoded(self, data: Any, future: asyncio.Future[bytes]) -> None:
+        if self.exited or self.writer is None:
+            return
+        try:
+            self.writer.write(future.result())
+        except Exception as err:  # as pygls' _send_data: logged, and reported to the client
+            log.exception("irlens: an answer could not be sent")
+            self._server._report_server_error(err, JsonRpcInternalError)
+            return
+        self._after_send(data)
+
+    def _after_send(self, data: Any) -> None:
         method = getattr(data, "method", None)
         is_request = method is not None and getattr(data, "id", None) is not None
         if method != STATUS_NOTIFICATION and not is_request:

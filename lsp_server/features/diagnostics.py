@@ -11,6 +11,7 @@ from pygls import uris
 from lsp_server.features.positions import Lines
 from lsp_server.llvm import diagnostics as tool_diagnostics
 from lsp_server.llvm.toolchain import MissingToolError
+from lsp_server.offload import run_sized
 from lsp_server.services import Services
 from lsp_server.syntax.asm import guess_target
 
@@ -72,7 +73,10 @@ async def diagnose(
         tool = f"llvm-mc {toolchain.version_text}, {triple}"
     else:
         return []
-    lines = Lines(text, encoding)
+    if not found:
+        return []
+    # Splitting a 30 MB module into lines takes tens of ms: not on the event loop.
+    lines = await run_sized(len(text), Lines, text, encoding)
     return [
         types.Diagnostic(
             range=lines.token_range(d.line, d.col),

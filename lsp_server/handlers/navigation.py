@@ -78,6 +78,10 @@ async def _asm(ls: IrlensServer, uri: str) -> tuple[str, Snapshot] | None:
 def register(server: IrlensServer) -> list[CodeActionSource]:
     """Add the outline and the index's handlers to ``server`` (no code actions)."""
     server.on_close.append(server.indexes.forget)
+    # The last outline of each open document: editors ask again and again (outline view,
+    # breadcrumbs, sticky scroll) for the same version. Dropped on close and on a new version.
+    outlines: dict[str, tuple[tuple[object, ...], list[types.DocumentSymbol]]] = {}
+    server.on_close.append(lambda uri: outlines.pop(uri, None))
 
     # Outlining a huge file takes seconds of CPU: it runs in a thread so that the event loop
     # keeps serving other requests meanwhile, within a size budget and a count of symbols.
@@ -96,6 +100,10 @@ def register(server: IrlensServer) -> list[CodeActionSource]:
             ls.tell(too_large, types.MessageType.Warning)
             return []
         most = limits.max_symbols
+        key = (snapshot.version, snapshot.text, ls.encoding, most)
+        kept = outlines.get(params.text_document.uri)
+        if kept is not None and kept[0][0] == key[0] and kept[0][1:] == key[1:]:
+            return kept[1]
         work = run_sized(
             len(snapshot.text),
             symbols.document_symbols,
@@ -113,6 +121,8 @@ def register(server: IrlensServer) -> list[CodeActionSource]:
             )
             del found[most:]
         ls.ensure_current(snapshot)
+        if snapshot.opened:
+            outlines[params.text_document.uri] = (key, found)
         return found
 
     @server.feature(types.TEXT_DOCUMENT_DEFINITION)

@@ -88,3 +88,22 @@ async def test_garbage_and_empty_files_keep_the_server_serving(client) -> None:
         types.DocumentSymbolParams(text_document=types.TextDocumentIdentifier(uri=uri))
     )
     assert symbols == []
+
+
+async def test_the_outline_follows_every_version(client) -> None:
+    """The outline of a version is kept for the editor's repeated asks; an edit gets a new
+    one, and closing drops it."""
+    uri = "file:///tmp/irlens-test/outline-versions.ll"
+    text = "define void @first() {\n  ret void\n}\n"
+    open_document(client, uri, text)
+    ask = types.DocumentSymbolParams(text_document=types.TextDocumentIdentifier(uri=uri))
+    first = await client.text_document_document_symbol_async(ask)
+    assert [s.name for s in first] == ["@first"]
+    assert [s.name for s in await client.text_document_document_symbol_async(ask)] == ["@first"]
+    change_document(client, uri, 2, text.replace("@first", "@second"))
+    assert [s.name for s in await client.text_document_document_symbol_async(ask)] == ["@second"]
+    client.text_document_did_close(
+        types.DidCloseTextDocumentParams(text_document=types.TextDocumentIdentifier(uri=uri))
+    )
+    open_document(client, uri, text.replace("@first", "@third"))
+    assert [s.name for s in await client.text_document_document_symbol_async(ask)] == ["@third"]
