@@ -31,6 +31,7 @@ _A64_REGISTER = re.compile(
 )
 _TOKEN = re.compile(r"[%$#]?[\w.$]+")
 _NUMBER = re.compile(r"[#$]?[-+]?(?:0[xX][0-9a-fA-F]+|0[bB][01]+|\d+)")
+_STRING = re.compile(r'"(?:[^"\\]|\\.)*"?')
 _NUMERIC_LABEL = re.compile(r"\d+[bf]")
 
 
@@ -90,6 +91,9 @@ def what_is_at(index: AsmIndex, line: int, col: int) -> str:
     if head is not None and head[0] <= col <= head[1]:
         what = "a directive" if head[3] == "directive" else "an instruction mnemonic"
         return f"{head[2]} is {what}: only labels and symbols can be renamed"
+    string = next((m for m in _STRING.finditer(code) if m.start() < col < m.end()), None)
+    if string is not None:
+        return "this is inside a string: only labels and symbols can be renamed"
     token = next((m for m in _TOKEN.finditer(code) if m.start() <= col <= m.end()), None)
     if token is None:
         return "there is no label or symbol here to rename"
@@ -128,7 +132,7 @@ def _refuse_new(index: AsmIndex, old: str, new: str) -> Refusal | None:
         return Refusal(f"{new} is a register {where}: it would not read as a symbol")
     defined = index.names.get(new)
     if defined is not None:
-        at = defined[0].span.start.line + 1
+        at = next((o for o in defined if o.is_def), defined[0]).span.start.line + 1
         return Refusal(f"{new} is already defined in this file (line {at})")
     if new in index.words:
         at = index.words[new] + 1

@@ -144,3 +144,83 @@ def code_only(text: str, index: AsmIndex) -> str:
         code = code_of(line, index.target.arch)
         out.append(re.sub(r'"[^"]*"', '""', code))
     return "\n".join(out)
+
+
+X86 = """\
+\t.text
+\t.globl\tf
+\t.type\tf,@function
+f:
+\ttestl\t%edi, %edi
+\tje\t.LBB0_2
+.LBB0_1:
+\tmovl\t$g, %eax
+\tjmp\t.LBB0_3
+.LBB0_2:
+\tcallq\tmemcpy@PLT
+.LBB0_3:
+\tretq
+.Lfunc_end0:
+\t.size\tf, .Lfunc_end0-f
+\t.type\tg,@object
+\t.data
+g:
+\t.quad\tf+8
+\t.size\tg, 8
+"""
+X86_INTEL = """\
+\t.intel_syntax noprefix
+\t.text
+\t.globl\tf
+f:
+\tcall\tg
+\tret
+g:
+\tret
+"""
+A64 = """\
+\t.text
+\t.globl\tf
+\t.type\tf,@function
+f:
+\tcbz\tw0, .LBB0_2
+\tbl\tg
+.LBB0_2:
+\tb\tmemcpy
+g:
+\tret
+.Lfunc_end0:
+\t.size\tf, .Lfunc_end0-f
+"""
+REFUSALS = [
+    ("empty", X86, "f", "", "is empty"),
+    ("not a symbol", X86, "g", "g-1", "not a plain assembler symbol"),
+    ("starts with a digit", A64, "g", "1g", "starts with a digit"),
+    ("register x86_64", X86_INTEL, "g", "rax", "is a register on x86_64"),
+    ("register aarch64", A64, "g", "x0", "is a register on aarch64"),
+    ("label taken", X86, ".LBB0_1", ".LBB0_2", "already defined in this file"),
+    ("external symbol", A64, "g", "memcpy", "already used in this file"),
+    ("leaves .L", X86, ".LBB0_1", "loop", "assembler-local"),
+    ("enters .L", A64, "g", ".Lg", "assembler-local"),
+]
+
+
+@pytest.mark.parametrize(
+    ("text", "old", "new", "message"), [r[1:] for r in REFUSALS], ids=[r[0] for r in REFUSALS]
+)
+def test_refusals_are_ones_llvm_agrees_with(
+    toolchain, objdump, tmp_path: Path, text: str, old: str, new: str, message: str
+) -> None:
+    index = build_asm_index(text)
+    triple = index.target.triple
+    assert triple is not None
+    found = _edits_at(index, old, new, use=True)
+    assert isinstance(found, Refusal) and message in found.message, found
+    # Done anyway, the rename breaks the file or changes what it assembles to.
+    original = tmp_path / "original.o"
+    assert _assemble(toolchain, text, triple, original).returncode == 0
+    forced = apply_edits(text, [Edit(occ.span, new) for occ in index.names[old]])
+    obj = tmp_path / "forced.o"
+    if _assemble(toolchain, forced, triple, obj).returncode == 0:
+        assert new, "an empty name cannot assemble"
+        assert _named_back(_dump(objdump, obj), new, old) != _dump(objdump, original)
