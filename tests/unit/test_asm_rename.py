@@ -4,6 +4,8 @@ what prepareRename answers on each kind of token, and every refusal of a new nam
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from lsp_server.ide.asm_rename import asm_rename, is_register, prepare_asm_rename
 from lsp_server.ide.rename import Refusal, Target, apply_edits
@@ -166,3 +168,61 @@ def test_registers_by_target() -> None:
     assert is_register("x29", "aarch64") and not is_register("x29", "x86_64")
     assert is_register("ZMM31", None) and is_register("v31", None)
     assert not is_register("x31", "aarch64") and not is_register("rfoo", "x86_64")
+
+
+_PIECES = st.sampled_from(
+    [
+        "f:",
+        " .globl f",
+        "\tjmp .Lx",
+        ".Lx:",
+        "\n",
+        " ",
+        "$f",
+        "%rax",
+        "#",
+        "//",
+        "/*",
+        "*/",
+        '"',
+        '"a b":',
+        ".set h, f+8",
+        "k = 1",
+        "1:",
+        "1b",
+        "@PLT",
+        ":lo12:",
+        ",",
+        "0x1f",
+        ";",
+        '\t.asciz "f"',
+        "é",
+        "\r\n",
+        "b.eq",
+        ".comm",
+        "\\",
+    ]
+)
+
+
+_NEW_NAMES = st.one_of(
+    st.text(max_size=6), st.from_regex(r"(?:\.L)?[A-Za-z_][\w.$]{0,5}", fullmatch=True)
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_PIECES, max_size=40), st.integers(0, 12), st.integers(0, 40), _NEW_NAMES)
+def test_never_raises(pieces: list[str], line: int, col: int, new: str) -> None:
+    text = "".join(pieces)
+    index = build_asm_index(text)
+    prepared = prepare_asm_rename(index, line, col)
+    edits = asm_rename(index, line, col, new)
+    assert not isinstance(prepared, Refusal) or prepared.message
+    if isinstance(prepared, Target) and edits and not isinstance(edits, Refusal):
+        # Renaming back, from the first occurrence (which the edit did not move), gives the
+        # text again.
+        renamed = apply_edits(text, edits)
+        first = min(edit.span.start for edit in edits)
+        back = asm_rename(build_asm_index(renamed), first.line, first.col, prepared.placeholder)
+        if not isinstance(back, Refusal):
+            assert apply_edits(renamed, back) == text
