@@ -10,9 +10,9 @@ from __future__ import annotations
 from lsprotocol import types
 
 from lsp_server.features.positions import Lines
+from lsp_server.ide import asm_rename, navigation, rename
 from lsp_server.ide import complete as completion
 from lsp_server.ide import hover as index_hover
-from lsp_server.ide import navigation, rename
 from lsp_server.ide.selection import selection_ranges
 from lsp_server.syntax.asm_index import AsmIndex, asm_name_at
 from lsp_server.syntax.checks import check_module
@@ -218,3 +218,30 @@ def asm_occurrences(
     if name is None:
         return []
     return [(lines.range(occ.span), occ.is_def) for occ in index.names.get(name, [])]
+
+
+def asm_prepare_rename(
+    index: AsmIndex, position: types.Position, lines: Lines
+) -> types.PrepareRenamePlaceholder | str:
+    """The range and name of the label or symbol at ``position``, or why it cannot be
+    renamed (a ``str``)."""
+    found = asm_rename.prepare_asm_rename(index, position.line, lines.index(position))
+    if isinstance(found, rename.Refusal):
+        return found.message
+    return types.PrepareRenamePlaceholder(
+        range=lines.range(found.span), placeholder=found.placeholder
+    )
+
+
+def asm_rename_edit(
+    index: AsmIndex, uri: str, position: types.Position, new_name: str, lines: Lines
+) -> types.WorkspaceEdit | str:
+    """The workspace edit renaming the label or symbol at ``position``, or the refusal."""
+    edits = asm_rename.asm_rename(index, position.line, lines.index(position), new_name)
+    if isinstance(edits, rename.Refusal):
+        return edits.message
+    return types.WorkspaceEdit(
+        changes={
+            uri: [types.TextEdit(range=lines.range(e.span), new_text=e.new_text) for e in edits]
+        }
+    )

@@ -181,11 +181,16 @@ def register(server: IrlensServer) -> list[CodeActionSource]:
     async def prepare_rename(
         ls: IrlensServer, params: types.PrepareRenameParams
     ) -> types.PrepareRenamePlaceholder | None:
-        index = await document_index(ls, params.text_document.uri)
-        if index is None:
-            return None
-        work = _on_index(nav.prepare_rename, index, params.position, ls.encoding)
-        found = await ls.guarded("prepare rename", work, None)
+        asm = await _asm(ls, params.text_document.uri)
+        found: types.PrepareRenamePlaceholder | str | None
+        if asm is not None:
+            found = await _asm_rename(ls, asm, nav.asm_prepare_rename, params.position)
+        else:
+            index = await document_index(ls, params.text_document.uri)
+            if index is None:
+                return None
+            work = _on_index(nav.prepare_rename, index, params.position, ls.encoding)
+            found = await ls.guarded("prepare rename", work, None)
         if isinstance(found, str):
             raise JsonRpcException(message=found, code=_REQUEST_FAILED)
         return found
@@ -193,18 +198,25 @@ def register(server: IrlensServer) -> list[CodeActionSource]:
     @server.feature(types.TEXT_DOCUMENT_RENAME, types.RenameOptions(prepare_provider=True))
     async def rename(ls: IrlensServer, params: types.RenameParams) -> types.WorkspaceEdit | None:
         uri = params.text_document.uri
-        index = await document_index(ls, uri)
-        if index is None:
-            return None
-        work = _on_index(
-            nav.rename_edit,
-            index,
-            uri,
-            params.position,
-            params.new_name,
-            ls.encoding,
-        )
-        found = await ls.guarded("rename", work, None)
+        asm = await _asm(ls, uri)
+        found: types.WorkspaceEdit | str | None
+        if asm is not None:
+            found = await _asm_rename(
+                ls, asm, nav.asm_rename_edit, uri, params.position, params.new_name
+            )
+        else:
+            index = await document_index(ls, uri)
+            if index is None:
+                return None
+            work = _on_index(
+                nav.rename_edit,
+                index,
+                uri,
+                params.position,
+                params.new_name,
+                ls.encoding,
+            )
+            found = await ls.guarded("rename", work, None)
         if isinstance(found, str):
             raise JsonRpcException(message=found, code=_REQUEST_FAILED)
         return found
@@ -275,6 +287,23 @@ async def _asm_occurrences(
         return nav.asm_occurrences(build_asm_index(text), position, lines)
 
     return await ls.guarded("assembly labels", run_sized(len(text), work), [])
+
+
+async def _asm_rename(
+    ls: IrlensServer, asm: tuple[str, Snapshot], fn: Callable[..., T], /, *args: object
+) -> T | None:
+    """``fn(index, *args, lines)`` over the label index of the document, off the event
+    loop; an edit computed for a text that changed meanwhile is not answered."""
+    from lsp_server.syntax.asm_index import build_asm_index
+
+    text, snapshot = asm
+
+    def work() -> T:
+        return fn(build_asm_index(text), *args, Lines(text, ls.encoding))
+
+    found = await ls.guarded("assembly rename", run_sized(len(text), work), None)
+    ls.ensure_current(snapshot)
+    return found
 
 
 async def _tokens(ls: IrlensServer, uri: str, wanted: types.Range | None) -> types.SemanticTokens:
