@@ -6,7 +6,9 @@ import argparse
 import asyncio
 import importlib
 import logging
+import os
 import sys
+import warnings
 from collections.abc import Sequence
 
 from lsp_server import __version__
@@ -85,6 +87,21 @@ def build_parser() -> argparse.ArgumentParser:
 SWITCH_INTERVAL_S = 0.001
 
 
+def _watch_children_with_pidfds() -> None:
+    """Before Python 3.12, asyncio starts a thread per child process to wait for it; the
+    server starts LLVM tools by the hundred, and those thread starts ran on the event loop.
+    A pidfd (Linux 5.3+) is watched by the loop itself, as 3.12 does by default."""
+    if sys.version_info >= (3, 12) or not hasattr(os, "pidfd_open"):
+        return
+    try:
+        os.close(os.pidfd_open(os.getpid()))
+    except OSError:
+        return  # a kernel without pidfds: keep asyncio's threads
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        asyncio.set_child_watcher(asyncio.PidfdChildWatcher())
+
+
 def _serve(args: argparse.Namespace) -> int:
     from lsp_server.server import create_server
 
@@ -101,6 +118,7 @@ def _serve(args: argparse.Namespace) -> int:
     # at most this long when one is busy (CPython's default is 5 ms, which made every
     # trivial request behind a big document's work take tens of handoffs of 5 ms).
     sys.setswitchinterval(SWITCH_INTERVAL_S)
+    _watch_children_with_pidfds()
     server = create_server(with_cache=not args.no_cache)
     if args.tcp:
         server.start_tcp(*args.tcp)
