@@ -4,12 +4,13 @@ every kind of line break and characters of every UTF-8 / UTF-16 width."""
 
 from __future__ import annotations
 
+import re
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from lsprotocol import types
 
 from lsp_server.features.positions import Lines
-from lsp_server.syntax.span import split_lines
 from lsp_server.textsync import _CHUNK, apply_change, offset_of
 
 _PIECES = st.sampled_from(["a", "%x = add", "\n", "\r\n", "\r", "é", "😋", "\u2028", "\x0c", " "])
@@ -19,14 +20,13 @@ _POSITIONS = st.builds(types.Position, line=st.integers(0, 12), character=st.int
 
 
 def _reference_offset(text: str, position: types.Position, encoding: str) -> int:
-    lines = split_lines(text)
-    if position.line >= len(lines):
+    """Where LSP puts ``position``: after the ``position.line``-th break (``\\r\\n``,
+    ``\\r`` or ``\\n``), then ``position.character`` code units, within that line."""
+    starts = [0] + [m.end() for m in re.finditer(r"\r\n|\r|\n", text)]
+    if position.line >= len(starts):
         return len(text)
-    offset = 0
-    for number in range(position.line):
-        offset += len(lines[number])
-        offset += 2 if text.startswith("\r\n", offset) else 1
-    return offset + Lines(text, encoding).index(position)
+    start = starts[position.line]
+    return start + Lines(text, encoding).index(position)
 
 
 @settings(max_examples=400, deadline=None)
