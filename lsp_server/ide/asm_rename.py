@@ -68,14 +68,20 @@ def _occurrence_span(index: AsmIndex, name: str, line: int, col: int) -> Target:
     return Target(first.span, name)
 
 
-def prepare_asm_rename(index: AsmIndex, line: int, col: int) -> Target | Refusal:
-    """The label or symbol under the cursor when it can be renamed, else why not."""
+def _renamable_at(index: AsmIndex, line: int, col: int) -> str | Refusal:
+    """The label or symbol under the cursor when it may be renamed, else why not."""
     name = asm_name_at(index, line, col)
     if name is None:
         return Refusal(what_is_at(index, line, col))
     refusal = _refuse_old(name)
-    if refusal is not None:
-        return refusal
+    return refusal if refusal is not None else name
+
+
+def prepare_asm_rename(index: AsmIndex, line: int, col: int) -> Target | Refusal:
+    """The label or symbol under the cursor when it can be renamed, else why not."""
+    name = _renamable_at(index, line, col)
+    if isinstance(name, Refusal):
+        return name
     return _occurrence_span(index, name, line, col)
 
 
@@ -154,12 +160,9 @@ def _refuse_new(index: AsmIndex, old: str, new: str) -> Refusal | None:
 
 def asm_rename(index: AsmIndex, line: int, col: int, new_name: str) -> list[Edit] | Refusal:
     """The edits that rename the label or symbol under the cursor to ``new_name``."""
-    name = asm_name_at(index, line, col)
-    if name is None:
-        return Refusal(what_is_at(index, line, col))
-    refusal = _refuse_old(name)
-    if refusal is not None:
-        return refusal
+    name = _renamable_at(index, line, col)
+    if isinstance(name, Refusal):
+        return name
     new = new_name.strip()
     if new == name:
         return []

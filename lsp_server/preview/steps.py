@@ -330,9 +330,18 @@ def last_silent_pass(dump: str) -> str:
     """The last module-level pass that ``-print-changed`` ignored after its last reported
     step (a CGSCC adaptor erases the functions the inliner left dead there), else
     :data:`END_OF_PIPELINE`."""
-    for line in reversed(dump.split("\n")):
-        if not line.startswith("*** "):
-            continue
+    # Header lines only, from the end: the dump may be hundreds of MB, the answer is near it.
+    end = len(dump)
+    while end > 0:
+        found = dump.rfind("\n*** ", 0, end)
+        start = found + 1
+        if found < 0:
+            if not dump.startswith("*** "):
+                break
+            start = 0
+        line_end = dump.find("\n", start)
+        line = dump[start : line_end if line_end >= 0 else len(dump)]
+        end = found  # the next search ends before this header (stops after the first)
         header = _HEADER.match(line)
         if header is None:
             continue
