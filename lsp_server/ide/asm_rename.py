@@ -15,6 +15,7 @@ import re
 
 from lsp_server.ide.rename import Edit, Refusal, Target
 from lsp_server.syntax.asm_index import AsmIndex, asm_name_at, code_of
+from lsp_server.syntax.span import Span
 
 # What GNU as and llvm-mc read as one plain symbol, less `$` first (an x86 immediate) and
 # `.` first outside `.L` (where directives and section names live).
@@ -169,4 +170,10 @@ def asm_rename(index: AsmIndex, line: int, col: int, new_name: str) -> list[Edit
     refusal = _refuse_new(index, name, new)
     if refusal is not None:
         return refusal
-    return [Edit(occ.span, new) for occ in index.names[name]]
+    return [Edit(occ.span, _spelled(index, occ.span, new)) for occ in index.names[name]]
+
+
+def _spelled(index: AsmIndex, span: Span, new: str) -> str:
+    """``new`` as the occurrence at ``span`` writes its name: quoted where it was quoted."""
+    text = index.lines[span.start.line] if span.start.line < len(index.lines) else ""
+    return f'"{new}"' if text[span.start.col : span.start.col + 1] == '"' else new
